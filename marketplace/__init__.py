@@ -1,0 +1,62 @@
+"""Extensions Marketplace: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from marketplace import cli, errors
+from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, Settings
+from marketplace.database import ENGINE_OPTIONS, DatabaseUnavailable, embedded_url, normalize_url
+from marketplace.extensions import csrf, db, htmx, limiter, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: config → database → extensions → CLI → errors."""
+    # templates/ and static/ live at the top level of the project, not inside the package.
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_PATH),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(Settings.from_environ().as_flask_config())
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    _configure_database(app)
+    _init_extensions(app)
+    cli.register(app)
+    errors.register(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = ENGINE_OPTIONS
+    if app.config.get("SQLALCHEMY_DATABASE_URI"):
+        return
+    url = app.config["DATABASE_URL"]
+    if url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalize_url(url)
+        return
+    try:
+        app.config["SQLALCHEMY_DATABASE_URI"] = embedded_url(
+            INSTANCE_PATH, app.config["EMBEDDED_DB_NAME"]
+        )
+    except DatabaseUnavailable as exc:
+        raise SystemExit(f"Error: {exc}") from None
+
+
+def _init_extensions(app: Flask) -> None:
+    from marketplace import models  # noqa: F401  (registers the tables on db.metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)

@@ -1,0 +1,117 @@
+"""The product catalog: add-ons and the platform features each one enables."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Computed,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.extensions import db
+from marketplace.models.base import Money, Timestamps, UuidPrimaryKey
+
+CATEGORIES = ("ai-services", "infrastructure", "analytics", "development", "productivity")
+BILLING_TYPES = ("one_time", "monthly", "annual", "usage_based")
+
+# What full-text search reads: the name weighs most, then feature keys, then the description.
+SEARCH_DOCUMENT = (
+    "setweight(to_tsvector('english'::regconfig, coalesce(name, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(features::text, '')), 'B') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'C')"
+)
+
+
+def slugify(name: str) -> str:
+    """Return the URL key for `name`; the same rule as the `set_add_on_slug` trigger."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).lower().strip("-")
+
+
+class AddOn(UuidPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "add_ons"
+    __table_args__ = (
+        UniqueConstraint("slug"),
+        CheckConstraint(
+            "category IN ('ai-services', 'infrastructure', 'analytics', 'development', "
+            "'productivity')",
+            name="category",
+        ),
+        CheckConstraint(
+            "billing_type IN ('one_time', 'monthly', 'annual', 'usage_based')",
+            name="billing_type",
+        ),
+        CheckConstraint("base_price >= 0", name="base_price_not_negative"),
+        CheckConstraint("jsonb_typeof(features) = 'array'", name="features_is_array"),
+        CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_is_object"),
+        Index(
+            "idx_add_ons_active_featured",
+            "display_order",
+            "name",
+            postgresql_where=text("is_active"),
+        ),
+        Index(
+            "idx_add_ons_active_category",
+            "category",
+            "display_order",
+            postgresql_where=text("is_active"),
+        ),
+        Index("idx_add_ons_active_price", "base_price", postgresql_where=text("is_active")),
+        Index("idx_add_ons_active_name", "name", postgresql_where=text("is_active")),
+        Index("idx_add_ons_billing_type", "billing_type"),
+        Index("idx_add_ons_features", "features", postgresql_using="gin"),
+        Index("idx_add_ons_metadata", "metadata", postgresql_using="gin"),
+        Index("idx_add_ons_search", "search_vector", postgresql_using="gin"),
+    )
+
+    name: Mapped[str] = mapped_column(String(255))
+    # Filled from the name by a trigger when an INSERT leaves it out.
+    slug: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(100))
+    base_price: Mapped[Decimal] = mapped_column(Money)
+    billing_type: Mapped[str] = mapped_column(String(50), server_default="monthly")
+    features: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    # `metadata` is reserved on declarative classes, hence the attribute name.
+    meta: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, server_default=text("'{}'::jsonb")
+    )
+    display_order: Mapped[int] = mapped_column(Integer, server_default="100")
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True), deferred=True
+    )
+
+    feature_rows: Mapped[list[AddOnFeature]] = relationship(
+        back_populates="add_on", order_by="AddOnFeature.feature_key", passive_deletes=True
+    )
+
+
+class AddOnFeature(UuidPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "add_on_features"
+    __table_args__ = (
+        UniqueConstraint("add_on_id", "feature_key"),
+        Index("idx_add_on_features_feature_key", "feature_key", postgresql_where=text("enabled")),
+        Index("idx_add_on_features_configuration", "configuration", postgresql_using="gin"),
+    )
+
+    add_on_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("add_ons.id", ondelete="CASCADE"))
+    # Refers to feature_definitions.key; checked by the application (platform table).
+    feature_key: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    configuration: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+    add_on: Mapped[AddOn] = relationship(back_populates="feature_rows")

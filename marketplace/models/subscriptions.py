@@ -1,0 +1,74 @@
+"""What a user holds: one subscription row per user and add-on."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.extensions import db
+from marketplace.models.base import Timestamp, Timestamps, UuidPrimaryKey
+from marketplace.models.catalog import AddOn
+
+SUBSCRIPTION_STATUSES = ("active", "cancelled", "expired", "pending", "suspended")
+
+
+class UserAddOn(UuidPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "user_add_ons"
+    __table_args__ = (
+        UniqueConstraint("user_id", "add_on_id"),
+        CheckConstraint(
+            "status IN ('active', 'cancelled', 'expired', 'pending', 'suspended')", name="status"
+        ),
+        Index(
+            "idx_user_add_ons_user_id",
+            "user_id",
+            "add_on_id",
+            postgresql_where=text("status = 'active'"),
+            postgresql_include=["expires_at"],
+        ),
+        Index("idx_user_add_ons_add_on_id", "add_on_id"),
+        Index(
+            "idx_user_add_ons_active_expiry",
+            "expires_at",
+            postgresql_where=text("status = 'active' AND expires_at IS NOT NULL"),
+        ),
+        Index("idx_user_add_ons_status", "status", "add_on_id"),
+        Index(
+            "idx_user_add_ons_lago_subscription",
+            "lago_subscription_id",
+            postgresql_where=text("lago_subscription_id IS NOT NULL"),
+        ),
+        Index(
+            "idx_user_add_ons_stripe_subscription",
+            "stripe_subscription_id",
+            postgresql_where=text("stripe_subscription_id IS NOT NULL"),
+        ),
+    )
+
+    user_id: Mapped[str] = mapped_column(String(255))
+    # RESTRICT: a product with subscribers is deactivated, never deleted.
+    add_on_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("add_ons.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(50), server_default="active")
+    purchased_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    # NULL for lifetime (one-time) purchases.
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    lago_subscription_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
+    auto_renew: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    cancelled_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+
+    add_on: Mapped[AddOn] = relationship()
