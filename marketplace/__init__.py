@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the application: config → database → extensions → CLI → errors."""
+    """Build the application: config → database → extensions → blueprints → CLI → errors."""
     # templates/ and static/ live at the top level of the project, not inside the package.
     app = Flask(
         __name__,
@@ -31,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     _configure_database(app)
     _init_extensions(app)
+    _register_blueprints(app)
     cli.register(app)
     errors.register(app)
     return app
@@ -60,3 +61,10 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marketplace.health import bp as health
+
+    for blueprint in (health,):
+        app.register_blueprint(blueprint)

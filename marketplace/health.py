@@ -1,0 +1,19 @@
+"""Liveness and readiness probes for the platform's load balancer."""
+
+from flask import Blueprint
+from sqlalchemy import text
+
+from marketplace.extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def live():
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def ready():
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ready"}
