@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace.extensions import db
 
@@ -15,5 +16,8 @@ def live():
 
 @bp.get("/readyz")
 def ready():
-    db.session.execute(text("SELECT 1"))
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return {"status": "database unavailable"}, 503
     return {"status": "ready"}
