@@ -33,6 +33,8 @@ class DatabaseUnavailable(RuntimeError):
 def normalize_url(url: str) -> str:
     """Return `url` with the psycopg 3 driver, whatever scheme it was written with."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgres":  # Heroku-style scheme SQLAlchemy dropped
+        parsed = parsed.set(drivername="postgresql")
     if parsed.get_backend_name() != "postgresql":
         raise DatabaseUnavailable(
             f"DATABASE_URL must point at PostgreSQL, got {parsed.drivername!r}"

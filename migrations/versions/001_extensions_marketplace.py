@@ -88,16 +88,18 @@ def _create_tables():
         sa.CheckConstraint(
             "category IN ('ai-services', 'infrastructure', 'analytics', 'development', "
             "'productivity')",
-            name="ck_add_ons_category",
+            name=op.f("ck_add_ons_category"),
         ),
         sa.CheckConstraint(
             "billing_type IN ('one_time', 'monthly', 'annual', 'usage_based')",
-            name="ck_add_ons_billing_type",
+            name=op.f("ck_add_ons_billing_type"),
         ),
-        sa.CheckConstraint("base_price >= 0", name="ck_add_ons_base_price_not_negative"),
-        sa.CheckConstraint("jsonb_typeof(features) = 'array'", name="ck_add_ons_features_is_array"),
+        sa.CheckConstraint("base_price >= 0", name=op.f("ck_add_ons_base_price_not_negative")),
         sa.CheckConstraint(
-            "jsonb_typeof(metadata) = 'object'", name="ck_add_ons_metadata_is_object"
+            "jsonb_typeof(features) = 'array'", name=op.f("ck_add_ons_features_is_array")
+        ),
+        sa.CheckConstraint(
+            "jsonb_typeof(metadata) = 'object'", name=op.f("ck_add_ons_metadata_is_object")
         ),
     )
 
@@ -132,19 +134,19 @@ def _create_tables():
         sa.PrimaryKeyConstraint("id", name="pk_add_on_bundles"),
         sa.UniqueConstraint("name", name="uq_add_on_bundles_name"),
         sa.CheckConstraint(
-            "cardinality(add_on_ids) >= 2", name="ck_add_on_bundles_at_least_two_add_ons"
+            "cardinality(add_on_ids) >= 2", name=op.f("ck_add_on_bundles_at_least_two_add_ons")
         ),
         sa.CheckConstraint(
             "discount_percent IS NULL OR discount_percent BETWEEN 0 AND 100",
-            name="ck_add_on_bundles_discount_percent_range",
+            name=op.f("ck_add_on_bundles_discount_percent_range"),
         ),
         sa.CheckConstraint(
             "discount_amount IS NULL OR discount_amount >= 0",
-            name="ck_add_on_bundles_discount_amount_not_negative",
+            name=op.f("ck_add_on_bundles_discount_amount_not_negative"),
         ),
         sa.CheckConstraint(
             "valid_until IS NULL OR valid_from IS NULL OR valid_until > valid_from",
-            name="ck_add_on_bundles_valid_window",
+            name=op.f("ck_add_on_bundles_valid_window"),
         ),
     )
 
@@ -166,18 +168,19 @@ def _create_tables():
         _add_on_fk("pricing_rules", "CASCADE"),
         sa.CheckConstraint(
             "discount_percent IS NULL OR discount_percent BETWEEN 0 AND 100",
-            name="ck_pricing_rules_discount_percent_range",
+            name=op.f("ck_pricing_rules_discount_percent_range"),
         ),
         sa.CheckConstraint(
             "discount_amount IS NULL OR discount_amount >= 0",
-            name="ck_pricing_rules_discount_amount_not_negative",
+            name=op.f("ck_pricing_rules_discount_amount_not_negative"),
         ),
         sa.CheckConstraint(
-            "jsonb_typeof(conditions) = 'object'", name="ck_pricing_rules_conditions_is_object"
+            "jsonb_typeof(conditions) = 'object'",
+            name=op.f("ck_pricing_rules_conditions_is_object"),
         ),
         sa.CheckConstraint(
             "valid_until IS NULL OR valid_from IS NULL OR valid_until > valid_from",
-            name="ck_pricing_rules_valid_window",
+            name=op.f("ck_pricing_rules_valid_window"),
         ),
     )
 
@@ -202,32 +205,32 @@ def _create_tables():
         sa.UniqueConstraint("code", name="uq_promotional_codes_code"),
         sa.CheckConstraint(
             "discount_type IN ('percentage', 'fixed_amount')",
-            name="ck_promotional_codes_discount_type",
+            name=op.f("ck_promotional_codes_discount_type"),
         ),
         sa.CheckConstraint(
-            "discount_value > 0", name="ck_promotional_codes_discount_value_positive"
+            "discount_value > 0", name=op.f("ck_promotional_codes_discount_value_positive")
         ),
         sa.CheckConstraint(
             "discount_type <> 'percentage' OR discount_value <= 100",
-            name="ck_promotional_codes_percentage_at_most_100",
+            name=op.f("ck_promotional_codes_percentage_at_most_100"),
         ),
         sa.CheckConstraint(
-            "max_uses IS NULL OR max_uses > 0", name="ck_promotional_codes_max_uses_positive"
+            "max_uses IS NULL OR max_uses > 0", name=op.f("ck_promotional_codes_max_uses_positive")
         ),
         sa.CheckConstraint(
-            "current_uses >= 0", name="ck_promotional_codes_current_uses_not_negative"
+            "current_uses >= 0", name=op.f("ck_promotional_codes_current_uses_not_negative")
         ),
         sa.CheckConstraint(
             "max_uses IS NULL OR current_uses <= max_uses",
-            name="ck_promotional_codes_current_uses_within_max",
+            name=op.f("ck_promotional_codes_current_uses_within_max"),
         ),
         sa.CheckConstraint(
             "min_purchase_amount IS NULL OR min_purchase_amount >= 0",
-            name="ck_promotional_codes_min_purchase_not_negative",
+            name=op.f("ck_promotional_codes_min_purchase_not_negative"),
         ),
         sa.CheckConstraint(
             "jsonb_typeof(user_restrictions) = 'object'",
-            name="ck_promotional_codes_user_restrictions_is_object",
+            name=op.f("ck_promotional_codes_user_restrictions_is_object"),
         ),
     )
 
@@ -243,7 +246,7 @@ def _create_tables():
         sa.PrimaryKeyConstraint("id", name="pk_cart_items"),
         _add_on_fk("cart_items", "CASCADE"),
         sa.UniqueConstraint("user_id", "add_on_id", name="uq_cart_items_user_id"),
-        sa.CheckConstraint("quantity BETWEEN 1 AND 100", name="ck_cart_items_quantity_range"),
+        sa.CheckConstraint("quantity BETWEEN 1 AND 100", name=op.f("ck_cart_items_quantity_range")),
     )
 
     op.create_table(
@@ -266,7 +269,7 @@ def _create_tables():
         sa.UniqueConstraint("user_id", "add_on_id", name="uq_user_add_ons_user_id"),
         sa.CheckConstraint(
             "status IN ('active', 'cancelled', 'expired', 'pending', 'suspended')",
-            name="ck_user_add_ons_status",
+            name=op.f("ck_user_add_ons_status"),
         ),
     )
 
@@ -302,17 +305,19 @@ def _create_tables():
         ),
         sa.CheckConstraint(
             "status IN ('pending', 'completed', 'failed', 'refunded')",
-            name="ck_add_on_purchases_status",
+            name=op.f("ck_add_on_purchases_status"),
         ),
-        sa.CheckConstraint("amount >= 0", name="ck_add_on_purchases_amount_not_negative"),
-        sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_add_on_purchases_currency_iso_4217"),
-        sa.CheckConstraint("quantity >= 1", name="ck_add_on_purchases_quantity_positive"),
+        sa.CheckConstraint("amount >= 0", name=op.f("ck_add_on_purchases_amount_not_negative")),
         sa.CheckConstraint(
-            "discount_amount >= 0", name="ck_add_on_purchases_discount_amount_not_negative"
+            "currency ~ '^[A-Z]{3}$'", name=op.f("ck_add_on_purchases_currency_iso_4217")
+        ),
+        sa.CheckConstraint("quantity >= 1", name=op.f("ck_add_on_purchases_quantity_positive")),
+        sa.CheckConstraint(
+            "discount_amount >= 0", name=op.f("ck_add_on_purchases_discount_amount_not_negative")
         ),
         sa.CheckConstraint(
             "refund_amount IS NULL OR refund_amount BETWEEN 0 AND amount",
-            name="ck_add_on_purchases_refund_within_amount",
+            name=op.f("ck_add_on_purchases_refund_within_amount"),
         ),
     )
 
