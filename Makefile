@@ -1,0 +1,37 @@
+# Everything runs from the project's virtualenv, created on first use.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+PORT ?= 5000
+
+.PHONY: install run test lint format bench
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## Start the storefront (embedded PostgreSQL unless DATABASE_URL is set), schema and catalog ready.
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed
+	$(FLASK) run --port $(PORT)
+
+## The whole test suite (TEST_DATABASE_URL selects a server, else the embedded one).
+test: install
+	$(PYTHON) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## Benchmarks on a large demo data set; prints p50/p99 against the targets.
+bench: install
+	$(PYTHON) -m tests.benchmarks
