@@ -1,0 +1,47 @@
+"""The pricing engine: pure functions from plain cart data to a Quote (no Flask, no database).
+
+Money is ``Decimal`` rounded half up to the cent; times are timezone-aware.
+"""
+
+from .bundles import BundlePrice, bundle_price
+from .engine import quote
+from .models import (
+    BILLING_TYPES,
+    AppliedBundle,
+    AppliedPromo,
+    BundleOffer,
+    CartLine,
+    LineQuote,
+    PeriodTotals,
+    PromoCode,
+    PromoRejection,
+    Quote,
+    RejectionReason,
+    Shopper,
+    TierRule,
+)
+from .money import round_money
+from .promotions import UNKNOWN_PROMO, check_promo, normalize_code
+
+__all__ = [
+    "BILLING_TYPES",
+    "UNKNOWN_PROMO",
+    "AppliedBundle",
+    "AppliedPromo",
+    "BundleOffer",
+    "BundlePrice",
+    "CartLine",
+    "LineQuote",
+    "PeriodTotals",
+    "PromoCode",
+    "PromoRejection",
+    "Quote",
+    "RejectionReason",
+    "Shopper",
+    "TierRule",
+    "bundle_price",
+    "check_promo",
+    "normalize_code",
+    "quote",
+    "round_money",
+]
