@@ -23,7 +23,13 @@ from sqlalchemy.engine import URL, make_url
 
 log = logging.getLogger(__name__)
 
-ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+# A server that drops packets must fail a command in seconds, not hang it.
+ENGINE_OPTIONS = {
+    "pool_pre_ping": True,
+    "pool_size": 10,
+    "max_overflow": 10,
+    "connect_args": {"connect_timeout": 10},
+}
 
 
 class DatabaseUnavailable(RuntimeError):

@@ -5,3 +5,9 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach the marketplace's commands to `flask`."""
+    from marketplace.cli.maintain import maintain_group
+    from marketplace.cli.seed import seed_group
+    from marketplace.cli.verify import verify_command
+
+    for command in (seed_group, verify_command, maintain_group):
+        app.cli.add_command(command)
