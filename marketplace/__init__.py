@@ -64,7 +64,10 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.bundles.routes import bp as bundles
+    from marketplace.cart.routes import bp as cart
+    from marketplace.catalog.routes import bp as catalog
     from marketplace.health import bp as health
 
-    for blueprint in (health,):
+    for blueprint in (health, catalog, bundles, cart):
         app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Bundles page: add-ons sold together at a discount."""

@@ -1,0 +1,1 @@
+"""The cart: lines, quantities, one promo code, and the priced summary."""

@@ -1,0 +1,99 @@
+"""Reads for the cart and for pricing it; each function is one query.
+
+Bundles come from `marketplace.bundles.queries` (`bundles_containing`, `live_at`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, contains_eager
+
+from marketplace.bundles.queries import live_at
+from marketplace.models import AddOn, AddOnBundle, CartItem, PricingRule, UserAddOn
+
+
+def cart_lines(session: Session, owner_id: str) -> list[CartItem]:
+    """Return the owner's cart lines with their add-ons, oldest first (idx_cart_items_user)."""
+    return list(
+        session.scalars(
+            select(CartItem)
+            .join(CartItem.add_on)
+            .options(contains_eager(CartItem.add_on))
+            .where(CartItem.user_id == owner_id)
+            .order_by(CartItem.added_at, CartItem.id)
+        )
+    )
+
+
+def cart_count(session: Session, owner_id: str) -> int:
+    """Return how many items the owner's cart holds: the sum of the line quantities."""
+    return session.scalar(
+        select(func.coalesce(func.sum(CartItem.quantity), 0)).where(CartItem.user_id == owner_id)
+    )
+
+
+def cart_item(session: Session, owner_id: str, item_id: uuid.UUID) -> CartItem | None:
+    """Return the line `item_id` if it belongs to `owner_id`'s cart."""
+    return session.scalars(
+        select(CartItem).where(CartItem.id == item_id, CartItem.user_id == owner_id)
+    ).one_or_none()
+
+
+def owned_add_on_ids(
+    session: Session, user_id: str, now: datetime, among: Collection[uuid.UUID] | None = None
+) -> frozenset[uuid.UUID]:
+    """Return the add-ons `user_id` holds an active, unexpired subscription to.
+
+    `among` narrows the answer to those add-ons (served by idx_user_add_ons_user_id).
+    """
+    query = select(UserAddOn.add_on_id).where(
+        UserAddOn.user_id == user_id,
+        UserAddOn.status == "active",
+        or_(UserAddOn.expires_at.is_(None), UserAddOn.expires_at > now),
+    )
+    if among is not None:
+        query = query.where(UserAddOn.add_on_id.in_(list(among)))
+    return frozenset(session.scalars(query))
+
+
+def pricing_rules_for(
+    session: Session, add_on_ids: Collection[uuid.UUID], tier: str | None
+) -> list[PricingRule]:
+    """Return the active rules for these add-ons that apply to `tier` or to every tier.
+
+    The engine checks the validity window and conditions (idx_pricing_rules_active_lookup).
+    """
+    if not add_on_ids:
+        return []
+    tier_match = PricingRule.tier_code.is_(None)
+    if tier is not None:
+        tier_match = or_(tier_match, PricingRule.tier_code == tier)
+    return list(
+        session.scalars(
+            select(PricingRule).where(
+                PricingRule.is_active, PricingRule.add_on_id.in_(list(add_on_ids)), tier_match
+            )
+        )
+    )
+
+
+def active_bundle(session: Session, bundle_id: uuid.UUID, now: datetime) -> AddOnBundle | None:
+    """Return the bundle if it is active and valid at `now`."""
+    return session.scalars(
+        select(AddOnBundle).where(AddOnBundle.id == bundle_id, live_at(now))
+    ).one_or_none()
+
+
+def active_add_ons(session: Session, add_on_ids: Collection[uuid.UUID]) -> list[AddOn]:
+    """Return the active add-ons among `add_on_ids`, in catalog order."""
+    return list(
+        session.scalars(
+            select(AddOn)
+            .where(AddOn.id.in_(list(add_on_ids)), AddOn.is_active)
+            .order_by(AddOn.display_order, AddOn.name)
+        )
+    )

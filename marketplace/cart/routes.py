@@ -1,0 +1,230 @@
+"""Cart pages and mutations: parse with a form, call the service, render page or partial."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import SQLAlchemyError
+
+from marketplace.cart import queries, quoting, service
+from marketplace.cart.forms import AddBundleForm, AddItemForm, PromoForm, QuantityForm
+from marketplace.extensions import db, limiter
+from marketplace.rendering import render, trigger, wants_partial
+from marketplace.shopper import current_shopper, ensure_cart_owner
+
+bp = Blueprint("cart", __name__)
+
+PROMO_SESSION_KEY = "promo_code"
+CART_CHANGED = "cart-changed"
+TOO_MANY_ATTEMPTS = "Too many promo code attempts. Please wait a minute and try again."
+
+
+# Shared pieces -------------------------------------------------------------------------------
+
+
+@bp.app_context_processor
+def cart_count_context() -> dict[str, int]:
+    """Give every full page `cart_count` (sum of quantities) with one query, none without a cart.
+
+    htmx partials skip it (the badge view passes its own count); the cart is never worth an
+    error page, so a database failure here shows an empty badge and is logged.
+    """
+    if not has_request_context() or wants_partial():
+        return {}
+    owner = current_shopper().cart_owner
+    if owner is None:
+        return {"cart_count": 0}
+    try:
+        return {"cart_count": queries.cart_count(db.session, owner)}
+    except SQLAlchemyError:
+        current_app.logger.warning("cart badge count failed", exc_info=True)
+        db.session.rollback()
+        return {"cart_count": 0}
+
+
+def _promo_limit() -> str:
+    return current_app.config.get("PROMO_RATE_LIMIT", "10 per minute")
+
+
+def _promo_ip_limit() -> str:
+    return current_app.config.get("PROMO_IP_RATE_LIMIT", "30 per minute")
+
+
+def _promo_attempt_key() -> str:
+    """Key promo attempts by IP and the shopper's session identity (user or anonymous id)."""
+    shopper = current_shopper()
+    return f"promo:{get_remote_address()}:{shopper.user_id or shopper.anonymous_id or '-'}"
+
+
+def _promo_ip_key() -> str:
+    """Key promo attempts by IP alone, so dropping the session cookie does not reset the limit."""
+    return f"promo-ip:{get_remote_address()}"
+
+
+def _render_cart(*, status: int = 200, view: quoting.CartView | None = None, **context):
+    """Render the cart page or its summary partial, re-validating the stored promo code."""
+    shopper = current_shopper()
+    stored = session.get(PROMO_SESSION_KEY)
+    if view is None:
+        view = quoting.quote_cart(shopper, shopper.cart_owner, stored)
+    rejection = view.quote.promo_rejection
+    if stored and view.promo_code == stored and rejection is not None:
+        session.pop(PROMO_SESSION_KEY, None)
+        context.setdefault("promo_notice", f"The code {stored} was removed: {rejection.message}")
+    return render("cart/page.html", "cart/_summary.html", status=status, view=view, **context)
+
+
+def _changed(message: str, *, view: quoting.CartView | None = None):
+    """Answer a successful mutation: the partial plus `cart-changed`, or a 303 back to /cart."""
+    if wants_partial():
+        return trigger(_render_cart(view=view, notice=message), CART_CHANGED)
+    flash(message, "success")
+    return redirect(url_for("cart.show"), 303)
+
+
+def _failed(status: int, message: str, **context):
+    """Answer a refused mutation where the shopper acted; nothing changed, so no event."""
+    context.setdefault("error", message)
+    return _render_cart(status=status, **context)
+
+
+def _added_response(result: service.Added):
+    if wants_partial():
+        response = make_response(render_template("cart/_added.html", added=result))
+        response.vary.add("HX-Request")
+        return trigger(response, CART_CHANGED)
+    flash(result.message, "success")
+    return redirect(_back_or_cart(), 303)
+
+
+def _add_failed(status: int, message: str):
+    if wants_partial():
+        response = make_response(render_template("cart/_added.html", error=message), status)
+        response.vary.add("HX-Request")
+        return response
+    return _failed(status, message)
+
+
+def _back_or_cart() -> str:
+    """The page the shopper added from (same site only), else the cart."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.path and referrer.netloc in ("", request.host):
+        return urlunsplit(("", "", referrer.path, referrer.query, ""))
+    return url_for("cart.show")
+
+
+# Views ---------------------------------------------------------------------------------------
+
+
+@bp.get("/cart")
+def show():
+    return _render_cart()
+
+
+@bp.get("/cart/badge")
+def badge():
+    owner = current_shopper().cart_owner
+    count = queries.cart_count(db.session, owner) if owner else 0
+    response = make_response(render_template("cart/_badge.html", cart_count=count))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/cart/items")
+def add():
+    form = AddItemForm()
+    if not form.validate():
+        status = 400 if form.add_on_id.errors else 422
+        return _add_failed(status, form.first_error())
+    try:
+        result = service.add_item(ensure_cart_owner(), form.add_on_id.parsed, form.quantity.data)
+    except service.CartError as error:
+        return _add_failed(error.status, error.message)
+    return _added_response(result)
+
+
+@bp.post("/cart/bundles")
+def add_bundle():
+    form = AddBundleForm()
+    if not form.validate():
+        return _add_failed(400, form.first_error())
+    try:
+        result = service.add_bundle(ensure_cart_owner(), form.bundle_id.parsed)
+    except service.CartError as error:
+        return _add_failed(error.status, error.message)
+    return _added_response(result)
+
+
+@bp.post("/cart/items/<uuid:item_id>")
+def update(item_id):
+    form = QuantityForm()
+    if not form.validate():
+        return _failed(422, form.first_error(), line_errors={item_id: form.first_error()})
+    try:
+        item = service.update_quantity(current_shopper().cart_owner, item_id, form.quantity.data)
+    except service.CartError as error:
+        return _failed(error.status, error.message)
+    return _changed(f"{item.add_on.name}: quantity is now {item.quantity}.")
+
+
+@bp.post("/cart/items/<uuid:item_id>/delete")
+def remove(item_id):
+    try:
+        name = service.remove_item(current_shopper().cart_owner, item_id)
+    except service.CartError as error:
+        return _failed(error.status, error.message)
+    return _changed(f"Removed {name} from your cart.")
+
+
+@bp.post("/cart/clear")
+def clear():
+    service.clear(current_shopper().cart_owner)
+    return _changed("Your cart is empty now.")
+
+
+@bp.post("/cart/promo")
+@limiter.limit(_promo_limit, key_func=_promo_attempt_key, error_message=TOO_MANY_ATTEMPTS)
+@limiter.limit(_promo_ip_limit, key_func=_promo_ip_key, error_message=TOO_MANY_ATTEMPTS)
+def apply_promo():
+    form = PromoForm()
+    if not form.validate():
+        return _render_cart(
+            status=422, promo_error=form.first_error(), promo_attempt=form.code.data
+        )
+    shopper = current_shopper()
+    view = quoting.quote_cart(shopper, shopper.cart_owner, form.code.data.strip())
+    if view.quote.promo is None:
+        rejection = view.quote.promo_rejection
+        message = rejection.message if rejection else "This code can't be applied."
+        return _render_cart(status=422, promo_error=message, promo_attempt=form.code.data)
+    session[PROMO_SESSION_KEY] = view.quote.promo.code
+    return _changed(
+        f"Code {view.quote.promo.code} applied: you save "
+        f"${view.quote.promo.discount:,} on today's payment.",
+        view=view,
+    )
+
+
+@bp.post("/cart/promo/delete")
+def remove_promo():
+    code = session.pop(PROMO_SESSION_KEY, None)
+    return _changed(f"Removed the code {code}." if code else "No promo code was applied.")
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(error: RateLimitExceeded):
+    return _render_cart(status=429, promo_error=TOO_MANY_ATTEMPTS)

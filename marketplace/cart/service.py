@@ -1,0 +1,181 @@
+"""Cart mutations: each function is one transaction with one commit.
+
+Errors are raised as `CartError` subclasses carrying the HTTP status and a message the
+shopper can read; the routes show them where the shopper acted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from marketplace.cart import queries
+from marketplace.extensions import db
+from marketplace.models import AddOn, AddOnBundle, CartItem
+from marketplace.models.cart import MAX_QUANTITY
+
+MIN_QUANTITY = 1
+
+
+class CartError(Exception):
+    """A cart request that cannot be carried out; `status` is the HTTP status to answer with."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(CartError):
+    status = 404
+
+
+class AlreadyOwned(CartError):
+    status = 409
+
+
+class InvalidQuantity(CartError):
+    status = 422
+
+
+@dataclass(frozen=True)
+class Added:
+    """What an add did: the add-on names added, and notes (e.g. a quantity capped at 100)."""
+
+    names: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def message(self) -> str:
+        added = f"Added {', '.join(self.names)} to your cart." if self.names else ""
+        return " ".join(part for part in (added, *self.notes) if part)
+
+
+def add_item(owner_id: str, add_on_id: uuid.UUID, quantity: int = 1) -> Added:
+    """Add `quantity` of an active add-on to the cart, or raise the quantity of its line.
+
+    The line's quantity is capped at 100; a shopper who owns the add-on is refused.
+    """
+    _check_quantity(quantity)
+    session = db.session
+    add_on = session.scalars(
+        select(AddOn).where(AddOn.id == add_on_id, AddOn.is_active)
+    ).one_or_none()
+    if add_on is None:
+        raise NotFound("That add-on doesn't exist or is no longer available.")
+    now = datetime.now(UTC)
+    if queries.owned_add_on_ids(session, owner_id, now, among=[add_on.id]):
+        raise AlreadyOwned(f"You already own {add_on.name}.")
+    before = session.scalar(
+        select(CartItem.quantity).where(
+            CartItem.user_id == owner_id, CartItem.add_on_id == add_on.id
+        )
+    )
+    _upsert_line(owner_id, add_on, quantity)
+    session.commit()
+    notes = ()
+    if (before or 0) + quantity > MAX_QUANTITY:
+        notes = (
+            f"A line holds at most {MAX_QUANTITY}, so {add_on.name} is now at {MAX_QUANTITY}.",
+        )
+    return Added(names=(add_on.name,), notes=notes)
+
+
+def add_bundle(owner_id: str, bundle_id: uuid.UUID) -> Added:
+    """Add each add-on of an active bundle that is neither in the cart nor owned, one of each."""
+    session = db.session
+    now = datetime.now(UTC)
+    bundle: AddOnBundle | None = queries.active_bundle(session, bundle_id, now)
+    if bundle is None:
+        raise NotFound("That bundle doesn't exist or is no longer available.")
+    add_ons = queries.active_add_ons(session, bundle.add_on_ids)
+    owned = queries.owned_add_on_ids(session, owner_id, now, among=bundle.add_on_ids)
+    in_cart = set(
+        session.scalars(
+            select(CartItem.add_on_id).where(
+                CartItem.user_id == owner_id, CartItem.add_on_id.in_(bundle.add_on_ids)
+            )
+        )
+    )
+    to_add = [a for a in add_ons if a.id not in owned and a.id not in in_cart]
+    for add_on in to_add:
+        _upsert_line(owner_id, add_on, 1)
+    session.commit()
+    notes = []
+    if owned:
+        names = ", ".join(a.name for a in add_ons if a.id in owned)
+        notes.append(f"You already own {names}.")
+    if not to_add:
+        notes.append(f"Everything in {bundle.name} is already in your cart or owned.")
+    return Added(names=tuple(a.name for a in to_add), notes=tuple(notes))
+
+
+def update_quantity(owner_id: str | None, item_id: uuid.UUID, quantity: int) -> CartItem:
+    """Set the quantity of one of the owner's lines (1–100)."""
+    _check_quantity(quantity)
+    item = _owned_item(owner_id, item_id)
+    item.quantity = quantity
+    db.session.commit()
+    return item
+
+
+def remove_item(owner_id: str | None, item_id: uuid.UUID) -> str:
+    """Remove one of the owner's lines; return the add-on's name."""
+    item = _owned_item(owner_id, item_id)
+    name = item.add_on.name
+    db.session.delete(item)
+    db.session.commit()
+    return name
+
+
+def clear(owner_id: str | None) -> int:
+    """Remove every line of the owner's cart; return how many lines went."""
+    if owner_id is None:
+        return 0
+    removed = db.session.execute(delete(CartItem).where(CartItem.user_id == owner_id)).rowcount
+    db.session.commit()
+    return removed
+
+
+def _owned_item(owner_id: str | None, item_id: uuid.UUID) -> CartItem:
+    item = queries.cart_item(db.session, owner_id, item_id) if owner_id else None
+    if item is None:
+        raise NotFound("That item isn't in your cart.")
+    return item
+
+
+def _check_quantity(quantity: int) -> None:
+    if not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
+        raise InvalidQuantity(
+            f"Quantity must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY}."
+        )
+
+
+def _upsert_line(owner_id: str, add_on: AddOn, quantity: int) -> None:
+    # One statement, so a double-click adding the same add-on twice cannot violate the
+    # (user_id, add_on_id) unique constraint; the quantity is capped in SQL.
+    statement = insert(CartItem).values(
+        id=uuid.uuid4(),
+        user_id=owner_id,
+        add_on_id=add_on.id,
+        quantity=min(quantity, MAX_QUANTITY),
+        unit_price_seen=add_on.base_price,
+        # now() is the transaction's start, the same for every line a bundle adds; the clock
+        # keeps their order.
+        added_at=func.clock_timestamp(),
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[CartItem.user_id, CartItem.add_on_id],
+            set_={
+                "quantity": func.least(
+                    CartItem.quantity + statement.excluded.quantity, MAX_QUANTITY
+                )
+            },
+        )
+    )

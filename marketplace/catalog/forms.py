@@ -1,0 +1,62 @@
+"""The catalog's query parameters, validated: unknown values are a 400, not a guess."""
+
+from __future__ import annotations
+
+from wtforms import Form, IntegerField, SearchField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, NumberRange, Optional
+
+from marketplace.catalog.queries import SORTS
+from marketplace.models.catalog import CATEGORIES
+
+CATEGORY_LABELS = {
+    "ai-services": "AI Services",
+    "infrastructure": "Infrastructure",
+    "analytics": "Analytics",
+    "development": "Development",
+    "productivity": "Productivity",
+}
+SORT_LABELS = {
+    "featured": "Featured",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "name": "Name: A to Z",
+}
+MAX_PAGE = 10_000
+
+
+class CatalogQuery(Form):
+    """`?q=&category=&sort=&page=` of the catalog (a GET form: no CSRF token)."""
+
+    q = SearchField("Search add-ons", validators=[Optional(), Length(max=200)], default="")
+    category = SelectField(
+        "Category",
+        choices=[
+            SelectChoice("", "All categories"),
+            *(SelectChoice(c, CATEGORY_LABELS[c]) for c in CATEGORIES),
+        ],
+        default="",
+    )
+    sort = SelectField(
+        "Sort by",
+        choices=[SelectChoice(key, SORT_LABELS[key]) for key in SORTS],
+        default="featured",
+    )
+    page = IntegerField(
+        "Page", validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)], default=1
+    )
+
+    def first_error(self) -> str:
+        """Return one readable message naming the parameter that is wrong."""
+        for name, errors in self.errors.items():
+            return f"{self[name].label.text}: {errors[0]}"
+        return ""
+
+    def filters(self) -> dict[str, object]:
+        """Return the validated values as keyword arguments of `catalog_page`."""
+        return {
+            "q": (self.q.data or "").strip(),
+            "category": self.category.data or None,
+            "sort": self.sort.data or "featured",
+            "page": self.page.data or 1,
+        }

@@ -1,0 +1,244 @@
+"""Reads for the catalog: the filtered, searched, sorted page of add-ons and a product's page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from marketplace.bundles.queries import (
+    PricedBundle,
+    active_add_ons_by_id,
+    bundles_containing,
+    price_bundles,
+    savings_label,
+)
+from marketplace.models import AddOn, AddOnFeature, FeatureDefinition
+from marketplace.shopper import Shopper
+
+PAGE_SIZE = 24
+MAX_SEARCH_WORDS = 8
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+KEY_FEATURES = 3
+
+# The first feature keys of each add-on with their platform names, inside the catalog query
+# itself: no second query per page and none per card.
+KEY_FEATURE_NAMES = literal_column(
+    "ARRAY(SELECT coalesce(feature_definitions.name, f.key)"
+    " FROM jsonb_array_elements_text(add_ons.features) WITH ORDINALITY AS f(key, n)"
+    " LEFT JOIN feature_definitions ON feature_definitions.key = f.key"
+    f" ORDER BY f.n LIMIT {KEY_FEATURES})",
+    ARRAY(String),
+).label("key_features")
+
+# Each sort and the index that serves it (see migration 001).
+SORTS: dict[str, tuple[Any, ...]] = {
+    "featured": (AddOn.display_order, AddOn.name),  # idx_add_ons_active_featured
+    "price_asc": (AddOn.base_price, AddOn.name),  # idx_add_ons_active_price
+    "price_desc": (AddOn.base_price.desc(), AddOn.name),  # idx_add_ons_active_price
+    "name": (AddOn.name,),  # idx_add_ons_active_name
+}
+
+
+def search_query(text: str) -> str | None:
+    """Turn what a shopper typed into a prefix tsquery: "neural voi" → "neural:* & voi:*".
+
+    Only letters and digits survive, so the result is always valid `to_tsquery` input.
+    """
+    words = re.findall(r"[^\W_]+", text.lower())[:MAX_SEARCH_WORDS]
+    return " & ".join(f"{word}:*" for word in words) or None
+
+
+def search_matches(text: str) -> ColumnElement[bool] | None:
+    """`search_vector @@ to_tsquery(...)`, answered by the GIN index idx_add_ons_search."""
+    query = search_query(text)
+    if query is None:
+        return None
+    return AddOn.search_vector.op("@@")(func.to_tsquery("english", query))
+
+
+@dataclass(frozen=True)
+class BundleHint:
+    """A bundle an add-on belongs to, as a card shows it."""
+
+    id: uuid.UUID
+    name: str
+    savings: str
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    """One page of the catalog: its add-ons, how many match in all, and bundle hints."""
+
+    add_ons: list[AddOn]
+    total: int
+    page: int
+    page_size: int
+    key_features: dict[uuid.UUID, list[str]] = field(default_factory=dict)
+    bundle_hints: dict[uuid.UUID, list[BundleHint]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def catalog_page(
+    session: Session,
+    *,
+    category: str | None = None,
+    q: str = "",
+    sort: str = "featured",
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> CatalogPage:
+    """Return one page of active add-ons matching the filters (two queries, any page size).
+
+    The total comes with the rows (`count(*) OVER ()`); an empty page past the first has no
+    total, which callers treat as "no such page".
+    """
+    total = func.count().over().label("total")
+    query = select(AddOn, KEY_FEATURE_NAMES, total).where(AddOn.is_active)
+    if category:
+        query = query.where(AddOn.category == category)
+    matches = search_matches(q)
+    if matches is not None:
+        query = query.where(matches)
+    query = query.order_by(*SORTS[sort], AddOn.id).limit(page_size).offset((page - 1) * page_size)
+    rows = session.execute(query).all()
+    add_ons = [row.AddOn for row in rows]
+    return CatalogPage(
+        add_ons=add_ons,
+        key_features={
+            row.AddOn.id: [_readable(name) for name in row.key_features or ()] for row in rows
+        },
+        total=rows[0].total if rows else 0,
+        page=page,
+        page_size=page_size,
+        bundle_hints=bundle_hints(session, [add_on.id for add_on in add_ons], now=now),
+    )
+
+
+def bundle_hints(
+    session: Session, add_on_ids: Sequence[uuid.UUID], *, now: datetime | None = None
+) -> dict[uuid.UUID, list[BundleHint]]:
+    """Return, per add-on, the live bundles it belongs to, featured first (one query)."""
+    hints: dict[uuid.UUID, list[BundleHint]] = {}
+    wanted = set(add_on_ids)
+    for bundle in bundles_containing(session, wanted, now=now):
+        hint = BundleHint(bundle.id, bundle.name, savings_label(bundle))
+        for add_on_id in dict.fromkeys(bundle.add_on_ids):
+            if add_on_id in wanted:
+                hints.setdefault(add_on_id, []).append(hint)
+    return hints
+
+
+def add_ons_with_feature(session: Session, feature_key: str, limit: int = 50) -> list[AddOn]:
+    """Return active add-ons whose `features` hold `feature_key` (GIN idx_add_ons_features)."""
+    query = (
+        select(AddOn)
+        .where(AddOn.features.contains([feature_key]), AddOn.is_active)
+        .order_by(AddOn.display_order, AddOn.name)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class FeatureDetail:
+    """A feature an add-on enables, with its readable name and configuration."""
+
+    key: str
+    label: str
+    description: str | None
+    configuration: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ShopperPrice:
+    """What this shopper pays for one unit each period, after tier pricing."""
+
+    amount: Decimal
+    discount: Decimal
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    """Everything the product page shows about one add-on."""
+
+    add_on: AddOn
+    features: list[FeatureDetail]
+    bundles: list[PricedBundle]
+    shopper_price: ShopperPrice | None
+
+
+def feature_label(key: str) -> str:
+    """Return a readable name for a feature key: "neural_voices" → "Neural voices"."""
+    words = re.sub(r"[_\-.]+", " ", key).strip()
+    return words[:1].upper() + words[1:]
+
+
+def _readable(name: str) -> str:
+    """A platform feature name as is; a bare key (no definition) made readable."""
+    return feature_label(name) if re.fullmatch(r"[a-z0-9_.\-]+", name) else name
+
+
+def active_add_on(session: Session, slug: str) -> AddOn | None:
+    """Return the active add-on at `slug`, or None (malformed slugs never reach the database)."""
+    if len(slug) > 255 or not SLUG.fullmatch(slug):
+        return None
+    return session.scalar(select(AddOn).where(AddOn.slug == slug, AddOn.is_active))
+
+
+def product_page(
+    session: Session, slug: str, shopper: Shopper, *, now: datetime | None = None
+) -> ProductPage | None:
+    """Return the product page of the active add-on at `slug`, or None."""
+    add_on = active_add_on(session, slug)
+    if add_on is None:
+        return None
+    features = [
+        FeatureDetail(
+            key=row.AddOnFeature.feature_key,
+            label=row.name or feature_label(row.AddOnFeature.feature_key),
+            description=row.description,
+            configuration=row.AddOnFeature.configuration or {},
+        )
+        for row in session.execute(
+            select(AddOnFeature, FeatureDefinition.name, FeatureDefinition.description)
+            .outerjoin(FeatureDefinition, FeatureDefinition.key == AddOnFeature.feature_key)
+            .where(AddOnFeature.add_on_id == add_on.id, AddOnFeature.enabled)
+            .order_by(AddOnFeature.feature_key)
+        )
+    ]
+    bundles = bundles_containing(session, [add_on.id], now=now)
+    members = active_add_ons_by_id(
+        session, {add_on_id for bundle in bundles for add_on_id in bundle.add_on_ids}
+    )
+    return ProductPage(
+        add_on=add_on,
+        features=features,
+        bundles=price_bundles(bundles, members),
+        shopper_price=shopper_price(shopper, add_on),
+    )
+
+
+def shopper_price(shopper: Shopper, add_on: AddOn) -> ShopperPrice | None:
+    """Return what `shopper` pays for one unit after tier pricing, or None if unpriced yet."""
+    try:
+        from marketplace.cart.quoting import quote_add_ons
+    except ModuleNotFoundError as exc:  # the cart package ships separately
+        if exc.name and exc.name.startswith("marketplace.cart"):
+            return None
+        raise
+    quote = quote_add_ons(shopper, [(add_on, 1)])
+    line = quote.lines[0]
+    return ShopperPrice(amount=line.recurring_total, discount=line.tier_discount)

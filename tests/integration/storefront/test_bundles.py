@@ -1,0 +1,100 @@
+"""Bundles page `/bundles`: live bundles, their add-ons and prices from the pricing engine."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from marketplace.bundles.queries import bundles_containing
+
+
+def _bundle_html(html: str, name: str) -> str:
+    start = html.index(f'data-bundle="{name}"')
+    return html[start : html.index("</article>", start)]
+
+
+def test_live_bundles_in_display_order(client, bundles):
+    html = client.get("/bundles").get_data(as_text=True)
+
+    assert re.findall(r'data-bundle="([^"]+)"', html) == [
+        "AI Productivity Bundle",
+        "Developer Pro Bundle",
+        "Enterprise Suite",
+    ]
+
+
+def test_guide_bundle_prices_and_savings(client, bundles):
+    html = client.get("/bundles").get_data(as_text=True)
+    ai = _bundle_html(html, "AI Productivity Bundle")
+    dev = _bundle_html(html, "Developer Pro Bundle")
+    suite = _bundle_html(html, "Enterprise Suite")
+
+    assert '<dd class="bundle__original"><s>$29.97</s></dd>' in ai
+    assert '<span class="price__amount">$25.47</span><span class="price__period">/mo' in ai
+    assert '<dd class="bundle__saving">$4.50</dd>' in ai
+    assert "Save 15%" in ai
+    assert '<dd class="bundle__original"><s>$49.97</s></dd>' in dev
+    assert '<span class="price__amount">$39.98</span>' in dev
+    assert '<dd class="bundle__saving">$9.99</dd>' in dev
+    assert '<dd class="bundle__original"><s>$162.91</s></dd>' in suite
+    assert '<span class="price__amount">$122.18</span>' in suite
+    assert '<dd class="bundle__saving">$40.73</dd>' in suite
+
+
+def test_each_bundle_lists_its_add_ons(client, bundles):
+    ai = _bundle_html(client.get("/bundles").get_data(as_text=True), "AI Productivity Bundle")
+
+    assert re.findall(r'<a href="/add-ons/([^"]+)">', ai) == [
+        "unicorn-orator-tts",
+        "amanuensis-stt",
+        "presenton-presentations",
+    ]
+
+
+def test_add_bundle_to_cart_form(client, bundles):
+    html = client.get("/bundles").get_data(as_text=True)
+    bundle = bundles["Developer Pro Bundle"]
+
+    assert 'method="post" action="/cart/bundles"' in html
+    assert 'hx-post="/cart/bundles"' in html
+    assert f'name="bundle_id" value="{bundle.id}"' in html
+    assert f'hx-target="#bundle-status-{bundle.id}"' in html
+
+
+def test_bundle_with_a_withdrawn_add_on_is_not_offered(client, session, catalog, bundles):
+    catalog["presenton-presentations"].is_active = False
+    session.flush()
+
+    html = client.get("/bundles").get_data(as_text=True)
+    assert re.findall(r'data-bundle="([^"]+)"', html) == ["Developer Pro Bundle"]
+
+
+def test_no_bundles(client, catalog):
+    html = client.get("/bundles").get_data(as_text=True)
+
+    assert "No bundles on offer right now" in html
+
+
+def test_bundles_page_query_count(client, bundles, count_queries):
+    with count_queries() as statements:
+        assert client.get("/bundles").status_code == 200
+
+    assert 2 <= len(statements) <= 3, statements
+
+
+def test_bundles_containing(session, catalog, bundles):
+    stt, gpu = catalog["amanuensis-stt"].id, catalog["gpu-compute-access"].id
+
+    assert [b.name for b in bundles_containing(session, [stt])] == [
+        "AI Productivity Bundle",
+        "Enterprise Suite",
+    ]
+    assert [b.name for b in bundles_containing(session, [gpu])] == ["Enterprise Suite"]
+    assert bundles_containing(session, []) == []
+    later = datetime.now(UTC) - timedelta(days=10)
+    # At a time inside its window, the expired bundle was live.
+    assert [b.name for b in bundles_containing(session, [stt], now=later)] == [
+        "Expired Voice Deal",
+        "AI Productivity Bundle",
+        "Enterprise Suite",
+    ]
