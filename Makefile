@@ -34,4 +34,4 @@ format: install
 
 ## Benchmarks on a large demo data set; prints p50/p99 against the targets.
 bench: install
-	$(PYTHON) -m tests.benchmarks
+	$(PYTHON) -m tests.benchmarks.bench_queries

@@ -1,0 +1,1 @@
+"""My add-ons and purchase history: what a signed-in user holds and has bought."""

@@ -1,0 +1,83 @@
+"""Reads for the account pages: a user's active subscriptions and purchase history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, contains_eager
+
+from marketplace.models import AddOn, AddOnPurchase, UserAddOn
+
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class PurchasePage:
+    """One page of a user's purchases, newest first; `has_next` says whether more follow."""
+
+    items: list[AddOnPurchase]
+    page: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def active_add_ons(session: Session, user_id: str, now: datetime) -> list[UserAddOn]:
+    """Return the user's active subscriptions not expired at `now`, add-on loaded, by name."""
+    # One query: the partial index idx_user_add_ons_user_id (status = 'active') finds the
+    # user's rows, the add-on comes from the same statement through its primary key.
+    statement = (
+        select(UserAddOn)
+        .join(UserAddOn.add_on)
+        .options(contains_eager(UserAddOn.add_on))
+        .where(
+            UserAddOn.user_id == user_id,
+            UserAddOn.status == "active",
+            or_(UserAddOn.expires_at.is_(None), UserAddOn.expires_at > now),
+        )
+        .order_by(AddOn.name, UserAddOn.id)
+    )
+    return list(session.scalars(statement))
+
+
+def purchase_history(
+    session: Session,
+    user_id: str,
+    *,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> PurchasePage:
+    """Return page `page` of the user's purchases (optionally filtered), newest first."""
+    if page < 1:
+        raise ValueError(f"page must be at least 1, got {page}")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
+    # idx_add_on_purchases_user_date (user_id, purchased_at DESC) gives the order and the
+    # since/until range; one extra row tells whether a next page exists, so no COUNT(*).
+    statement = (
+        select(AddOnPurchase)
+        .join(AddOnPurchase.add_on)
+        .options(contains_eager(AddOnPurchase.add_on))
+        .where(AddOnPurchase.user_id == user_id)
+        .order_by(AddOnPurchase.purchased_at.desc(), AddOnPurchase.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    )
+    if status is not None:
+        statement = statement.where(AddOnPurchase.status == status)
+    if since is not None:
+        statement = statement.where(AddOnPurchase.purchased_at >= since)
+    if until is not None:
+        statement = statement.where(AddOnPurchase.purchased_at < until)
+    rows = list(session.scalars(statement))
+    return PurchasePage(
+        items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page
+    )

@@ -1,0 +1,291 @@
+"""`flask seed demo` at a tiny scale, and the account queries the benchmark times."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event, func, select, text
+
+from marketplace.account.queries import active_add_ons, purchase_history
+from marketplace.cli.demo import demo
+from marketplace.models import AddOn, AddOnBundle, AddOnFeature, AddOnPurchase, CartItem, UserAddOn
+
+TINY = [
+    "--users", "50", "--add-ons", "20", "--subscriptions", "200", "--purchases", "200",
+    "--carts", "10", "--bundles", "5", "--as-of", "2026-01-15", "--batch-size", "50",
+]  # fmt: skip
+NOW = datetime(2026, 1, 15, 12, tzinfo=UTC)
+
+
+def demo_counts(session) -> dict[str, int]:
+    demo_users = "demo-user-%"
+    return {
+        "add_ons": session.scalar(
+            select(func.count()).select_from(AddOn).where(AddOn.meta.contains({"demo": True}))
+        ),
+        "add_on_features": session.scalar(
+            select(func.count())
+            .select_from(AddOnFeature)
+            .join(AddOnFeature.add_on)
+            .where(AddOn.meta.contains({"demo": True}))
+        ),
+        "bundles": session.scalar(select(func.count()).select_from(AddOnBundle)),
+        "user_add_ons": session.scalar(
+            select(func.count()).where(UserAddOn.user_id.like(demo_users))
+        ),
+        "purchases": session.scalar(
+            select(func.count()).where(AddOnPurchase.user_id.like(demo_users))
+        ),
+        "cart_owners": session.scalar(
+            select(func.count(CartItem.user_id.distinct())).where(CartItem.user_id.like(demo_users))
+        ),
+    }
+
+
+def checksum(session) -> str:
+    """Fingerprint every generated value (not the server-stamped created_at/updated_at)."""
+    queries = (
+        "SELECT id, name, slug, category, base_price, billing_type, features, is_active, "
+        "metadata, display_order FROM add_ons ORDER BY id",
+        "SELECT id, add_on_id, feature_key, enabled, configuration FROM add_on_features "
+        "ORDER BY id",
+        "SELECT id, name, add_on_ids, discount_percent, valid_from, valid_until FROM "
+        "add_on_bundles ORDER BY id",
+        "SELECT id, user_id, add_on_id, status, purchased_at, expires_at, auto_renew, "
+        "cancelled_at FROM user_add_ons ORDER BY id",
+        "SELECT id, user_id, add_on_id, amount, status, purchased_at, quantity, refunded_at "
+        "FROM add_on_purchases ORDER BY id",
+        "SELECT id, user_id, add_on_id, quantity, added_at FROM cart_items ORDER BY id",
+    )
+    digest = hashlib.sha256()
+    for query in queries:
+        for row in session.execute(text(query)):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def test_demo_loads_exactly_the_rows_asked_for(runner, session):
+    result = runner.invoke(demo, TINY)
+
+    assert result.exit_code == 0, result.output
+    counts = demo_counts(session)
+    features = counts.pop("add_on_features")
+    assert counts == {
+        "add_ons": 20,
+        "bundles": 5,
+        "user_add_ons": 200,
+        "purchases": 200,
+        "cart_owners": 10,
+    }
+    assert 20 * 3 <= features <= 20 * 8
+    assert features == session.scalar(
+        text(
+            "SELECT sum(jsonb_array_length(features)) FROM add_ons "
+            "WHERE metadata @> '{\"demo\": true}'"
+        )
+    )
+    assert "user_add_ons" in result.output and "total" in result.output
+
+
+def test_demo_data_is_realistic(runner, session):
+    runner.invoke(demo, TINY)
+
+    statuses = dict(
+        session.execute(select(UserAddOn.status, func.count()).group_by(UserAddOn.status)).all()
+    )
+    assert statuses["active"] > sum(statuses.values()) / 2
+    purchases = dict(
+        session.execute(
+            select(AddOnPurchase.status, func.count()).group_by(AddOnPurchase.status)
+        ).all()
+    )
+    assert purchases["completed"] > sum(purchases.values()) / 2
+    oldest, newest = session.execute(
+        select(func.min(AddOnPurchase.purchased_at), func.max(AddOnPurchase.purchased_at))
+    ).one()
+    as_of = datetime(2026, 1, 15, tzinfo=UTC)
+    assert as_of - timedelta(days=731) <= oldest and newest <= as_of
+    assert newest - oldest > timedelta(days=365)
+    # Bundles name demo add-ons only; every cart line is unique per owner (the constraint).
+    demo_ids = set(session.scalars(select(AddOn.id)))
+    for bundle in session.scalars(select(AddOnBundle)):
+        assert set(bundle.add_on_ids) <= demo_ids and len(bundle.add_on_ids) >= 2
+
+
+def test_same_seed_gives_the_same_rows(runner, session):
+    runner.invoke(demo, TINY)
+    first = checksum(session)
+
+    again = runner.invoke(demo, [*TINY, "--replace"])
+    assert again.exit_code == 0, again.output
+    assert checksum(session) == first
+
+    other = runner.invoke(demo, [*TINY, "--replace", "--random-seed", "7"])
+    assert other.exit_code == 0, other.output
+    assert checksum(session) != first
+    assert demo_counts(session)["user_add_ons"] == 200
+
+
+def test_second_run_is_refused_without_replace(runner, session):
+    runner.invoke(demo, TINY)
+    before = demo_counts(session)
+
+    result = runner.invoke(demo, TINY)
+
+    assert result.exit_code == 1
+    assert "already present" in result.output and "--replace" in result.output
+    assert demo_counts(session) == before
+
+
+def test_replace_leaves_other_rows_alone(runner, session):
+    keeper = AddOn(name="Keeper", slug="keeper", category="analytics", base_price=Decimal("5.00"))
+    session.add(keeper)
+    session.flush()
+    session.add(UserAddOn(user_id="real-user", add_on_id=keeper.id, status="active"))
+    session.commit()
+    runner.invoke(demo, TINY)
+
+    result = runner.invoke(demo, [*TINY, "--replace"])
+
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(func.count()).where(UserAddOn.user_id == "real-user")) == 1
+    assert demo_counts(session)["add_ons"] == 20
+    assert session.scalar(select(func.count()).select_from(AddOn)) == 21
+
+
+def test_impossible_sizes_are_refused(runner):
+    result = runner.invoke(demo, ["--users", "2", "--add-ons", "3", "--subscriptions", "7"])
+
+    assert result.exit_code == 1
+    assert "do not fit" in result.output
+
+
+# Account queries ------------------------------------------------------------------------
+
+
+def add_on(session, name: str) -> AddOn:
+    item = AddOn(
+        name=name,
+        slug=name.lower().replace(" ", "-"),
+        category="ai-services",
+        base_price=Decimal("9.99"),
+        billing_type="monthly",
+    )
+    session.add(item)
+    return item
+
+
+@pytest.fixture
+def subscriber_with_mixed_subscriptions(session):
+    """Alice holds two live subscriptions, one lapsed, one cancelled; Bob holds one."""
+    alpha, beta, gamma, delta = (
+        add_on(session, name) for name in ("Alpha Search", "Beta Voice", "Gamma GPU", "Delta Docs")
+    )
+    session.flush()
+    session.add_all(
+        [
+            UserAddOn(user_id="alice", add_on_id=beta.id, status="active",
+                      expires_at=NOW + timedelta(days=10)),
+            UserAddOn(user_id="alice", add_on_id=alpha.id, status="active", expires_at=None),
+            UserAddOn(user_id="alice", add_on_id=gamma.id, status="active",
+                      expires_at=NOW - timedelta(seconds=1)),
+            UserAddOn(user_id="alice", add_on_id=delta.id, status="cancelled",
+                      expires_at=NOW + timedelta(days=10)),
+            UserAddOn(user_id="bob", add_on_id=gamma.id, status="active",
+                      expires_at=NOW + timedelta(days=10)),
+        ]
+    )  # fmt: skip
+    session.commit()
+    return "alice"
+
+
+def test_active_add_ons_are_the_live_ones_by_name_in_one_query(
+    session, subscriber_with_mixed_subscriptions
+):
+    statements = []
+    connection = session.connection()
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(connection, "before_cursor_execute", listener)
+    session.expunge_all()
+
+    held = active_add_ons(session, subscriber_with_mixed_subscriptions, NOW)
+    names = [subscription.add_on.name for subscription in held]
+
+    event.remove(connection, "before_cursor_execute", listener)
+    assert names == ["Alpha Search", "Beta Voice"]
+    assert [subscription.expires_at for subscription in held] == [
+        None,
+        NOW + timedelta(days=10),
+    ]
+    assert len(statements) == 1
+
+
+def test_active_add_ons_of_a_user_without_any(session, subscriber_with_mixed_subscriptions):
+    assert active_add_ons(session, "nobody", NOW) == []
+
+
+@pytest.fixture
+def alice_purchase_history(session):
+    """Alice bought five times, one a day for the last five days; Bob once today."""
+    voice = add_on(session, "Beta Voice")
+    session.flush()
+    statuses = ["completed", "failed", "completed", "refunded", "completed"]
+    for days, status in enumerate(statuses, start=1):
+        session.add(
+            AddOnPurchase(
+                user_id="alice",
+                add_on_id=voice.id,
+                amount=Decimal(days),
+                status=status,
+                purchased_at=NOW - timedelta(days=days),
+            )
+        )
+    session.add(
+        AddOnPurchase(user_id="bob", add_on_id=voice.id, amount=Decimal("9.00"), purchased_at=NOW)
+    )
+    session.commit()
+    return "alice"
+
+
+def amounts(page) -> list[int]:
+    return [int(purchase.amount) for purchase in page.items]
+
+
+def test_purchase_history_pages_newest_first(session, alice_purchase_history):
+    first = purchase_history(session, alice_purchase_history, per_page=2)
+    second = purchase_history(session, alice_purchase_history, page=2, per_page=2)
+    last = purchase_history(session, alice_purchase_history, page=3, per_page=2)
+
+    assert (amounts(first), first.has_next, first.has_prev) == ([1, 2], True, False)
+    assert (amounts(second), second.has_next, second.has_prev) == ([3, 4], True, True)
+    assert (amounts(last), last.has_next) == ([5], False)
+    assert first.items[0].add_on.name == "Beta Voice"
+
+
+def test_purchase_history_filters(session, alice_purchase_history):
+    user = alice_purchase_history
+
+    completed = purchase_history(session, user, status="completed")
+    recent = purchase_history(session, user, since=NOW - timedelta(days=3))
+    window = purchase_history(
+        session, user, since=NOW - timedelta(days=4), until=NOW - timedelta(days=1)
+    )
+
+    assert (amounts(completed), completed.has_next) == ([1, 3, 5], False)
+    assert amounts(recent) == [1, 2, 3]
+    assert amounts(window) == [2, 3, 4]
+
+
+def test_purchase_history_exact_page_has_no_next(session, alice_purchase_history):
+    page = purchase_history(session, alice_purchase_history, per_page=5)
+
+    assert (amounts(page), page.has_next) == ([1, 2, 3, 4, 5], False)
+
+
+@pytest.mark.parametrize("arguments", [{"page": 0}, {"per_page": 0}, {"per_page": 101}])
+def test_purchase_history_rejects_bad_pages(session, arguments):
+    with pytest.raises(ValueError):
+        purchase_history(session, "alice", **arguments)
