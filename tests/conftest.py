@@ -8,6 +8,7 @@ commits made by the code under test are undone at teardown.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -71,10 +72,9 @@ def database_url() -> str:
     return url
 
 
-@pytest.fixture
-def app(database_url):
-    """An app whose every database session joins one transaction rolled back at teardown."""
-    app = make_app(database_url)
+@contextmanager
+def rolled_back(app):
+    """Run `app` inside one transaction, rolled back at exit; the app's sessions use SAVEPOINTs."""
     with app.app_context():
         engine = db.engine
         connection = engine.connect()
@@ -90,6 +90,20 @@ def app(database_url):
             connection.close()
             engines[None] = engine
             engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    """An app whose every database session joins one transaction rolled back at teardown."""
+    with rolled_back(make_app(database_url)) as app:
+        yield app
+
+
+@pytest.fixture
+def csrf_app(database_url):
+    """Like `app`, with CSRF protection on as in production."""
+    with rolled_back(make_app(database_url, WTF_CSRF_ENABLED=True)) as app:
+        yield app
 
 
 @pytest.fixture

@@ -14,18 +14,7 @@ from sqlalchemy.engine import make_url
 from marketplace.database import libpq_conninfo
 from marketplace.extensions import db
 from tests.conftest import make_app, recreate_database
-
-GUIDE_TABLES = {
-    "add_ons",
-    "user_add_ons",
-    "add_on_purchases",
-    "add_on_bundles",
-    "pricing_rules",
-    "cart_items",
-    "add_on_features",
-    "promotional_codes",
-}
-PLATFORM_TABLES = {"subscription_tiers", "feature_definitions"}
+from tests.guide import GUIDE_TABLES, PLATFORM_TABLES
 
 
 @pytest.fixture

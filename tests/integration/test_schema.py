@@ -9,16 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-GUIDE_TABLES = {
-    "add_ons",
-    "user_add_ons",
-    "add_on_purchases",
-    "add_on_bundles",
-    "pricing_rules",
-    "cart_items",
-    "add_on_features",
-    "promotional_codes",
-}
+from tests.guide import GUIDE_TABLES, PLATFORM_TABLES
+
 TABLES_WITH_UPDATED_AT = sorted(GUIDE_TABLES)
 
 
@@ -49,7 +41,7 @@ def test_the_guides_eight_tables_and_the_platform_tables_exist(session):
         ).scalars()
     )
     assert GUIDE_TABLES <= found
-    assert {"subscription_tiers", "feature_definitions"} <= found
+    assert PLATFORM_TABLES <= found
 
 
 def test_foreign_keys_cascade_or_restrict_per_table(session):

@@ -10,9 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnBundle, AddOnPurchase, CartItem, PromotionalCode
-from tests.conftest import make_app
 
 ANON_OWNER = "anon:00000000-0000-4000-8000-000000000001"
 
@@ -162,26 +160,6 @@ def csrf_token_from(html: str) -> str:
     )
     assert match, "no CSRF token in the page"
     return match.group(1)
-
-
-@pytest.fixture
-def csrf_app(database_url):
-    """Like `app`, but with CSRF protection on, as in production."""
-    app = make_app(database_url, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        engine = db.engine
-        connection = engine.connect()
-        transaction = connection.begin()
-        db.engines[None] = connection
-        db.session.configure(join_transaction_mode="create_savepoint")
-        try:
-            yield app
-        finally:
-            db.session.remove()
-            transaction.rollback()
-            connection.close()
-            db.engines[None] = engine
-            engine.dispose()
 
 
 def new_uuid() -> str:

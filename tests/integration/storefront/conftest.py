@@ -13,7 +13,6 @@ from sqlalchemy import event
 
 from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, FeatureDefinition
-from tests.conftest import make_app
 
 # name, category, price, features (keys), description, metadata
 GUIDE_ADD_ONS = [
@@ -256,12 +255,8 @@ def count_queries(app):
 
 
 @pytest.fixture
-def csrf_client(database_url):
-    """A client of an app with CSRF protection on (its own connection: sees committed data)."""
-    app = make_app(database_url, WTF_CSRF_ENABLED=True)
-    yield app.test_client()
-    with app.app_context():
-        db.engine.dispose()
+def csrf_client(csrf_app):
+    return csrf_app.test_client()
 
 
 def card_html(html: str, slug: str) -> str:
