@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask
 
 from marketplace import cli, errors
-from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, Settings
+from marketplace.auth import oidc
+from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, Settings, production_problems
 from marketplace.database import ENGINE_OPTIONS, DatabaseUnavailable, embedded_url, normalize_url
 from marketplace.extensions import csrf, db, htmx, limiter, migrate
 
@@ -28,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(Settings.from_environ().as_flask_config())
     if test_config:
         app.config.from_mapping(test_config)
+    _refuse_unsafe_production(app)
 
     _configure_database(app)
     _init_extensions(app)
@@ -35,6 +37,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cli.register(app)
     errors.register(app)
     return app
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    missing = production_problems(app.config)
+    if missing:
+        raise SystemExit(
+            "Error: MARKETPLACE_ENV=production refuses to start without " + ", ".join(missing) + "."
+        )
 
 
 def _configure_database(app: Flask) -> None:
@@ -61,13 +71,18 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    oidc.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.account.routes import bp as account
+    from marketplace.api.routes import bp as api
+    from marketplace.auth.routes import bp as auth
     from marketplace.bundles.routes import bp as bundles
     from marketplace.cart.routes import bp as cart
     from marketplace.catalog.routes import bp as catalog
+    from marketplace.checkout.routes import bp as checkout
     from marketplace.health import bp as health
 
-    for blueprint in (health, catalog, bundles, cart):
+    for blueprint in (health, catalog, bundles, cart, checkout, auth, account, api):
         app.register_blueprint(blueprint)

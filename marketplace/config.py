@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -20,6 +22,11 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(name: str) -> tuple[str, ...]:
+    """A comma-separated variable as a tuple of its non-empty, stripped items."""
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """A snapshot of the environment, turned into Flask config keys by `as_flask_config`."""
@@ -30,6 +37,21 @@ class Settings:
     redis_url: str | None
     embedded_db_name: str
     sql_echo: bool
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_admin_role: str = "marketplace-admin"
+    oidc_tier_claim: str = "subscription_tier"
+    oidc_service_role: str = "marketplace-service"
+    api_tokens: tuple[str, ...] = ()
+    # No Stripe key selects the offline test-payment provider (refused in production mode).
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_timeout_seconds: float = 10.0
+    lago_api_url: str | None = None
+    lago_api_key: str | None = None
+    public_base_url: str | None = None
 
     @classmethod
     def from_environ(cls) -> Settings:
@@ -40,6 +62,21 @@ class Settings:
             redis_url=os.environ.get("REDIS_URL") or None,
             embedded_db_name=os.environ.get("EMBEDDED_DB_NAME", "marketplace"),
             sql_echo=_bool("SQL_ECHO", False),
+            # The Keycloak realm URL, e.g. https://sso.example.com/realms/platform.
+            oidc_issuer=(os.environ.get("OIDC_ISSUER") or "").rstrip("/") or None,
+            oidc_client_id=os.environ.get("OIDC_CLIENT_ID") or None,
+            oidc_client_secret=os.environ.get("OIDC_CLIENT_SECRET") or None,
+            oidc_admin_role=os.environ.get("OIDC_ADMIN_ROLE") or "marketplace-admin",
+            oidc_tier_claim=os.environ.get("OIDC_TIER_CLAIM") or "subscription_tier",
+            oidc_service_role=os.environ.get("OIDC_SERVICE_ROLE") or "marketplace-service",
+            api_tokens=_list("MARKETPLACE_API_TOKENS"),
+            stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
+            stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+            stripe_api_base=os.environ.get("STRIPE_API_BASE") or "https://api.stripe.com",
+            stripe_timeout_seconds=float(os.environ.get("STRIPE_TIMEOUT_SECONDS") or 10),
+            lago_api_url=os.environ.get("LAGO_API_URL") or None,
+            lago_api_key=os.environ.get("LAGO_API_KEY") or None,
+            public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         )
 
     def as_flask_config(self) -> dict[str, object]:
@@ -55,4 +92,32 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.env == "production",
             "WTF_CSRF_TIME_LIMIT": None,
+            "OIDC_ISSUER": self.oidc_issuer,
+            "OIDC_CLIENT_ID": self.oidc_client_id,
+            "OIDC_CLIENT_SECRET": self.oidc_client_secret,
+            "OIDC_ADMIN_ROLE": self.oidc_admin_role,
+            "OIDC_TIER_CLAIM": self.oidc_tier_claim,
+            "OIDC_SERVICE_ROLE": self.oidc_service_role,
+            "MARKETPLACE_API_TOKENS": self.api_tokens,
+            "STRIPE_SECRET_KEY": self.stripe_secret_key,
+            "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
+            "STRIPE_API_BASE": self.stripe_api_base,
+            "STRIPE_TIMEOUT_SECONDS": self.stripe_timeout_seconds,
+            "LAGO_API_URL": self.lago_api_url,
+            "LAGO_API_KEY": self.lago_api_key,
+            "PUBLIC_BASE_URL": self.public_base_url,
         }
+
+
+def production_problems(config: Mapping[str, Any]) -> list[str]:
+    """Name what production mode is missing: OIDC settings and a real secret key."""
+    if config.get("MARKETPLACE_ENV") != "production":
+        return []
+    missing = [
+        name
+        for name in ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+        if not config.get(name)
+    ]
+    if config.get("SECRET_KEY") in (None, "", DEVELOPMENT_SECRET_KEY):
+        missing.append("SECRET_KEY (a real one, not the development default)")
+    return missing

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from marketplace.models import AddOn, AddOnPurchase, UserAddOn
+from marketplace.models import AddOn, AddOnPurchase, PromotionalCode, UserAddOn
 
 MAX_PER_PAGE = 100
 
@@ -54,8 +55,12 @@ def purchase_history(
     until: datetime | None = None,
     page: int = 1,
     per_page: int = 20,
+    text: str | None = None,
 ) -> PurchasePage:
-    """Return page `page` of the user's purchases (optionally filtered), newest first."""
+    """Return page `page` of the user's purchases (optionally filtered), newest first.
+
+    `text` keeps purchases whose add-on name contains it, in any case.
+    """
     if page < 1:
         raise ValueError(f"page must be at least 1, got {page}")
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -77,7 +82,66 @@ def purchase_history(
         statement = statement.where(AddOnPurchase.purchased_at >= since)
     if until is not None:
         statement = statement.where(AddOnPurchase.purchased_at < until)
+    if text:
+        statement = statement.where(AddOn.name.ilike(f"%{_escape_like(text)}%", escape="\\"))
     rows = list(session.scalars(statement))
     return PurchasePage(
         items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page
     )
+
+
+def subscriptions(session: Session, user_id: str) -> list[UserAddOn]:
+    """Return every subscription of the user (any status), add-on and features loaded.
+
+    Active ones first, then by add-on name.
+    """
+    statement = (
+        select(UserAddOn)
+        .join(UserAddOn.add_on)
+        .options(contains_eager(UserAddOn.add_on).selectinload(AddOn.feature_rows))
+        .where(UserAddOn.user_id == user_id)
+        .order_by((UserAddOn.status != "active"), AddOn.name, UserAddOn.id)
+    )
+    return list(session.scalars(statement))
+
+
+def subscription(
+    session: Session, user_id: str, subscription_id: uuid.UUID, *, for_update: bool = False
+) -> UserAddOn | None:
+    """Return the user's subscription `subscription_id` (None if it is someone else's)."""
+    statement = (
+        select(UserAddOn)
+        .options(joinedload(UserAddOn.add_on).selectinload(AddOn.feature_rows))
+        .where(UserAddOn.id == subscription_id, UserAddOn.user_id == user_id)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=UserAddOn)
+    return session.scalars(statement).unique().one_or_none()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A purchase as its receipt shows it; `promo_code` is the code redeemed, if any."""
+
+    purchase: AddOnPurchase
+    promo_code: str | None
+
+    @property
+    def subtotal(self):
+        return self.purchase.amount + self.purchase.discount_amount
+
+
+def receipt(session: Session, user_id: str, purchase_id: uuid.UUID) -> Receipt | None:
+    """Return the receipt of the user's purchase `purchase_id` (None if it is someone else's)."""
+    row = session.execute(
+        select(AddOnPurchase, PromotionalCode.code)
+        .join(AddOnPurchase.add_on)
+        .outerjoin(PromotionalCode, PromotionalCode.id == AddOnPurchase.promo_code_id)
+        .options(contains_eager(AddOnPurchase.add_on))
+        .where(AddOnPurchase.id == purchase_id, AddOnPurchase.user_id == user_id)
+    ).one_or_none()
+    return Receipt(purchase=row[0], promo_code=row[1]) if row else None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -16,7 +16,7 @@ from marketplace import pricing
 from marketplace.bundles.queries import as_offer, bundles_containing
 from marketplace.cart import queries
 from marketplace.extensions import db
-from marketplace.models import AddOn, CartItem, PricingRule
+from marketplace.models import AddOn, AddOnBundle, CartItem, PricingRule
 from marketplace.promotions import service as promotions
 from marketplace.shopper import Shopper
 
@@ -108,13 +108,17 @@ def quote_add_ons(
     items: Sequence[tuple[AddOn, int]],
     promo_code: str | None = None,
     now: datetime | None = None,
+    *,
+    bundles: Sequence[AddOnBundle] | None = None,
 ) -> pricing.Quote:
     """Price `items` (add-on, quantity) for `shopper` at `now`, with an optional promo code.
 
     Prices are the add-ons' current base prices; tier rules, bundles and the code come from the
-    database. An unknown code yields a quote with the `unknown` rejection.
+    database. An unknown code yields a quote with the `unknown` rejection. A caller that already
+    loaded the live bundles containing these add-ons (the product page) passes them as
+    `bundles`, which saves querying them again.
     """
-    return _quote(shopper, items, promo_code, now or datetime.now(UTC))
+    return _quote(shopper, items, promo_code, now or datetime.now(UTC), bundles)
 
 
 def quote_cart(shopper: Shopper, owner_id: str | None, promo_code: str | None) -> CartView:
@@ -136,12 +140,17 @@ def quote_cart(shopper: Shopper, owner_id: str | None, promo_code: str | None) -
 
 
 def _quote(
-    shopper: Shopper, items: Sequence[tuple[AddOn, int]], promo_code: str | None, now: datetime
+    shopper: Shopper,
+    items: Sequence[tuple[AddOn, int]],
+    promo_code: str | None,
+    now: datetime,
+    bundles: Sequence[AddOnBundle] | None = None,
 ) -> pricing.Quote:
     session = db.session
     add_on_ids = [add_on.id for add_on, _ in items]
     rules = queries.pricing_rules_for(session, add_on_ids, shopper.tier)
-    bundles = bundles_containing(session, add_on_ids, now=now)
+    if bundles is None:
+        bundles = bundles_containing(session, add_on_ids, now=now)
     promo_row = promotions.find_code(session, promo_code) if promo_code else None
     if shopper.is_signed_in:
         owned = queries.owned_add_on_ids(session, shopper.user_id, now)

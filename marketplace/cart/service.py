@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -142,6 +143,94 @@ def clear(owner_id: str | None) -> int:
     return removed
 
 
+@dataclass(frozen=True)
+class Merged:
+    """What a sign-in merge did: lines moved in, add-ons dropped as owned, lines capped."""
+
+    moved: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    capped: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        parts = []
+        if self.moved:
+            count = len(self.moved)
+            parts.append(f"We added {count} item{'s' if count != 1 else ''} from your cart.")
+        parts += [f"{name} was dropped: you already own it." for name in self.dropped]
+        parts += [
+            f"{name} is capped at {MAX_QUANTITY}, the most a line can hold." for name in self.capped
+        ]
+        return " ".join(parts)
+
+
+def merge_carts(anonymous_owner: str, user_id: str) -> Merged:
+    """Move an anonymous cart into `user_id`'s cart at sign-in, in one transaction.
+
+    Quantities of an add-on in both carts are summed and capped at 100; add-ons the user
+    already owns are dropped. The anonymous lines are claimed with one DELETE … RETURNING, so
+    two concurrent sign-ins cannot merge the same lines twice.
+    """
+    session = db.session
+    claimed = session.execute(
+        delete(CartItem)
+        .where(CartItem.user_id == anonymous_owner)
+        .returning(CartItem.add_on_id, CartItem.quantity, CartItem.unit_price_seen)
+    ).all()
+    if not claimed:
+        session.commit()
+        return Merged()
+    ids = [row.add_on_id for row in claimed]
+    names = dict(session.execute(select(AddOn.id, AddOn.name).where(AddOn.id.in_(ids))).all())
+    owned = queries.owned_add_on_ids(session, user_id, datetime.now(UTC), among=ids)
+    existing = dict(
+        session.execute(
+            select(CartItem.add_on_id, CartItem.quantity).where(
+                CartItem.user_id == user_id, CartItem.add_on_id.in_(ids)
+            )
+        ).all()
+    )
+    moved, dropped, capped = [], [], []
+    for row in sorted(claimed, key=lambda r: names[r.add_on_id]):
+        name = names[row.add_on_id]
+        if row.add_on_id in owned:
+            dropped.append(name)
+            continue
+        if existing.get(row.add_on_id, 0) + row.quantity > MAX_QUANTITY:
+            capped.append(name)
+        _insert_or_add(user_id, row.add_on_id, row.quantity, row.unit_price_seen)
+        moved.append(name)
+    session.commit()
+    return Merged(moved=tuple(moved), dropped=tuple(dropped), capped=tuple(capped))
+
+
+def _insert_or_add(
+    owner_id: str, add_on_id: uuid.UUID, quantity: int, price_seen: Decimal | None
+) -> None:
+    # One statement, so a double-click adding the same add-on twice cannot violate the
+    # (user_id, add_on_id) unique constraint; the quantity is capped in SQL.
+    statement = insert(CartItem).values(
+        id=uuid.uuid4(),
+        user_id=owner_id,
+        add_on_id=add_on_id,
+        quantity=min(quantity, MAX_QUANTITY),
+        unit_price_seen=price_seen,
+        # now() is the transaction's start, the same for every line a bundle adds; the clock
+        # keeps their order.
+        added_at=func.clock_timestamp(),
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[CartItem.user_id, CartItem.add_on_id],
+            set_={
+                "quantity": func.least(
+                    CartItem.quantity + statement.excluded.quantity, MAX_QUANTITY
+                )
+            },
+        )
+    )
+
+
 def _owned_item(owner_id: str | None, item_id: uuid.UUID) -> CartItem:
     item = queries.cart_item(db.session, owner_id, item_id) if owner_id else None
     if item is None:
@@ -157,25 +246,4 @@ def _check_quantity(quantity: int) -> None:
 
 
 def _upsert_line(owner_id: str, add_on: AddOn, quantity: int) -> None:
-    # One statement, so a double-click adding the same add-on twice cannot violate the
-    # (user_id, add_on_id) unique constraint; the quantity is capped in SQL.
-    statement = insert(CartItem).values(
-        id=uuid.uuid4(),
-        user_id=owner_id,
-        add_on_id=add_on.id,
-        quantity=min(quantity, MAX_QUANTITY),
-        unit_price_seen=add_on.base_price,
-        # now() is the transaction's start, the same for every line a bundle adds; the clock
-        # keeps their order.
-        added_at=func.clock_timestamp(),
-    )
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[CartItem.user_id, CartItem.add_on_id],
-            set_={
-                "quantity": func.least(
-                    CartItem.quantity + statement.excluded.quantity, MAX_QUANTITY
-                )
-            },
-        )
-    )
+    _insert_or_add(owner_id, add_on.id, quantity, add_on.base_price)

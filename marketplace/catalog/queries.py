@@ -21,7 +21,7 @@ from marketplace.bundles.queries import (
     price_bundles,
     savings_label,
 )
-from marketplace.models import AddOn, AddOnFeature, FeatureDefinition
+from marketplace.models import AddOn, AddOnBundle, AddOnFeature, FeatureDefinition
 from marketplace.shopper import Shopper
 
 PAGE_SIZE = 24
@@ -100,27 +100,42 @@ def catalog_page(
     page_size: int = PAGE_SIZE,
     now: datetime | None = None,
 ) -> CatalogPage:
-    """Return one page of active add-ons matching the filters (two queries, any page size).
+    """Return one page of active add-ons matching the filters (three queries, any page size).
 
-    The total comes with the rows (`count(*) OVER ()`); an empty page past the first has no
-    total, which callers treat as "no such page".
+    The rows come from the sort's index with a LIMIT, so only one page of add-ons is read. The
+    total is a separate `count(*)`, which PostgreSQL answers from a partial index alone (an
+    index-only scan); `count(*) OVER ()` in the page query would make it fetch, buffer (to
+    disk, at 10k add-ons) and evaluate every matching row just to keep 24 of them, about 25 ms
+    where the two queries take about 1 ms. The count is skipped on a short (last) page; an
+    empty page past the first has no total, which callers treat as "no such page".
     """
-    total = func.count().over().label("total")
-    query = select(AddOn, KEY_FEATURE_NAMES, total).where(AddOn.is_active)
+    conditions = [AddOn.is_active]
     if category:
-        query = query.where(AddOn.category == category)
+        conditions.append(AddOn.category == category)
     matches = search_matches(q)
     if matches is not None:
-        query = query.where(matches)
-    query = query.order_by(*SORTS[sort], AddOn.id).limit(page_size).offset((page - 1) * page_size)
+        conditions.append(matches)
+    query = (
+        select(AddOn, KEY_FEATURE_NAMES)
+        .where(*conditions)
+        .order_by(*SORTS[sort], AddOn.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
     rows = session.execute(query).all()
     add_ons = [row.AddOn for row in rows]
+    if not rows:
+        total = 0
+    elif len(rows) < page_size:  # the last page: every match is counted already
+        total = (page - 1) * page_size + len(rows)
+    else:
+        total = session.scalar(select(func.count()).select_from(AddOn).where(*conditions))
     return CatalogPage(
         add_ons=add_ons,
         key_features={
             row.AddOn.id: [_readable(name) for name in row.key_features or ()] for row in rows
         },
-        total=rows[0].total if rows else 0,
+        total=total,
         page=page,
         page_size=page_size,
         bundle_hints=bundle_hints(session, [add_on.id for add_on in add_ons], now=now),
@@ -227,18 +242,23 @@ def product_page(
         add_on=add_on,
         features=features,
         bundles=price_bundles(bundles, members),
-        shopper_price=shopper_price(shopper, add_on),
+        shopper_price=shopper_price(shopper, add_on, bundles),
     )
 
 
-def shopper_price(shopper: Shopper, add_on: AddOn) -> ShopperPrice | None:
-    """Return what `shopper` pays for one unit after tier pricing, or None if unpriced yet."""
+def shopper_price(
+    shopper: Shopper, add_on: AddOn, bundles: Sequence[AddOnBundle] | None = None
+) -> ShopperPrice | None:
+    """Return what `shopper` pays for one unit after tier pricing, or None if unpriced yet.
+
+    `bundles`: the live bundles containing `add_on`, when the caller has them already.
+    """
     try:
         from marketplace.cart.quoting import quote_add_ons
     except ModuleNotFoundError as exc:  # the cart package ships separately
         if exc.name and exc.name.startswith("marketplace.cart"):
             return None
         raise
-    quote = quote_add_ons(shopper, [(add_on, 1)])
+    quote = quote_add_ons(shopper, [(add_on, 1)], bundles=bundles)
     line = quote.lines[0]
     return ShopperPrice(amount=line.recurring_total, discount=line.tier_discount)

@@ -369,6 +369,37 @@ def vacuum_command(dry_run: bool) -> None:
     do_vacuum(dry_run)
 
 
+def do_sync_billing(limit: int) -> int:
+    from flask import current_app
+
+    from marketplace.billing.sync import sync_billing
+
+    report = sync_billing(db.session, current_app.config, limit=limit)
+    if report is None:
+        click.echo("sync-billing: Lago is not configured (LAGO_API_URL, LAGO_API_KEY); skipped")
+        return 0
+    for error in report.errors:
+        click.echo(f"  failed: {error}")
+    click.echo(
+        f"sync-billing: delivered {report.delivered}, failed {report.failed} "
+        f"(retried later with backoff), {report.still_pending} pending"
+    )
+    return report.delivered
+
+
+@maintain_group.command("sync-billing")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Outbox entries to send in this run.",
+)
+def sync_billing_command(limit: int) -> None:
+    """Deliver due Lago billing calls from the outbox, backing off failures (every few minutes)."""
+    do_sync_billing(limit)
+
+
 @maintain_group.command("run")
 @click.argument("schedule", type=click.Choice(list(SCHEDULES)))
 @days_option

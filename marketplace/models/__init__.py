@@ -3,6 +3,7 @@
 from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
 from marketplace.models.catalog import AddOn, AddOnFeature
+from marketplace.models.payments import BillingOutboxEntry, StripeEvent
 from marketplace.models.platform import FeatureDefinition, SubscriptionTier
 from marketplace.models.pricing_rules import PricingRule
 from marketplace.models.promotions import PromotionalCode
@@ -14,10 +15,12 @@ __all__ = [
     "AddOnBundle",
     "AddOnFeature",
     "AddOnPurchase",
+    "BillingOutboxEntry",
     "CartItem",
     "FeatureDefinition",
     "PricingRule",
     "PromotionalCode",
+    "StripeEvent",
     "SubscriptionTier",
     "UserAddOn",
 ]

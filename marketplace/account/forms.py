@@ -1,0 +1,104 @@
+"""Forms of the account pages: purchase filters (GET) and subscription changes (POST)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, Form, IntegerField, SearchField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from marketplace.models.purchases import PURCHASE_STATUSES
+
+MAX_PAGE = 10_000
+MAX_REASON = 1000
+STATUS_LABELS = {
+    "pending": "Pending",
+    "completed": "Completed",
+    "failed": "Failed",
+    "refunded": "Refunded",
+}
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+class PurchaseFilters(Form):
+    """`?status=&since=&until=&q=&page=` of the purchase history (GET: no CSRF token)."""
+
+    q = SearchField("Add-on name", validators=[Optional(), Length(max=100)], default="")
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("", "Any status"),
+            *(SelectChoice(s, STATUS_LABELS[s]) for s in PURCHASE_STATUSES),
+        ],
+        default="",
+    )
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+    page = IntegerField(
+        "Page", validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)], default=1
+    )
+
+    def validate_until(self, field) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def first_error(self) -> str:
+        for name, errors in self.errors.items():
+            return f"{self[name].label.text}: {errors[0]}"
+        return ""
+
+    def query(self) -> dict[str, object]:
+        """The keyword arguments of `purchase_history`; `until` includes its whole day."""
+        return {
+            "text": (self.q.data or "").strip() or None,
+            "status": self.status.data or None,
+            "since": _start_of(self.since.data) if self.since.data else None,
+            "until": _start_of(self.until.data + timedelta(days=1)) if self.until.data else None,
+            "page": self.page.data or 1,
+        }
+
+    def link_args(self) -> dict[str, str]:
+        """The filters as query parameters for page links (empty ones left out)."""
+        args = {
+            "q": (self.q.data or "").strip(),
+            "status": self.status.data or "",
+            "since": self.since.data.isoformat() if self.since.data else "",
+            "until": self.until.data.isoformat() if self.until.data else "",
+        }
+        return {key: value for key, value in args.items() if value}
+
+
+class _PostForm(FlaskForm):
+    class Meta:
+        # CSRFProtect already checked the token (form field or X-CSRFToken header).
+        csrf = False
+
+    def first_error(self) -> str:
+        return next(iter(errors[0] for errors in self.errors.values() if errors))
+
+
+class CancelForm(_PostForm):
+    reason = TextAreaField(
+        "Why are you cancelling? (optional)",
+        validators=[
+            Optional(),
+            Length(max=MAX_REASON, message=f"Please keep it under {MAX_REASON} characters."),
+        ],
+    )
+
+
+class AutoRenewForm(_PostForm):
+    auto_renew = SelectField(
+        "Renew automatically",
+        choices=[SelectChoice("on", "On"), SelectChoice("off", "Off")],
+        validators=[InputRequired("Choose on or off."), AnyOf(["on", "off"])],
+    )
+
+    @property
+    def wanted(self) -> bool:
+        return self.auto_renew.data == "on"

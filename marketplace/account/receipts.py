@@ -1,0 +1,100 @@
+"""The PDF of a receipt, drawn with fpdf2 (pure Python, no system libraries)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from marketplace.account.queries import Receipt
+
+# The PDF core fonts speak Latin-1; typographic characters outside it get plain stand-ins.
+_PLAIN = str.maketrans({"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "…": "..."})
+BILLING = {
+    "monthly": "Monthly",
+    "annual": "Annual",
+    "one_time": "One-time",
+    "usage_based": "Usage-based",
+}
+
+
+def _plain(text: object) -> str:
+    return str(text).translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    symbol = "$" if currency == "USD" else f"{currency} "
+    return f"{symbol}{amount:,.2f}"
+
+
+def receipt_pdf(receipt: Receipt) -> bytes:
+    """Return the receipt of one purchase as a one-page A4 PDF."""
+    purchase = receipt.purchase
+    currency = purchase.currency
+    pdf = FPDF(format="A4")
+    pdf.set_title(_plain(f"Receipt {purchase.id}"))
+    pdf.set_author("Extensions Marketplace")
+    pdf.set_creation_date(purchase.purchased_at)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 20)
+    pdf.cell(0, 12, "Extensions Marketplace", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 12)
+    pdf.cell(0, 8, "Receipt", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+
+    facts = [
+        ("Receipt number", str(purchase.id)),
+        ("Date", purchase.purchased_at.strftime("%d %B %Y, %H:%M UTC")),
+        ("Customer", purchase.user_id),
+        ("Status", purchase.status.capitalize()),
+    ]
+    if purchase.stripe_payment_id:
+        facts.append(("Payment reference", purchase.stripe_payment_id))
+    for label, value in facts:
+        _row(pdf, label, value)
+    pdf.ln(6)
+
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(110, 8, "Item", border="B")
+    pdf.cell(25, 8, "Quantity", border="B", align="R")
+    pdf.cell(0, 8, "Amount", border="B", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 11)
+    billing = BILLING.get(purchase.billing_type or "", "")
+    item = purchase.add_on.name + (f" ({billing})" if billing else "")
+    pdf.cell(110, 8, _plain(item))
+    pdf.cell(25, 8, str(purchase.quantity), align="R")
+    pdf.cell(
+        0, 8, _money(receipt.subtotal, currency), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.ln(2)
+
+    totals = [("Subtotal", _money(receipt.subtotal, currency))]
+    if purchase.discount_amount:
+        label = f"Discount ({receipt.promo_code})" if receipt.promo_code else "Discount"
+        totals.append((label, "-" + _money(purchase.discount_amount, currency)))
+    totals.append(("Total paid", _money(purchase.amount, currency)))
+    if purchase.refund_amount:
+        totals.append(("Refunded", "-" + _money(purchase.refund_amount, currency)))
+    for label, value in totals:
+        bold = label == "Total paid"
+        pdf.set_font("Helvetica", "B" if bold else "", 11)
+        pdf.cell(135, 7, _plain(label), align="R")
+        pdf.cell(0, 7, _plain(value), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    pdf.ln(10)
+    pdf.set_font("Helvetica", "", 9)
+    pdf.multi_cell(
+        0,
+        5,
+        "Prices in the currency shown. Keep this receipt for your records. Questions? Contact "
+        "support with the receipt number above.",
+    )
+    return bytes(pdf.output())
+
+
+def _row(pdf: FPDF, label: str, value: str) -> None:
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.cell(45, 6, _plain(label))
+    pdf.set_font("Helvetica", "", 10)
+    pdf.cell(0, 6, _plain(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)

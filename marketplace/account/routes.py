@@ -1,0 +1,188 @@
+"""Account pages: my add-ons (cancel, auto-renew), purchase history, receipts and their PDFs.
+
+Every view requires a signed-in user and looks objects up by (id, user id), so another user's
+subscription or purchase is a 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from marketplace.account import queries, service
+from marketplace.account.forms import AutoRenewForm, CancelForm, PurchaseFilters
+from marketplace.account.receipts import receipt_pdf
+from marketplace.auth.guard import login_required
+from marketplace.extensions import db
+from marketplace.models import UserAddOn
+from marketplace.rendering import render, trigger, wants_partial
+from marketplace.shopper import current_shopper
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+SUBSCRIPTION_CHANGED = "subscription-changed"
+
+
+def _user_id() -> str:
+    return current_shopper().user_id
+
+
+def _subscription_or_404(subscription_id: uuid.UUID) -> UserAddOn:
+    subscription = queries.subscription(db.session, _user_id(), subscription_id)
+    if subscription is None:
+        abort(404, description="That subscription doesn't exist.")
+    return subscription
+
+
+def _list_url(subscription_id: uuid.UUID) -> str:
+    return f"{url_for('account.add_ons')}#subscription-{subscription_id}"
+
+
+def _render_row(subscription: UserAddOn, *, status: int = 200, **context):
+    return render(
+        "account/subscription.html",
+        "account/_subscription.html",
+        status=status,
+        subscription=subscription,
+        **context,
+    )
+
+
+def _changed(subscription: UserAddOn, message: str):
+    """The updated row plus `subscription-changed`, or a 303 back to the list without JS."""
+    if wants_partial():
+        return trigger(_render_row(subscription, notice=message), SUBSCRIPTION_CHANGED)
+    flash(message, "success")
+    return redirect(_list_url(subscription.id), 303)
+
+
+def _refused(subscription_id: uuid.UUID, error: service.SubscriptionError, **context):
+    if error.status == 404:
+        abort(404, description=error.message)
+    if wants_partial():
+        subscription = _subscription_or_404(subscription_id)
+        return _render_row(subscription, status=error.status, error=error.message, **context)
+    flash(error.message, "error")
+    return redirect(_list_url(subscription_id), 303)
+
+
+@bp.get("")
+@login_required
+def index():
+    return redirect(url_for("account.add_ons"))
+
+
+@bp.get("/add-ons")
+@login_required
+def add_ons():
+    return render(
+        "account/add_ons.html",
+        "account/_subscriptions.html",
+        subscriptions=queries.subscriptions(db.session, _user_id()),
+    )
+
+
+@bp.get("/add-ons/<uuid:subscription_id>")
+@login_required
+def subscription(subscription_id):
+    return _render_row(_subscription_or_404(subscription_id))
+
+
+@bp.get("/add-ons/<uuid:subscription_id>/cancel")
+@login_required
+def confirm_cancel(subscription_id):
+    subscription = _subscription_or_404(subscription_id)
+    return render(
+        "account/cancel.html",
+        "account/_cancel.html",
+        subscription=subscription,
+        form=CancelForm(formdata=None),
+    )
+
+
+@bp.post("/add-ons/<uuid:subscription_id>/cancel")
+@login_required
+def cancel(subscription_id):
+    form = CancelForm()
+    if not form.validate():
+        subscription = _subscription_or_404(subscription_id)
+        return render(
+            "account/cancel.html",
+            "account/_cancel.html",
+            status=422,
+            subscription=subscription,
+            form=form,
+        )
+    try:
+        subscription = service.cancel(_user_id(), subscription_id, form.reason.data)
+    except service.SubscriptionError as error:
+        return _refused(subscription_id, error)
+    return _changed(subscription, f"{subscription.add_on.name} is cancelled.")
+
+
+@bp.post("/add-ons/<uuid:subscription_id>/auto-renew")
+@login_required
+def auto_renew(subscription_id):
+    form = AutoRenewForm()
+    if not form.validate():
+        return _refused(subscription_id, service.SubscriptionError(form.first_error(), 422))
+    try:
+        subscription = service.set_auto_renew(_user_id(), subscription_id, form.wanted)
+    except service.SubscriptionError as error:
+        return _refused(subscription_id, error)
+    state = "renews automatically" if subscription.auto_renew else "won't renew"
+    return _changed(subscription, f"{subscription.add_on.name} {state} now.")
+
+
+@bp.get("/purchases")
+@login_required
+def purchases():
+    form = PurchaseFilters(request.args)
+    if not form.validate():
+        abort(400, description=form.first_error())
+    query = form.query()
+    history = queries.purchase_history(db.session, _user_id(), **query)
+    if not history.items and query["page"] != 1:
+        abort(404, description=f"There is no page {query['page']} of your purchases.")
+    return render(
+        "account/purchases.html",
+        "account/_purchases.html",
+        form=form,
+        history=history,
+        link_args=form.link_args(),
+        filtered=bool(form.link_args()),
+    )
+
+
+@bp.get("/purchases/<uuid:purchase_id>")
+@login_required
+def receipt(purchase_id):
+    found = queries.receipt(db.session, _user_id(), purchase_id)
+    if found is None:
+        abort(404, description="That purchase doesn't exist.")
+    return render_template("account/receipt.html", receipt=found)
+
+
+@bp.get("/purchases/<uuid:purchase_id>.pdf")
+@login_required
+def receipt_download(purchase_id):
+    found = queries.receipt(db.session, _user_id(), purchase_id)
+    if found is None:
+        abort(404, description="That purchase doesn't exist.")
+    response = make_response(receipt_pdf(found))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="receipt-{found.purchase.id}.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

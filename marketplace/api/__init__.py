@@ -1,0 +1,1 @@
+"""JSON API for platform services (`/api/v1`), authenticated by bearer tokens."""

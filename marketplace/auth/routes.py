@@ -1,0 +1,158 @@
+"""Sign-in and sign-out: `/login`, `/auth/callback`, `/logout`."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.base_client import MismatchingStateError
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from joserfc.errors import JoseError
+
+from marketplace.auth import oidc, queries
+from marketplace.auth.forms import DevSignInForm
+from marketplace.auth.guard import safe_next
+from marketplace.auth.oidc import TokenRejected
+from marketplace.auth.service import Identity, identity_from_tokens
+from marketplace.cart import service as cart_service
+from marketplace.cart.routes import PROMO_SESSION_KEY
+from marketplace.extensions import db
+from marketplace.shopper import ANONYMOUS_PREFIX, current_shopper
+
+bp = Blueprint("auth", __name__)
+
+NEXT_KEY = "login_next"
+ID_TOKEN_KEY = "id_token"
+UNREACHABLE = "The sign-in service can't be reached right now. Please try again in a moment."
+
+
+def dev_sign_in_enabled() -> bool:
+    """The development form stands in for OIDC only outside production."""
+    return not oidc.is_configured() and current_app.config["MARKETPLACE_ENV"] != "production"
+
+
+@bp.get("/login")
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if current_shopper().is_signed_in:
+        return redirect(next_url)
+    if oidc.is_configured():
+        session[NEXT_KEY] = next_url
+        try:
+            return oidc.client().authorize_redirect(url_for("auth.callback", _external=True))
+        except (requests.RequestException, ValueError, RuntimeError):
+            current_app.logger.warning("OIDC discovery failed", exc_info=True)
+            return _refused(503, UNREACHABLE)
+    if not dev_sign_in_enabled():
+        abort(404)
+    form = DevSignInForm(next=next_url).with_tiers(queries.tier_choices(db.session))
+    return render_template("auth/dev_login.html", form=form)
+
+
+@bp.post("/login")
+def dev_login():
+    if not dev_sign_in_enabled():
+        abort(404)
+    form = DevSignInForm().with_tiers(queries.tier_choices(db.session))
+    if not form.validate():
+        return render_template("auth/dev_login.html", form=form), 422
+    identity = Identity(
+        user_id=form.user_id.data.strip(), tier=form.tier.data or None, is_admin=form.is_admin.data
+    )
+    return _signed_in(identity, safe_next(form.next.data))
+
+
+@bp.get("/auth/callback")
+def callback():
+    if not oidc.is_configured():
+        abort(404)
+    config = current_app.config
+    try:
+        token = oidc.client().authorize_access_token(
+            claims_options=oidc.id_token_claims_options(), leeway=oidc.LEEWAY
+        )
+        identity = identity_from_tokens(
+            token, admin_role=config["OIDC_ADMIN_ROLE"], tier_claim=config["OIDC_TIER_CLAIM"]
+        )
+    except MismatchingStateError:
+        return _refused(
+            400,
+            "This sign-in response was already used or has expired. Please sign in again.",
+        )
+    except AuthlibBaseError as error:
+        reason = error.description or error.error
+        return _refused(400, f"The sign-in service refused the sign-in: {reason}.")
+    except (JoseError, TokenRejected) as error:
+        return _refused(401, f"We couldn't verify your sign-in: {oidc.describe(error)}.")
+    except requests.RequestException:
+        current_app.logger.warning("OIDC token exchange failed", exc_info=True)
+        return _refused(502, UNREACHABLE)
+    return _signed_in(identity, safe_next(session.get(NEXT_KEY)), id_token=token.get("id_token"))
+
+
+@bp.get("/logout")
+def confirm_logout():
+    if not current_shopper().is_signed_in:
+        return redirect(url_for("catalog.index"))
+    return render_template("auth/logout.html")
+
+
+@bp.post("/logout")
+def logout():
+    id_token = session.get(ID_TOKEN_KEY)
+    session.clear()
+    flash("You are signed out.", "success")
+    home = url_for("catalog.index", _external=True)
+    if oidc.is_configured():
+        try:
+            end_session = oidc.client().load_server_metadata().get("end_session_endpoint")
+        except (requests.RequestException, ValueError):
+            current_app.logger.warning("OIDC discovery failed at sign-out", exc_info=True)
+            end_session = None
+        if end_session:
+            params = {
+                "post_logout_redirect_uri": home,
+                "client_id": current_app.config["OIDC_CLIENT_ID"],
+            }
+            if id_token:
+                params["id_token_hint"] = id_token
+            separator = "&" if "?" in end_session else "?"
+            return redirect(f"{end_session}{separator}{urlencode(params)}", 303)
+    return redirect(home, 303)
+
+
+def _signed_in(identity: Identity, next_url: str, *, id_token: str | None = None):
+    """Start a fresh session for `identity`, merge the anonymous cart and go to `next_url`.
+
+    The session is cleared first (no fixation); the applied promo code carries over.
+    """
+    anonymous_id = session.get("anonymous_id")
+    promo = session.get(PROMO_SESSION_KEY)
+    session.clear()
+    session["user"] = identity.as_session()
+    if id_token:
+        session[ID_TOKEN_KEY] = id_token
+    if promo:
+        session[PROMO_SESSION_KEY] = promo
+    flash(f"Welcome, {identity.name or identity.user_id}. You are signed in.", "success")
+    if anonymous_id:
+        merged = cart_service.merge_carts(f"{ANONYMOUS_PREFIX}{anonymous_id}", identity.user_id)
+        if merged.message:
+            flash(merged.message, "info")
+    return redirect(next_url, 303)
+
+
+def _refused(status: int, message: str, **context):
+    session.pop(NEXT_KEY, None)
+    return render_template("auth/error.html", message=message, **context), status

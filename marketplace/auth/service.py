@@ -1,0 +1,50 @@
+"""Who signed in: turn the provider's verified tokens (or the development form) into an identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marketplace.auth import oidc
+from marketplace.auth.oidc import TokenRejected
+
+MAX_USER_ID = 255
+MAX_TIER = 50
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A signed-in user as the session stores it (`session["user"]`, see `marketplace.shopper`)."""
+
+    user_id: str
+    tier: str | None = None
+    is_admin: bool = False
+    name: str | None = None
+
+    def as_session(self) -> dict[str, Any]:
+        return {"id": self.user_id, "tier": self.tier, "is_admin": self.is_admin, "name": self.name}
+
+
+def identity_from_tokens(token: dict[str, Any], *, admin_role: str, tier_claim: str) -> Identity:
+    """Build the identity from Authlib's token response, whose ID token Authlib verified.
+
+    The access token is verified here too (signature, issuer, expiry, audience) because the
+    roles come from it; its subject must be the ID token's. The tier is read from the ID
+    token's claim, else the access token's.
+    """
+    userinfo = token.get("userinfo")
+    if not userinfo or not token.get("access_token"):
+        raise TokenRejected("the sign-in service sent no ID token or no access token")
+    access = oidc.verify_access_token(token["access_token"])
+    subject = userinfo.get("sub")
+    if not isinstance(subject, str) or not subject or len(subject) > MAX_USER_ID:
+        raise TokenRejected("its ID token names no usable user")
+    if access.get("sub") != subject:
+        raise TokenRejected("its access token belongs to another user")
+    tier = userinfo.get(tier_claim) or access.get(tier_claim)
+    return Identity(
+        user_id=subject,
+        tier=str(tier)[:MAX_TIER] if tier else None,
+        is_admin=admin_role in oidc.realm_roles(access),
+        name=userinfo.get("name") or userinfo.get("preferred_username"),
+    )

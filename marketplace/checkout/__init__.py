@@ -1,0 +1,1 @@
+"""Checkout: Stripe (or offline test) payment of the cart, fulfilment and webhooks."""

@@ -1,0 +1,341 @@
+"""What a payment does to the database: one idempotent function per outcome, one commit each.
+
+Every function locks the rows it changes (`FOR UPDATE`, in id order) and acts only on the
+transition it owns, so a duplicate or late event — or the success page racing the webhook —
+finds nothing left to do. A webhook event id is recorded in the same transaction (`stripe_events`
+primary key), so a redelivered event is skipped before anything is read.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+
+from marketplace.billing import outbox
+from marketplace.extensions import db
+from marketplace.models import AddOnPurchase, CartItem, PromotionalCode, StripeEvent, UserAddOn
+from marketplace.models.base import utcnow
+from marketplace.pricing.money import ZERO, allocate
+
+log = logging.getLogger(__name__)
+
+RECURRING_MONTHS = {"monthly": 1, "usage_based": 1, "annual": 12}
+
+
+@dataclass(frozen=True)
+class Event:
+    """The webhook event being handled (for deduplication), or None for the success page."""
+
+    id: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A confirmed payment of a checkout session and the purchases it pays for."""
+
+    session_id: str
+    payment_reference: str | None
+    subscription_id: str | None
+    purchase_ids: tuple[uuid.UUID, ...] = ()
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Whether anything changed, and the outbox entries to deliver after the commit."""
+
+    changed: bool
+    outbox_ids: tuple[uuid.UUID, ...] = ()
+
+
+NOTHING = Outcome(changed=False)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Add calendar months, keeping the day where the month has it (Jan 31 + 1 → Feb 28/29)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None = None) -> Outcome:
+    """Complete the purchases of a paid session and activate what they bought.
+
+    Purchases become `completed` with the payment reference; each add-on's `user_add_ons` row is
+    upserted `active` (expiring in a month, a year, or never for one-time), auto-renewing when
+    recurring; the bought cart lines go; Lago subscriptions are queued in the outbox.
+    """
+    session = db.session
+    now = now or utcnow()
+    if event is not None and not _claim(event):
+        return _done(NOTHING)
+    purchases = _lock_purchases(payment.session_id, payment.purchase_ids, payment.user_id)
+    due = [p for p in purchases if p.status in ("pending", "failed")]
+    if not due:
+        return _done(NOTHING)
+    # A session released (failed) and then paid after all: the money moved, so honour it and
+    # take the promo use back (guarded: never past max_uses).
+    for code_id in {p.promo_code_id for p in due if p.status == "failed" and p.promo_code_id}:
+        if not reserve_promo(code_id):
+            log.warning("promo %s used up; honouring paid session %s", code_id, payment.session_id)
+    outbox_ids = []
+    for purchase in due:
+        purchase.status = "completed"
+        purchase.stripe_payment_id = payment.payment_reference
+        purchase.completed_at = now
+        purchase.failure_reason = None
+        purchase.checkout_session_id = purchase.checkout_session_id or payment.session_id
+        billing_type = purchase.billing_type or purchase.add_on.billing_type
+        months = RECURRING_MONTHS.get(billing_type)
+        subscription_id = _activate(purchase, months, payment.subscription_id, now)
+        if months is not None:
+            outbox_ids.append(
+                outbox.enqueue(
+                    session,
+                    outbox.CREATE_SUBSCRIPTION,
+                    {
+                        "user_id": purchase.user_id,
+                        "user_add_on_id": str(subscription_id),
+                        "plan_code": purchase.add_on.slug,
+                    },
+                )
+            )
+    session.execute(
+        delete(CartItem).where(
+            CartItem.user_id.in_({p.user_id for p in due}),
+            CartItem.add_on_id.in_({p.add_on_id for p in due}),
+        )
+    )
+    return _done(Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
+
+
+def release(
+    session_id: str,
+    reason: str,
+    *,
+    purchase_ids: Sequence[uuid.UUID] = (),
+    user_id: str | None = None,
+    event: Event | None = None,
+) -> Outcome:
+    """Fail the pending purchases of a session and give its promo use back, exactly once."""
+    if event is not None and not _claim(event):
+        return _done(NOTHING)
+    pending = [
+        p for p in _lock_purchases(session_id, purchase_ids, user_id) if p.status == "pending"
+    ]
+    if not pending:
+        return _done(NOTHING)
+    for purchase in pending:
+        purchase.status = "failed"
+        purchase.failure_reason = reason
+    for code_id in {p.promo_code_id for p in pending if p.promo_code_id}:
+        give_back_promo(code_id)
+    return _done(Outcome(changed=True))
+
+
+def renew(
+    subscription_id: str,
+    period_end: datetime | None,
+    *,
+    event: Event | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Extend the subscriptions a renewal invoice paid for (never shortening them)."""
+    now = now or utcnow()
+    if event is not None and not _claim(event):
+        return _done(NOTHING)
+    changed = False
+    for held in _lock_subscriptions(subscription_id):
+        if held.status not in ("active", "expired"):
+            continue  # cancelled or suspended (refunded) stay so
+        months = RECURRING_MONTHS.get(held.add_on.billing_type, 1)
+        new_expiry = period_end or add_months(max(held.expires_at or now, now), months)
+        if held.expires_at is None or new_expiry > held.expires_at or held.status != "active":
+            held.expires_at = max(new_expiry, held.expires_at or new_expiry)
+            held.status = "active"
+            changed = True
+    return _done(Outcome(changed=changed))
+
+
+def end_subscription(
+    subscription_id: str, *, event: Event | None = None, now: datetime | None = None
+) -> Outcome:
+    """Cancel what a deleted Stripe subscription covered and queue the Lago terminations."""
+    now = now or utcnow()
+    if event is not None and not _claim(event):
+        return _done(NOTHING)
+    outbox_ids = []
+    for held in _lock_subscriptions(subscription_id):
+        if held.status == "cancelled":
+            continue
+        held.status = "cancelled"
+        held.auto_renew = False
+        held.cancelled_at = now
+        held.cancellation_reason = "The subscription ended in Stripe."
+        outbox_ids.append(
+            outbox.enqueue(
+                db.session, outbox.TERMINATE_SUBSCRIPTION, {"user_add_on_id": str(held.id)}
+            )
+        )
+    return _done(Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))
+
+
+def refund(
+    payment_references: Iterable[str],
+    amount_refunded: Decimal,
+    *,
+    event: Event | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Record a refund (Stripe's cumulative `amount_refunded`) on the purchases it paid for.
+
+    The amount is spread over the purchases in proportion to what each was charged; a purchase
+    refunded in full becomes `refunded` and the add-on it bought is suspended.
+    """
+    now = now or utcnow()
+    if event is not None and not _claim(event):
+        return _done(NOTHING)
+    references = [r for r in payment_references if r]
+    purchases = list(
+        db.session.scalars(
+            select(AddOnPurchase)
+            .where(
+                AddOnPurchase.stripe_payment_id.in_(references),
+                AddOnPurchase.status.in_(("completed", "refunded")),
+            )
+            .order_by(AddOnPurchase.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+    charged = sum((p.amount for p in purchases), ZERO)
+    if not purchases or charged == 0:
+        return _done(NOTHING)
+    shares = allocate(min(amount_refunded, charged), {p.id: p.amount for p in purchases})
+    changed = False
+    for purchase in purchases:
+        share = shares[purchase.id]
+        if share == 0 or purchase.refund_amount == share:
+            continue
+        purchase.refund_amount = share
+        purchase.refunded_at = now
+        changed = True
+        if share == purchase.amount:
+            purchase.status = "refunded"
+            db.session.execute(
+                update(UserAddOn)
+                .where(
+                    UserAddOn.user_id == purchase.user_id,
+                    UserAddOn.add_on_id == purchase.add_on_id,
+                )
+                .values(status="suspended", auto_renew=False)
+            )
+    return _done(Outcome(changed=changed))
+
+
+def reserve_promo(code_id: uuid.UUID) -> bool:
+    """Take one use of a code if it is active, unexpired and not used up (one guarded UPDATE)."""
+    return (
+        db.session.execute(
+            text(
+                "UPDATE promotional_codes SET current_uses = current_uses + 1 "
+                "WHERE id = :id AND is_active "
+                "AND (max_uses IS NULL OR current_uses < max_uses) "
+                "AND (expires_at IS NULL OR expires_at > now()) "
+                "AND (valid_from IS NULL OR valid_from <= now())"
+            ),
+            {"id": code_id},
+        ).rowcount
+        == 1
+    )
+
+
+def give_back_promo(code_id: uuid.UUID) -> None:
+    db.session.execute(
+        update(PromotionalCode)
+        .where(PromotionalCode.id == code_id, PromotionalCode.current_uses > 0)
+        .values(current_uses=PromotionalCode.current_uses - 1)
+    )
+
+
+def _claim(event: Event) -> bool:
+    """Record `event`; False when it was already handled (or is being, by a racing request)."""
+    inserted = db.session.execute(
+        insert(StripeEvent)
+        .values(id=event.id, type=event.type)
+        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
+        .returning(StripeEvent.id)
+    ).first()
+    return inserted is not None
+
+
+def _lock_purchases(
+    session_id: str, purchase_ids: Sequence[uuid.UUID], user_id: str | None
+) -> list[AddOnPurchase]:
+    """The purchases of a session (by its id or the ids in its metadata), locked in id order."""
+    match = AddOnPurchase.checkout_session_id == session_id
+    if purchase_ids:
+        match = or_(match, AddOnPurchase.id.in_(list(purchase_ids)))
+    # populate_existing: rows read earlier in this session (the success page did) must be
+    # refreshed with what the lock waited for, or a racing fulfilment would be repeated.
+    query = (
+        select(AddOnPurchase)
+        .where(match)
+        .order_by(AddOnPurchase.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if user_id is not None:
+        query = query.where(AddOnPurchase.user_id == user_id)
+    return list(db.session.scalars(query))
+
+
+def _lock_subscriptions(subscription_id: str) -> list[UserAddOn]:
+    return list(
+        db.session.scalars(
+            select(UserAddOn)
+            .where(UserAddOn.stripe_subscription_id == subscription_id)
+            .order_by(UserAddOn.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _activate(
+    purchase: AddOnPurchase, months: int | None, subscription_id: str | None, now: datetime
+) -> uuid.UUID:
+    """Upsert the buyer's `user_add_ons` row for the purchase; return its id."""
+    values = {
+        "status": "active",
+        "purchased_at": now,
+        "expires_at": None if months is None else add_months(now, months),
+        "auto_renew": months is not None,
+        "stripe_subscription_id": subscription_id if months is not None else None,
+        "cancelled_at": None,
+        "cancellation_reason": None,
+    }
+    statement = insert(UserAddOn).values(
+        id=uuid.uuid4(), user_id=purchase.user_id, add_on_id=purchase.add_on_id, **values
+    )
+    return db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[UserAddOn.user_id, UserAddOn.add_on_id],
+            set_={**values, "lago_subscription_id": None},
+        ).returning(UserAddOn.id)
+    ).scalar_one()
+
+
+def _done(outcome: Outcome) -> Outcome:
+    db.session.commit()
+    return outcome

@@ -1,0 +1,186 @@
+"""Checkout pages and Stripe's webhook: parse, call the service, render or redirect."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from marketplace import payments
+from marketplace.billing.sync import deliver_after_commit
+from marketplace.cart.routes import PROMO_SESSION_KEY
+from marketplace.checkout import service, webhooks
+from marketplace.extensions import csrf, db
+from marketplace.shopper import current_shopper
+
+bp = Blueprint("checkout", __name__)
+
+OPEN_SESSION_KEY = "checkout_session_id"
+TEST_PAYMENT_ACTIONS = ("pay", "decline", "cancel")
+
+
+def _external(endpoint: str, **values) -> str:
+    """An absolute URL for the provider to send the shopper back to."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def _provider() -> payments.PaymentProvider:
+    return payments.provider_for(
+        current_app.config, lambda sid: _external("checkout.test_payment", session_id=sid)
+    )
+
+
+def _go(url: str):
+    """303 to `url`, or for htmx an `HX-Redirect` (an XHR cannot follow to Stripe's page)."""
+    if getattr(request, "htmx", False):
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
+
+
+def _back_to_cart(message: str, category: str = "error"):
+    flash(message, category)
+    return _go(url_for("cart.show"))
+
+
+def _login_url() -> str:
+    cart = url_for("cart.show")
+    if "auth.login" in current_app.view_functions:
+        return url_for("auth.login", next=cart)
+    return f"/login?next={cart}"
+
+
+def _deliver_later(response, outbox_ids):
+    """Send the Lago calls owed after the response has gone (best effort; the outbox keeps them)."""
+    if outbox_ids:
+        app = current_app._get_current_object()
+        config = dict(app.config)
+
+        @response.call_on_close
+        def deliver() -> None:
+            with app.app_context():
+                deliver_after_commit(db.session, config, outbox_ids)
+
+    return response
+
+
+@bp.post("/checkout")
+def start():
+    shopper = current_shopper()
+    if not shopper.is_signed_in:
+        flash("Sign in to check out; your cart will be waiting.", "info")
+        return _go(_login_url())
+    try:
+        provider = _provider()
+    except payments.PaymentsUnavailable:
+        return _back_to_cart("Payments are not available right now. Please try again later.")
+    urls = service.Urls(
+        success=_external("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel=_external("checkout.cancelled"),
+    )
+    try:
+        started = service.start(shopper, session.get(PROMO_SESSION_KEY), provider, urls)
+    except service.CheckoutError as error:
+        return _back_to_cart(error.message)
+    session[OPEN_SESSION_KEY] = started.session_id
+    return _go(started.url)
+
+
+@bp.get("/checkout/success")
+def success():
+    shopper = current_shopper()
+    if not shopper.is_signed_in:
+        return redirect(_login_url(), 303)
+    try:
+        provider = _provider()
+    except payments.PaymentsUnavailable:
+        abort(404)
+    try:
+        receipt, outcome = service.confirm(shopper, request.args.get("session_id", ""), provider)
+    except service.NotFound:
+        abort(404)
+    if receipt.status == "completed":
+        session.pop(OPEN_SESSION_KEY, None)
+    response = make_response(render_template("checkout/success.html", receipt=receipt))
+    return _deliver_later(response, outcome.outbox_ids)
+
+
+@bp.get("/checkout/cancelled")
+def cancelled():
+    shopper = current_shopper()
+    session_id = request.args.get("session_id") or session.pop(OPEN_SESSION_KEY, None)
+    if shopper.is_signed_in and session_id:
+        try:
+            service.cancel(shopper, session_id, _provider())
+        except payments.PaymentsUnavailable:
+            pass
+    return render_template("checkout/cancelled.html")
+
+
+@bp.get("/checkout/test-payment/<session_id>")
+def test_payment(session_id: str):
+    if not payments.offline_allowed(current_app.config):
+        abort(404)
+    purchases = service.purchases_of(current_shopper().user_id, session_id)
+    if not purchases:
+        abort(404)
+    return render_template(
+        "checkout/test_payment.html",
+        session_id=session_id,
+        purchases=purchases,
+        total=sum(p.amount for p in purchases),
+        settled=all(p.status != "pending" for p in purchases),
+    )
+
+
+@bp.post("/checkout/test-payment/<session_id>")
+def settle_test_payment(session_id: str):
+    if not payments.offline_allowed(current_app.config):
+        abort(404)
+    action = request.form.get("action", "")
+    if action not in TEST_PAYMENT_ACTIONS:
+        abort(400)
+    try:
+        result, outcome = service.settle_test_payment(current_shopper(), session_id, action)
+    except service.NotFound:
+        abort(404)
+    except service.CheckoutError as error:
+        return _back_to_cart(error.message)
+    if result == "paid":
+        response = redirect(url_for("checkout.success", session_id=session_id), 303)
+        return _deliver_later(response, outcome.outbox_ids)
+    session.pop(OPEN_SESSION_KEY, None)
+    if result == "decline":
+        return _back_to_cart(
+            "The test payment was declined: nothing was charged. Your cart is as it was; "
+            "you can try again."
+        )
+    return redirect(url_for("checkout.cancelled"), 303)
+
+
+@bp.post("/webhooks/stripe")
+@csrf.exempt
+def stripe_webhook():
+    try:
+        event = payments.verify_webhook(
+            request.get_data(),
+            request.headers.get("Stripe-Signature"),
+            current_app.config.get("STRIPE_WEBHOOK_SECRET"),
+        )
+    except payments.InvalidSignature:
+        return {"error": "invalid signature"}, 400
+    outcome = webhooks.handle(event)
+    return _deliver_later(make_response({"received": True}), outcome.outbox_ids)

@@ -1,0 +1,368 @@
+"""Checkout: turn the signed-in shopper's cart into pending purchases and a payment session.
+
+`start` re-prices the cart on the server and refuses what cannot be sold; then it writes the
+pending purchases and reserves the promo use in one commit, opens the provider's session, and
+records the session id in a second. If the provider fails, a third commit removes the pending
+purchases and gives the promo use back: the cart is untouched throughout.
+
+Billing intervals: Stripe charges one interval per subscription, so monthly and annual lines are
+checked out separately. Usage-based add-ons are charged their monthly base fee here (the usage is
+billed by Lago), so they go with monthly lines; one-time lines go with either (Stripe adds them
+to the first invoice of a subscription).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import delete, select
+
+from marketplace.cart import queries as cart_queries
+from marketplace.cart.quoting import CartView, quote_cart
+from marketplace.checkout import fulfilment
+from marketplace.extensions import db
+from marketplace.models import AddOnPurchase, UserAddOn
+from marketplace.models.base import utcnow
+from marketplace.payments import LineItem, PaymentError, PaymentProvider, SessionRequest
+from marketplace.pricing.money import CENT
+from marketplace.promotions import service as promotions
+from marketplace.shopper import Shopper
+
+INTERVALS = {"monthly": "month", "usage_based": "month", "annual": "year", "one_time": None}
+METADATA_CHUNK = 13  # purchase ids per metadata value (Stripe allows 500 characters)
+
+
+class CheckoutError(Exception):
+    """A checkout that cannot go ahead; `message` is for the shopper, `status` for HTTP."""
+
+    status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(CheckoutError):
+    status = 404
+
+
+class ProviderFailed(CheckoutError):
+    status = 502
+
+
+@dataclass(frozen=True)
+class Started:
+    session_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Where the provider sends the shopper back; `success` contains {CHECKOUT_SESSION_ID}."""
+
+    success: str
+    cancel: str
+
+
+def start(
+    shopper: Shopper, promo_code: str | None, provider: PaymentProvider, urls: Urls
+) -> Started:
+    """Check the cart out: refuse, or return the payment session to redirect to."""
+    if not shopper.is_signed_in:
+        raise CheckoutError("Sign in to check out.")
+    view = quote_cart(shopper, shopper.user_id, promo_code)
+    _refuse_unsellable(shopper, view, promo_code)
+    purchases, code_id = _write_pending(shopper.user_id, view)
+    request = _session_request(shopper.user_id, view, purchases, urls)
+    try:
+        opened = provider.create_session(request)
+    except PaymentError as error:
+        _discard(purchases, code_id)
+        raise ProviderFailed(
+            "We couldn't reach the payment provider, so nothing was charged and your cart is "
+            "as it was. Please try again in a moment."
+        ) from error
+    _record_session(purchases, opened.id)
+    return Started(session_id=opened.id, url=opened.url or urls.cancel)
+
+
+def _refuse_unsellable(shopper: Shopper, view: CartView, promo_code: str | None) -> None:
+    session = db.session
+    if view.is_empty:
+        raise CheckoutError("Your cart is empty.")
+    owned = cart_queries.owned_add_on_ids(
+        session, shopper.user_id, utcnow(), among=[line.add_on.id for line in view.lines]
+    )
+    if owned:
+        names = ", ".join(line.add_on.name for line in view.lines if line.add_on.id in owned)
+        raise CheckoutError(f"You already own {names}. Remove it from your cart to check out.")
+    if promo_code and view.quote.promo is None:
+        rejection = view.quote.promo_rejection
+        reason = rejection.message if rejection else "This code can't be applied."
+        raise CheckoutError(f"The code {promo_code} can't be used: {reason}")
+    changed = [line for line in view.lines if line.price_changed_from is not None]
+    if changed:
+        details = "; ".join(
+            f"{line.add_on.name} from ${line.price_changed_from:,} to ${line.add_on.base_price:,}"
+            for line in changed
+        )
+        # The shopper has now been shown the new prices: the next attempt goes through.
+        for line in changed:
+            line.item.unit_price_seen = line.add_on.base_price
+        session.commit()
+        raise CheckoutError(
+            f"Prices changed since you added them: {details}. "
+            "Please review your cart and check out again."
+        )
+    intervals = {INTERVALS[line.quote.billing_type] for line in view.lines} - {None}
+    if len(intervals) > 1:
+        annual = ", ".join(
+            line.add_on.name for line in view.lines if line.quote.billing_type == "annual"
+        )
+        raise CheckoutError(
+            "Monthly and annual add-ons must be checked out separately. "
+            f"Remove the annual ones ({annual}) to check out the rest, then buy them on their own."
+        )
+
+
+def _write_pending(user_id: str, view: CartView) -> tuple[list[AddOnPurchase], uuid.UUID | None]:
+    """Reserve the promo use and write one pending purchase per line; one commit."""
+    session = db.session
+    code_id = None
+    if view.quote.promo is not None:
+        row = promotions.find_code(session, view.quote.promo.code)
+        if row is None or not fulfilment.reserve_promo(row.id):
+            session.rollback()
+            raise CheckoutError(
+                f"The code {view.quote.promo.code} has just been used up or expired. "
+                "Remove it to check out at the regular price."
+            )
+        code_id = row.id
+    purchases = [
+        AddOnPurchase(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            add_on_id=line.add_on.id,
+            amount=line.quote.due_today,
+            currency="USD",
+            status="pending",
+            quantity=line.quote.quantity,
+            billing_type=line.quote.billing_type,
+            discount_amount=line.quote.subtotal - line.quote.due_today,
+            promo_code_id=code_id,
+        )
+        for line in view.lines
+    ]
+    session.add_all(purchases)
+    session.commit()
+    return purchases, code_id
+
+
+def _session_request(
+    user_id: str, view: CartView, purchases: Sequence[AddOnPurchase], urls: Urls
+) -> SessionRequest:
+    lines = tuple(_line_item(line) for line in view.lines)
+    recurring = any(line.interval for line in lines)
+    ids = [str(p.id) for p in purchases]
+    metadata = {"user_id": user_id}
+    for index in range(0, len(ids), METADATA_CHUNK):
+        metadata[f"purchase_ids_{index // METADATA_CHUNK}"] = ",".join(
+            ids[index : index + METADATA_CHUNK]
+        )
+    promo = view.quote.promo
+    return SessionRequest(
+        mode="subscription" if recurring else "payment",
+        lines=lines,
+        discount=promo.discount if promo else Decimal("0.00"),
+        discount_name=promo.code if promo else None,
+        client_reference_id=user_id,
+        metadata=metadata,
+        success_url=urls.success,
+        cancel_url=urls.cancel,
+        idempotency_key=idempotency_key(user_id, view, ids),
+    )
+
+
+def _line_item(line) -> LineItem:
+    """Net unit amount × quantity when it divides into whole cents, else the line as one unit."""
+    quote = line.quote
+    total = quote.recurring_total
+    interval = INTERVALS[quote.billing_type]
+    if (total / quote.quantity) % CENT == 0:
+        return LineItem(quote.name, total / quote.quantity, quote.quantity, interval)
+    return LineItem(f"{quote.name} × {quote.quantity}", total, 1, interval)
+
+
+def idempotency_key(user_id: str, view: CartView, purchase_ids: Sequence[str]) -> str:
+    """A hash of the cart state (owner, lines, quantities, prices, code) and this attempt.
+
+    The attempt's purchase ids are part of it: a retry after a cancelled or failed attempt is a
+    new session, never Stripe's replay of the old one; retries of one request share the key.
+    """
+    parts = [user_id, view.promo_code or ""]
+    for line in view.lines:
+        q = line.quote
+        parts.append(f"{q.add_on_id}:{q.quantity}:{q.recurring_total}:{q.due_today}")
+    parts.extend(purchase_ids)
+    return "checkout-" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _discard(purchases: Sequence[AddOnPurchase], code_id: uuid.UUID | None) -> None:
+    """Undo `_write_pending` after the provider failed: no session exists, so nothing was paid."""
+    session = db.session
+    session.rollback()
+    session.execute(
+        delete(AddOnPurchase).where(
+            AddOnPurchase.id.in_([p.id for p in purchases]), AddOnPurchase.status == "pending"
+        )
+    )
+    if code_id is not None:
+        fulfilment.give_back_promo(code_id)
+    session.commit()
+
+
+def _record_session(purchases: Sequence[AddOnPurchase], session_id: str) -> None:
+    for purchase in purchases:
+        purchase.checkout_session_id = session_id
+    db.session.commit()
+
+
+# After the provider -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a checkout session bought, and what the shopper holds now because of it."""
+
+    session_id: str
+    purchases: tuple[AddOnPurchase, ...]
+    holdings: tuple[UserAddOn, ...]
+
+    @property
+    def status(self) -> str:
+        statuses = {p.status for p in self.purchases}
+        if statuses <= {"completed", "refunded"}:
+            return "completed"
+        return "pending" if "pending" in statuses else "failed"
+
+    @property
+    def total(self) -> Decimal:
+        return sum((p.amount for p in self.purchases), Decimal("0.00"))
+
+
+def purchases_of(user_id: str | None, session_id: str) -> list[AddOnPurchase]:
+    """The user's purchases in a checkout session; someone else's session is not found."""
+    if not user_id or not session_id:
+        return []
+    return list(
+        db.session.scalars(
+            select(AddOnPurchase)
+            .where(
+                AddOnPurchase.checkout_session_id == session_id,
+                AddOnPurchase.user_id == user_id,
+            )
+            .order_by(AddOnPurchase.created_at, AddOnPurchase.id)
+        )
+    )
+
+
+def confirm(
+    shopper: Shopper, session_id: str, provider: PaymentProvider
+) -> tuple[Receipt, fulfilment.Outcome]:
+    """Back from the provider: fulfil the session if it is paid (idempotent), return the receipt."""
+    purchases = purchases_of(shopper.user_id, session_id)
+    if not purchases:
+        raise NotFound("We couldn't find that checkout.")
+    outcome = fulfilment.NOTHING
+    if any(p.status == "pending" for p in purchases):
+        try:
+            paid = provider.retrieve_session(session_id)
+        except PaymentError:
+            paid = None  # the webhook will confirm it; the page says so
+        if paid is not None and paid.is_paid:
+            outcome = fulfilment.fulfil(
+                fulfilment.Payment(
+                    session_id=session_id,
+                    payment_reference=paid.payment_reference,
+                    subscription_id=paid.subscription_id,
+                    user_id=shopper.user_id,
+                )
+            )
+    return receipt(shopper.user_id, session_id), outcome
+
+
+def receipt(user_id: str, session_id: str) -> Receipt:
+    session = db.session
+    session.expire_all()
+    purchases = purchases_of(user_id, session_id)
+    holdings = list(
+        session.scalars(
+            select(UserAddOn).where(
+                UserAddOn.user_id == user_id,
+                UserAddOn.add_on_id.in_([p.add_on_id for p in purchases]),
+                UserAddOn.status == "active",
+            )
+        )
+    )
+    return Receipt(session_id=session_id, purchases=tuple(purchases), holdings=tuple(holdings))
+
+
+def cancel(shopper: Shopper, session_id: str, provider: PaymentProvider) -> bool:
+    """The shopper left the payment page: close the session, then release it (once).
+
+    An open Stripe session could still be paid in another tab, so it is expired first; one that
+    can no longer be expired (paid meanwhile) is left for its webhook.
+    """
+    purchases = purchases_of(shopper.user_id, session_id)
+    if not purchases or all(p.status != "pending" for p in purchases):
+        return False
+    try:
+        closed = provider.expire_session(session_id)
+    except PaymentError:
+        return False  # Stripe expires it and sends checkout.session.expired
+    if closed is None and provider.name == "stripe":
+        return False  # no longer open: it completed or expired, and its webhook says which
+    return fulfilment.release(session_id, "Checkout cancelled.", user_id=shopper.user_id).changed
+
+
+def settle_test_payment(
+    shopper: Shopper, session_id: str, action: str
+) -> tuple[str, fulfilment.Outcome]:
+    """The offline test page's buttons: pay, decline or cancel a pending session of the shopper."""
+    purchases = purchases_of(shopper.user_id, session_id)
+    if not purchases:
+        raise NotFound("We couldn't find that checkout.")
+    if all(p.status != "pending" for p in purchases):
+        raise CheckoutError("This test payment was already settled.")
+    if action == "pay":
+        recurring = any(INTERVALS.get(p.billing_type or "") for p in purchases)
+        outcome = fulfilment.fulfil(
+            fulfilment.Payment(
+                session_id=session_id,
+                payment_reference=f"test_pay_{session_id.removeprefix('cs_offline_')}",
+                subscription_id=(
+                    f"test_sub_{session_id.removeprefix('cs_offline_')}" if recurring else None
+                ),
+                user_id=shopper.user_id,
+            )
+        )
+        return "paid", outcome
+    reason = "Payment declined (test payment)." if action == "decline" else "Checkout cancelled."
+    return action, fulfilment.release(session_id, reason, user_id=shopper.user_id)
+
+
+def purchase_ids_from(metadata: dict[str, str] | None) -> tuple[uuid.UUID, ...]:
+    """The purchase ids `start` put in a session's metadata."""
+    ids: list[uuid.UUID] = []
+    for key, value in sorted((metadata or {}).items()):
+        if key.startswith("purchase_ids_") and value:
+            for part in value.split(","):
+                try:
+                    ids.append(uuid.UUID(part))
+                except ValueError:
+                    continue
+    return tuple(ids)

@@ -1,0 +1,113 @@
+"""Feature entitlements: which platform features a user's active add-ons switch on.
+
+A feature is enabled for a user when an add-on they hold an active, unexpired subscription to
+has an enabled `add_on_features` row for it. When several add-ons enable the same feature,
+their configurations merge generously: the larger number, `true` over `false`, the union of
+lists, nested objects merged the same way; other values from the most recent purchase.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from sqlalchemy import and_, exists, or_, select
+
+from marketplace.auth.guard import sign_in_redirect
+from marketplace.extensions import db
+from marketplace.models import AddOnFeature, UserAddOn
+from marketplace.shopper import current_shopper
+
+
+def _holding(user_id: str, now: datetime):
+    # The partial index idx_user_add_ons_user_id (status = 'active', INCLUDE expires_at) finds
+    # the user's rows; add_on_features is reached through (add_on_id, feature_key).
+    return and_(
+        UserAddOn.user_id == user_id,
+        UserAddOn.status == "active",
+        or_(UserAddOn.expires_at.is_(None), UserAddOn.expires_at > now),
+        AddOnFeature.add_on_id == UserAddOn.add_on_id,
+        AddOnFeature.enabled,
+    )
+
+
+def user_features(user_id: str, now: datetime | None = None) -> dict[str, dict[str, Any]]:
+    """Return each enabled feature key of `user_id` with its merged configuration (one query)."""
+    now = now or datetime.now(UTC)
+    rows = db.session.execute(
+        select(AddOnFeature.feature_key, AddOnFeature.configuration)
+        .select_from(UserAddOn)
+        .join(AddOnFeature, AddOnFeature.add_on_id == UserAddOn.add_on_id)
+        .where(_holding(user_id, now))
+        .order_by(AddOnFeature.feature_key, UserAddOn.purchased_at, UserAddOn.add_on_id)
+    ).all()
+    features: dict[str, dict[str, Any]] = {}
+    for key, configuration in rows:
+        features[key] = merge_configuration(features.get(key, {}), configuration or {})
+    return features
+
+
+def has_feature(user_id: str | None, key: str, now: datetime | None = None) -> bool:
+    """Whether `user_id` holds an active, unexpired add-on that enables feature `key`."""
+    if not user_id:
+        return False
+    now = now or datetime.now(UTC)
+    return bool(
+        db.session.scalar(
+            select(exists().where(_holding(user_id, now), AddOnFeature.feature_key == key))
+        )
+    )
+
+
+def merge_configuration(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Merge two configurations of one feature, keeping the more generous value of each key."""
+    merged = dict(old)
+    for name, value in new.items():
+        if name not in merged:
+            merged[name] = value
+            continue
+        current = merged[name]
+        if isinstance(current, bool) and isinstance(value, bool):
+            merged[name] = current or value
+        elif _is_number(current) and _is_number(value):
+            merged[name] = max(current, value)
+        elif isinstance(current, list) and isinstance(value, list):
+            merged[name] = current + [item for item in value if item not in current]
+        elif isinstance(current, dict) and isinstance(value, dict):
+            merged[name] = merge_configuration(current, value)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def requires_feature(key: str):
+    """Let a view run only for a signed-in user who has feature `key`.
+
+    Anonymous shoppers are sent to sign in; others get a 403 page saying what is missing.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            shopper = current_shopper()
+            if not shopper.is_signed_in:
+                return sign_in_redirect()
+            if not has_feature(shopper.user_id, key):
+                abort(
+                    403,
+                    description=(
+                        f"This page needs the “{key}” feature, which none of your active "
+                        "add-ons includes. Browse the add-ons to get it."
+                    ),
+                )
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate

@@ -1,0 +1,47 @@
+"""Checkout bookkeeping: Stripe events already handled, and Lago calls still owed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.extensions import db
+from marketplace.models.base import Timestamp, UuidPrimaryKey
+
+OUTBOX_STATUSES = ("pending", "delivered")
+
+
+class StripeEvent(db.Model):
+    """A webhook event that was handled; its id makes redelivery a no-op."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    processed_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+
+class BillingOutboxEntry(UuidPrimaryKey, db.Model):
+    """A Lago call owed since a commit (`kind` names it); delivered later, retried with backoff."""
+
+    __tablename__ = "billing_outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'delivered')", name="status"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index(
+            "idx_billing_outbox_due", "next_attempt_at", postgresql_where=text("status = 'pending'")
+        ),
+    )
+
+    kind: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(20), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    delivered_at: Mapped[datetime | None] = mapped_column(Timestamp)

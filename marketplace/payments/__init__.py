@@ -1,0 +1,112 @@
+"""Payment providers: what checkout asks of one, and which one this app uses.
+
+Amounts cross this interface as Decimal dollars; a provider converts them to its own units
+(Stripe: integer cents) and nothing else does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+
+class PaymentError(Exception):
+    """The provider could not be reached, timed out or refused the request."""
+
+
+class InvalidSignature(Exception):
+    """A webhook whose signature is missing or does not match the secret."""
+
+
+class PaymentsUnavailable(Exception):
+    """No provider may be used here (production mode without Stripe keys)."""
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One line to charge: a net unit amount (after tier and bundle discounts) × quantity.
+
+    `interval` is "month" or "year" for a recurring line, None for a one-time charge.
+    """
+
+    name: str
+    unit_amount: Decimal
+    quantity: int
+    interval: str | None
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """A hosted checkout to open; `discount` comes off the first payment only."""
+
+    mode: str  # "subscription" when any line recurs, else "payment"
+    lines: tuple[LineItem, ...]
+    discount: Decimal
+    discount_name: str | None
+    client_reference_id: str
+    metadata: Mapping[str, str]
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+    currency: str = "usd"
+
+
+@dataclass(frozen=True)
+class ProviderSession:
+    """A checkout session as the provider reports it."""
+
+    id: str
+    url: str | None
+    status: str  # open, complete, expired
+    payment_status: str  # paid, unpaid, no_payment_required
+    payment_reference: str | None = None
+    subscription_id: str | None = None
+    client_reference_id: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == "complete" and self.payment_status in ("paid", "no_payment_required")
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def create_session(self, request: SessionRequest) -> ProviderSession: ...
+
+    def retrieve_session(self, session_id: str) -> ProviderSession: ...
+
+    def expire_session(self, session_id: str) -> ProviderSession | None: ...
+
+
+def provider_for(
+    config: Mapping[str, Any], test_payment_url: Callable[[str], str]
+) -> PaymentProvider:
+    """Return Stripe when a secret key is set, else the offline provider (never in production)."""
+    if config.get("STRIPE_SECRET_KEY"):
+        from marketplace.payments.stripe_provider import StripeProvider
+
+        return StripeProvider(
+            config["STRIPE_SECRET_KEY"],
+            api_base=config.get("STRIPE_API_BASE") or "https://api.stripe.com",
+            timeout=float(config.get("STRIPE_TIMEOUT_SECONDS") or 10),
+        )
+    if not offline_allowed(config):
+        raise PaymentsUnavailable("Payments are not configured.")
+    from marketplace.payments.offline import OfflineProvider
+
+    return OfflineProvider(test_payment_url)
+
+
+def offline_allowed(config: Mapping[str, Any]) -> bool:
+    """The offline test provider runs only without a Stripe key and outside production mode."""
+    return not config.get("STRIPE_SECRET_KEY") and config.get("MARKETPLACE_ENV") != "production"
+
+
+def verify_webhook(payload: bytes, signature: str | None, secret: str | None) -> dict[str, Any]:
+    """Check a Stripe webhook's signature on the raw body; return the event as plain data."""
+    from marketplace.payments.stripe_provider import construct_event
+
+    return construct_event(payload, signature, secret)

@@ -1,0 +1,43 @@
+"""The offline provider: no Stripe keys, so checkout opens a local, clearly marked test page.
+
+Its Pay, Decline and Cancel buttons (in the checkout blueprint) drive the same fulfilment and
+release code as Stripe's webhooks. No money moves; `provider_for` never picks it in production.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from marketplace.payments import ProviderSession, SessionRequest
+
+SESSION_PREFIX = "cs_offline_"
+
+
+def is_offline_session(session_id: str) -> bool:
+    return session_id.startswith(SESSION_PREFIX)
+
+
+class OfflineProvider:
+    name = "offline"
+
+    def __init__(self, page_url: Callable[[str], str]) -> None:
+        self._page_url = page_url
+
+    def create_session(self, request: SessionRequest) -> ProviderSession:
+        session_id = f"{SESSION_PREFIX}{uuid.uuid4().hex}"
+        return ProviderSession(
+            id=session_id,
+            url=self._page_url(session_id),
+            status="open",
+            payment_status="unpaid",
+            client_reference_id=request.client_reference_id,
+            metadata=dict(request.metadata),
+        )
+
+    def retrieve_session(self, session_id: str) -> ProviderSession:
+        # The test page settles the payment itself; until then the session is open and unpaid.
+        return ProviderSession(id=session_id, url=None, status="open", payment_status="unpaid")
+
+    def expire_session(self, session_id: str) -> ProviderSession | None:
+        return None

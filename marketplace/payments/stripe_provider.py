@@ -1,0 +1,143 @@
+"""Stripe Checkout through stripe-python: the only module that imports `stripe`.
+
+Money crosses into Stripe here and only here: Decimal dollars become integer cents.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import stripe
+
+from marketplace.payments import (
+    InvalidSignature,
+    PaymentError,
+    ProviderSession,
+    SessionRequest,
+)
+
+# Stripe expires an unpaid Checkout Session after 24 hours unless told otherwise; the promo use
+# it reserves should come back sooner (30 minutes is Stripe's minimum).
+SESSION_LIFETIME_SECONDS = 30 * 60
+
+
+def to_cents(amount: Decimal) -> int:
+    """Decimal dollars → integer cents (amounts are already rounded to the cent)."""
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+class StripeProvider:
+    name = "stripe"
+
+    def __init__(self, secret_key: str, *, api_base: str, timeout: float) -> None:
+        self._client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": api_base},
+            http_client=stripe.RequestsClient(timeout=timeout),
+            # Safe: every POST carries our idempotency key.
+            max_network_retries=1,
+        )
+
+    def create_session(self, request: SessionRequest) -> ProviderSession:
+        params: dict[str, Any] = {
+            "mode": request.mode,
+            "line_items": [_line_item(line, request.currency) for line in request.lines],
+            "client_reference_id": request.client_reference_id,
+            "metadata": dict(request.metadata),
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "expires_at": int(time.time()) + SESSION_LIFETIME_SECONDS,
+        }
+        if request.mode == "subscription":
+            params["subscription_data"] = {"metadata": dict(request.metadata)}
+        else:
+            params["payment_intent_data"] = {"metadata": dict(request.metadata)}
+        try:
+            if request.discount > 0:
+                coupon = self._client.v1.coupons.create(
+                    params={
+                        "amount_off": to_cents(request.discount),
+                        "currency": request.currency,
+                        "duration": "once",
+                        "max_redemptions": 1,
+                        "name": request.discount_name or "Promotion",
+                    },
+                    options={"idempotency_key": f"{request.idempotency_key}:coupon"},
+                )
+                params["discounts"] = [{"coupon": coupon.id}]
+            session = self._client.v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": request.idempotency_key}
+            )
+        except stripe.StripeError as error:
+            raise PaymentError(_describe(error)) from error
+        return _session(session)
+
+    def retrieve_session(self, session_id: str) -> ProviderSession:
+        try:
+            return _session(self._client.v1.checkout.sessions.retrieve(session_id))
+        except stripe.StripeError as error:
+            raise PaymentError(_describe(error)) from error
+
+    def expire_session(self, session_id: str) -> ProviderSession | None:
+        """Expire an open session so it can no longer be paid; None if it is not open."""
+        try:
+            return _session(self._client.v1.checkout.sessions.expire(session_id))
+        except stripe.InvalidRequestError:
+            return None  # already complete or expired
+        except stripe.StripeError as error:
+            raise PaymentError(_describe(error)) from error
+
+
+def construct_event(payload: bytes, signature: str | None, secret: str | None) -> dict[str, Any]:
+    """Verify `payload` against the `Stripe-Signature` header; return the event as a dict."""
+    if not signature or not secret:
+        raise InvalidSignature("missing signature or webhook secret")
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret)
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        raise InvalidSignature(str(error)) from error
+    return event.to_dict()
+
+
+def _line_item(line, currency: str) -> dict[str, Any]:
+    price_data: dict[str, Any] = {
+        "currency": currency,
+        "unit_amount": to_cents(line.unit_amount),
+        "product_data": {"name": line.name},
+    }
+    if line.interval is not None:
+        price_data["recurring"] = {"interval": line.interval}
+    return {"price_data": price_data, "quantity": line.quantity}
+
+
+def _session(session: Any) -> ProviderSession:
+    data = session.to_dict()
+    return ProviderSession(
+        id=data["id"],
+        url=data.get("url"),
+        status=data.get("status") or "open",
+        payment_status=data.get("payment_status") or "unpaid",
+        payment_reference=payment_reference(data),
+        subscription_id=_id(data.get("subscription")),
+        client_reference_id=data.get("client_reference_id"),
+        metadata=dict(data.get("metadata") or {}),
+    )
+
+
+def payment_reference(session: dict[str, Any]) -> str | None:
+    """The id a refund will name: the PaymentIntent, else (subscriptions) the first invoice."""
+    return _id(session.get("payment_intent")) or _id(session.get("invoice"))
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, stripe.APIConnectionError):
+        return "Stripe could not be reached (network error or timeout)."
+    return f"Stripe refused the request: {getattr(error, 'user_message', None) or error}"

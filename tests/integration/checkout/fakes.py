@@ -1,0 +1,261 @@
+"""Local fake Stripe and Lago HTTP servers the real client libraries talk to, in tests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+WEBHOOK_SECRET = "whsec_test_secret"
+
+
+def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    """A `Stripe-Signature` header for `payload`, as Stripe computes it."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+class _Server:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        handler = self._handler_class()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _handler_class(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output quiet
+                pass
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def _body(self) -> bytes:
+                length = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(length) if length else b""
+
+            def do_GET(self) -> None:
+                self._answer(*server.route("GET", self.path, b"", self.headers))
+
+            def do_POST(self) -> None:
+                self._answer(*server.route("POST", self.path, self._body(), self.headers))
+
+            def do_DELETE(self) -> None:
+                self._answer(*server.route("DELETE", self.path, self._body(), self.headers))
+
+        return Handler
+
+    def route(self, method, path, body, headers) -> tuple[int, dict]:
+        raise NotImplementedError
+
+
+class FakeStripe(_Server):
+    """Checkout Sessions and coupons, kept in memory; `mode` makes it fail or hang."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[tuple[str, str, dict[str, str], dict[str, str]]] = []
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.idempotent: dict[str, tuple[int, dict]] = {}
+        self.mode: str | None = None  # None, "error" or "timeout"
+        self.delay = 0.0
+
+    def created_sessions(self) -> list[dict[str, str]]:
+        return [form for method, path, form, _ in self.requests if path == "/v1/checkout/sessions"]
+
+    def route(self, method, path, body, headers):
+        form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+        path = urlsplit(path).path
+        with self.lock:
+            self.requests.append((method, path, form, dict(headers)))
+        if self.mode == "timeout":
+            time.sleep(3)
+        if self.delay:
+            time.sleep(self.delay)
+        if self.mode == "error":
+            return 500, {"error": {"type": "api_error", "message": "Something went wrong."}}
+        key = headers.get("Idempotency-Key")
+        with self.lock:
+            if method == "POST" and key and key in self.idempotent:
+                return self.idempotent[key]
+            answer = self._route(method, path, form)
+            if method == "POST" and key:
+                self.idempotent[key] = answer
+            return answer
+
+    def _route(self, method, path, form):
+        if method == "POST" and path == "/v1/coupons":
+            return 200, {
+                "id": f"co_{uuid.uuid4().hex[:14]}",
+                "object": "coupon",
+                "amount_off": int(form["amount_off"]),
+                "currency": form["currency"],
+                "duration": form["duration"],
+                "max_redemptions": int(form.get("max_redemptions") or 0) or None,
+                "name": form.get("name"),
+                "valid": True,
+            }
+        if method == "POST" and path == "/v1/checkout/sessions":
+            session_id = f"cs_test_{uuid.uuid4().hex}"
+            metadata = {
+                key[len("metadata[") : -1]: value
+                for key, value in form.items()
+                if key.startswith("metadata[")
+            }
+            amount = 0
+            index = 0
+            while f"line_items[{index}][quantity]" in form:
+                unit = int(form[f"line_items[{index}][price_data][unit_amount]"])
+                amount += unit * int(form[f"line_items[{index}][quantity]"])
+                index += 1
+            session = {
+                "id": session_id,
+                "object": "checkout.session",
+                "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+                "mode": form["mode"],
+                "status": "open",
+                "payment_status": "unpaid",
+                "client_reference_id": form.get("client_reference_id"),
+                "metadata": metadata,
+                "amount_subtotal": amount,
+                "currency": "usd",
+                "payment_intent": None,
+                "subscription": None,
+                "invoice": None,
+                "success_url": form["success_url"],
+                "cancel_url": form["cancel_url"],
+                "expires_at": int(form.get("expires_at") or 0),
+                "livemode": False,
+            }
+            self.sessions[session_id] = session
+            return 200, session
+        parts = path.strip("/").split("/")
+        if parts[:3] == ["v1", "checkout", "sessions"] and len(parts) >= 4:
+            session = self.sessions.get(parts[3])
+            if session is None:
+                return 404, {"error": {"type": "invalid_request_error", "message": "No such"}}
+            if method == "GET":
+                return 200, session
+            if method == "POST" and parts[4:] == ["expire"]:
+                if session["status"] != "open":
+                    return 400, {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "message": "Only open Checkout Sessions can be expired.",
+                        }
+                    }
+                session["status"] = "expired"
+                return 200, session
+        return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
+
+    # What Stripe does when the shopper pays ---------------------------------------------
+
+    def complete(self, session_id: str, *, paid: bool = True) -> dict[str, Any]:
+        """Mark a session paid (or an async payment pending) and return it."""
+        with self.lock:
+            session = self.sessions[session_id]
+            session["status"] = "complete"
+            session["payment_status"] = "paid" if paid else "unpaid"
+            if session["mode"] == "subscription":
+                session["subscription"] = f"sub_{uuid.uuid4().hex[:14]}"
+                session["invoice"] = f"in_{uuid.uuid4().hex[:14]}"
+            else:
+                session["payment_intent"] = f"pi_{uuid.uuid4().hex[:14]}"
+            return dict(session)
+
+
+def event(kind: str, obj: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": kind,
+        "api_version": "2025-01-27.acacia",
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+    }
+
+
+class FakeLago(_Server):
+    """Customers and subscriptions; `down` answers 503 to everything."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.customers: dict[str, dict] = {}
+        self.subscriptions: dict[str, dict] = {}
+        self.requests: list[tuple[str, str, dict]] = []
+
+    def route(self, method, path, body, headers):
+        payload = json.loads(body or b"{}")
+        with self.lock:
+            self.requests.append((method, path, payload))
+        if self.down:
+            return 503, {"status": 503, "error": "Service Unavailable"}
+        now = "2026-01-01T00:00:00Z"
+        if method == "POST" and path == "/api/v1/customers":
+            external_id = payload["customer"]["external_id"]
+            customer = self.customers.setdefault(
+                external_id,
+                {
+                    "lago_id": str(uuid.uuid4()),
+                    "external_id": external_id,
+                    "created_at": now,
+                    "applicable_timezone": "UTC",
+                },
+            )
+            return 200, {"customer": {**customer, "updated_at": now}}
+        if method == "POST" and path == "/api/v1/subscriptions":
+            sub = payload["subscription"]
+            record = {
+                "lago_id": str(uuid.uuid4()),
+                "external_id": sub["external_id"],
+                "external_customer_id": sub["external_customer_id"],
+                "plan_code": sub["plan_code"],
+                "status": "active",
+                "created_at": now,
+            }
+            self.subscriptions[sub["external_id"]] = record
+            return 200, {"subscription": record}
+        if method == "DELETE" and path.startswith("/api/v1/subscriptions/"):
+            external_id = path.rsplit("/", 1)[1]
+            record = self.subscriptions.get(external_id)
+            if record is None:
+                return 404, {"status": 404, "error": "Not Found", "code": "subscription_not_found"}
+            record["status"] = "terminated"
+            return 200, {"subscription": record}
+        return 404, {"status": 404, "error": "Not Found"}

@@ -1,0 +1,475 @@
+"""Checkout against the fake Stripe: sessions, refusals, webhooks, releases and renewals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from marketplace.checkout.fulfilment import add_months
+from marketplace.extensions import db
+from marketplace.models import BillingOutboxEntry, PromotionalCode, StripeEvent
+from tests.integration.checkout.conftest import (
+    USER,
+    cart_count,
+    checkout,
+    holdings,
+    outbox_count,
+    post_webhook,
+    purchases,
+    put_in_cart,
+    sign_in,
+)
+from tests.integration.checkout.fakes import event
+
+
+def uses(code: PromotionalCode) -> int:
+    db.session.expire_all()
+    return db.session.get(PromotionalCode, code.id).current_uses
+
+
+def start(client, session, catalog, *add_ons, promo=None):
+    put_in_cart(session, USER, *add_ons)
+    sign_in(client, USER)
+    return checkout(client, promo)
+
+
+def test_subscription_checkout_creates_a_session_and_pending_purchases(
+    client, session, catalog, fake_stripe
+):
+    code = catalog.codes["LAUNCH2025"]
+    before = uses(code)
+    response = start(client, session, catalog, catalog.tts, catalog.stt, promo="LAUNCH2025")
+
+    assert response.status_code == 303
+    [form] = fake_stripe.created_sessions()
+    session_id = next(iter(fake_stripe.sessions))
+    assert response.headers["Location"] == f"https://checkout.stripe.test/c/pay/{session_id}"
+    assert form["mode"] == "subscription"
+    assert form["line_items[0][price_data][unit_amount]"] == "999"
+    assert form["line_items[0][price_data][recurring][interval]"] == "month"
+    assert form["line_items[0][quantity]"] == "1"
+    assert form["line_items[1][price_data][product_data][name]"] == "Amanuensis - STT"
+    assert form["client_reference_id"] == USER
+    assert form["success_url"].endswith("/checkout/success?session_id={CHECKOUT_SESSION_ID}")
+    assert form["cancel_url"].endswith("/checkout/cancelled")
+    coupon = [f for m, p, f, _ in fake_stripe.requests if p == "/v1/coupons"]
+    assert coupon == [
+        {
+            "amount_off": "400",
+            "currency": "usd",
+            "duration": "once",
+            "max_redemptions": "1",
+            "name": "LAUNCH2025",
+        }
+    ]
+    assert form["discounts[0][coupon]"].startswith("co_")
+    headers = [h for m, p, f, h in fake_stripe.requests if p == "/v1/checkout/sessions"][0]
+    assert headers["Idempotency-Key"].startswith("checkout-")
+
+    rows = purchases()
+    assert [(p.status, p.amount, p.discount_amount) for p in rows] == [
+        ("pending", Decimal("7.99"), Decimal("2.00")),
+        ("pending", Decimal("7.99"), Decimal("2.00")),
+    ]
+    assert {p.checkout_session_id for p in rows} == {session_id}
+    assert {p.promo_code_id for p in rows} == {code.id}
+    assert sorted(form["metadata[purchase_ids_0]"].split(",")) == sorted(str(p.id) for p in rows)
+    assert uses(code) == before + 1
+    assert cart_count() == 2
+
+
+def test_paid_subscription_webhook_fulfils_and_syncs_lago(
+    client, session, catalog, fake_stripe, fake_lago
+):
+    start(client, session, catalog, catalog.tts, catalog.stt)
+    [session_id] = fake_stripe.sessions
+    paid = fake_stripe.complete(session_id)
+
+    response = post_webhook(client, event("checkout.session.completed", paid))
+
+    assert response.status_code == 200
+    rows = purchases()
+    assert {(p.status, p.stripe_payment_id) for p in rows} == {("completed", paid["invoice"])}
+    assert all(p.completed_at is not None for p in rows)
+    held = holdings()
+    assert set(held) == {catalog.tts.slug, catalog.stt.slug}
+    for row in held.values():
+        assert row.status == "active"
+        assert row.auto_renew is True
+        assert row.stripe_subscription_id == paid["subscription"]
+        expected = add_months(row.purchased_at, 1)
+        assert row.expires_at == expected
+        assert row.lago_subscription_id == fake_lago.subscriptions[str(row.id)]["lago_id"]
+    assert {s["plan_code"] for s in fake_lago.subscriptions.values()} == set(held)
+    assert set(fake_lago.customers) == {USER}
+    assert cart_count() == 0
+    delivered = db.session.scalars(select(BillingOutboxEntry.status)).all()
+    assert delivered == ["delivered", "delivered"]
+
+
+def test_one_time_purchase_is_a_payment_and_never_expires(client, session, catalog, fake_stripe):
+    catalog.gpu.billing_type = "one_time"
+    session.commit()
+    start(client, session, catalog, catalog.gpu)
+    [form] = fake_stripe.created_sessions()
+    assert form["mode"] == "payment"
+    assert "line_items[0][price_data][recurring][interval]" not in form
+    assert form["line_items[0][price_data][unit_amount]"] == "4999"
+    [session_id] = fake_stripe.sessions
+    paid = fake_stripe.complete(session_id)
+
+    post_webhook(client, event("checkout.session.completed", paid))
+
+    [row] = purchases()
+    assert (row.status, row.amount, row.stripe_payment_id) == (
+        "completed",
+        Decimal("49.99"),
+        paid["payment_intent"],
+    )
+    held = holdings()[catalog.gpu.slug]
+    assert (held.status, held.expires_at, held.auto_renew, held.stripe_subscription_id) == (
+        "active",
+        None,
+        False,
+        None,
+    )
+    assert outbox_count() == 0
+
+
+def test_the_same_webhook_ten_times_fulfils_once(client, session, catalog, fake_stripe):
+    start(client, session, catalog, catalog.tts, catalog.stt)
+    [session_id] = fake_stripe.sessions
+    completed = event("checkout.session.completed", fake_stripe.complete(session_id))
+
+    answers = {post_webhook(client, completed).status_code for _ in range(10)}
+    # Stripe may also send the same outcome under another event id.
+    post_webhook(
+        client, event("checkout.session.async_payment_succeeded", completed["data"]["object"])
+    )
+
+    assert answers == {200}
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 2
+    assert outbox_count() == 2
+    assert [p.status for p in purchases()] == ["completed", "completed"]
+    assert len(holdings()) == 2
+
+
+def test_success_page_fulfils_and_shows_what_is_active(client, session, catalog, fake_stripe):
+    start(client, session, catalog, catalog.tts)
+    [session_id] = fake_stripe.sessions
+    paid = fake_stripe.complete(session_id)
+
+    page = client.get(f"/checkout/success?session_id={session_id}")
+    again = client.get(f"/checkout/success?session_id={session_id}")
+    late_webhook = post_webhook(client, event("checkout.session.completed", paid))
+
+    assert page.status_code == 200 and again.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "your add-ons are active" in html
+    assert "Unicorn Orator - TTS" in html
+    assert "/account/add-ons" in html
+    assert late_webhook.status_code == 200
+    assert outbox_count() == 1
+    assert [p.status for p in purchases()] == ["completed"]
+
+
+def test_someone_elses_session_is_not_found(client, session, catalog, fake_stripe):
+    start(client, session, catalog, catalog.tts)
+    [session_id] = fake_stripe.sessions
+    sign_in(client, "intruder")
+    assert client.get(f"/checkout/success?session_id={session_id}").status_code == 404
+    assert client.get("/checkout/success?session_id=cs_nope").status_code == 404
+
+
+def test_expired_session_releases_the_promo_and_the_shopper_can_retry(
+    client, session, catalog, fake_stripe
+):
+    code = catalog.codes["FRIEND50"]
+    before = uses(code)
+    start(client, session, catalog, catalog.tts, promo="FRIEND50")
+    [first] = fake_stripe.sessions
+    assert uses(code) == before + 1
+    expired = event(
+        "checkout.session.expired", {**fake_stripe.sessions[first], "status": "expired"}
+    )
+
+    for _ in range(3):
+        assert post_webhook(client, expired).status_code == 200
+
+    assert uses(code) == before
+    [row] = purchases()
+    assert (row.status, row.failure_reason) == (
+        "failed",
+        "The checkout session expired before payment.",
+    )
+    assert cart_count() == 1
+
+    assert checkout(client).status_code == 303
+    second = [s for s in fake_stripe.sessions if s != first]
+    assert len(second) == 1
+    assert uses(code) == before + 1
+
+
+def test_failed_async_payment_releases_the_promo(client, session, catalog, fake_stripe):
+    code = catalog.codes["LAUNCH2025"]
+    before = uses(code)
+    start(client, session, catalog, catalog.tts, promo="LAUNCH2025")
+    [session_id] = fake_stripe.sessions
+    pending = fake_stripe.complete(session_id, paid=False)
+
+    post_webhook(client, event("checkout.session.completed", pending))  # not paid yet
+    assert [p.status for p in purchases()] == ["pending"]
+    post_webhook(client, event("checkout.session.async_payment_failed", pending))
+
+    assert [p.status for p in purchases()] == ["failed"]
+    assert uses(code) == before
+    assert holdings() == {}
+
+
+def test_cancelled_page_expires_the_session_releases_and_keeps_the_cart(
+    client, session, catalog, fake_stripe
+):
+    code = catalog.codes["LAUNCH2025"]
+    before = uses(code)
+    start(client, session, catalog, catalog.tts, promo="LAUNCH2025")
+    [session_id] = fake_stripe.sessions
+
+    page = client.get("/checkout/cancelled")
+
+    assert page.status_code == 200
+    assert "your cart is just as you left it" in page.get_data(as_text=True)
+    assert fake_stripe.sessions[session_id]["status"] == "expired"
+    assert [p.status for p in purchases()] == ["failed"]
+    assert uses(code) == before
+    assert cart_count() == 1
+    # Stripe then reports the expiry: nothing more happens.
+    post_webhook(client, event("checkout.session.expired", fake_stripe.sessions[session_id]))
+    assert uses(code) == before
+
+
+def test_bad_or_missing_signature_is_400_and_changes_nothing(client, session, catalog, fake_stripe):
+    start(client, session, catalog, catalog.tts)
+    [session_id] = fake_stripe.sessions
+    completed = event("checkout.session.completed", fake_stripe.complete(session_id))
+
+    forged = post_webhook(client, completed, secret="whsec_wrong")
+    unsigned = client.post("/webhooks/stripe", json=completed)
+
+    assert (forged.status_code, unsigned.status_code) == (400, 400)
+    assert [p.status for p in purchases()] == ["pending"]
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+def test_webhook_needs_no_csrf_token(csrf_app, fake_stripe):
+    response = csrf_app.test_client().post("/webhooks/stripe", data=b"{}")
+    assert response.status_code == 400  # refused for its signature, not for CSRF
+
+
+def test_stripe_error_leaves_the_cart_and_no_pending_rows(client, session, catalog, fake_stripe):
+    code = catalog.codes["LAUNCH2025"]
+    before = uses(code)
+    fake_stripe.mode = "error"
+
+    response = start(client, session, catalog, catalog.tts, promo="LAUNCH2025")
+
+    assert response.status_code == 303 and response.headers["Location"] == "/cart"
+    page = client.get("/cart").get_data(as_text=True)
+    assert "couldn&#39;t reach the payment provider" in page
+    assert purchases() == []
+    assert uses(code) == before
+    assert cart_count() == 1
+
+
+def test_stripe_timeout_leaves_the_cart_and_no_pending_rows(client, session, catalog, fake_stripe):
+    fake_stripe.mode = "timeout"
+    response = start(client, session, catalog, catalog.tts)
+    assert response.headers["Location"] == "/cart"
+    assert purchases() == []
+    assert cart_count() == 1
+
+
+def test_htmx_checkout_redirects_with_hx_redirect(client, session, catalog, fake_stripe):
+    put_in_cart(session, USER, catalog.tts)
+    sign_in(client, USER)
+    response = client.post("/checkout", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"].startswith("https://checkout.stripe.test/")
+
+
+def test_cart_page_has_a_checkout_button(client, session, catalog):
+    put_in_cart(session, USER, catalog.tts)
+    sign_in(client, USER)
+    html = client.get("/cart").get_data(as_text=True)
+    assert 'action="/checkout"' in html and ">Checkout</button>" in html
+
+
+# Refusals -----------------------------------------------------------------------------------
+
+
+def refused(client) -> str:
+    response = client.post("/checkout")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/cart"
+    return client.get("/cart").get_data(as_text=True)
+
+
+def test_anonymous_shoppers_are_sent_to_sign_in(client, catalog):
+    response = client.post("/checkout")
+    assert response.status_code == 303
+    assert (
+        "next=%2Fcart" in response.headers["Location"]
+        or "next=/cart" in response.headers["Location"]
+    )
+
+
+def test_empty_cart_is_refused(client, catalog, fake_stripe):
+    sign_in(client, USER)
+    assert "Your cart is empty." in refused(client)
+    assert fake_stripe.requests == []
+
+
+def test_owned_add_on_is_refused(client, session, catalog, fake_stripe):
+    from marketplace.models import UserAddOn
+
+    session.add(UserAddOn(user_id=USER, add_on_id=catalog.tts.id, status="active"))
+    session.commit()
+    put_in_cart(session, USER, catalog.tts)
+    sign_in(client, USER)
+    assert "You already own Unicorn Orator - TTS" in refused(client)
+    assert purchases() == []
+
+
+def test_expired_promo_is_refused(client, session, catalog, fake_stripe):
+    code = catalog.codes["LAUNCH2025"]
+    put_in_cart(session, USER, catalog.tts)
+    sign_in(client, USER)
+    with client.session_transaction() as sess:
+        sess["promo_code"] = "LAUNCH2025"
+    code.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    session.commit()
+    assert "The code LAUNCH2025 can&#39;t be used" in refused(client)
+    assert fake_stripe.requests == []
+
+
+def test_changed_price_is_shown_then_the_second_attempt_goes_through(
+    client, session, catalog, fake_stripe
+):
+    put_in_cart(session, USER, catalog.tts)
+    catalog.tts.base_price = Decimal("12.99")
+    session.commit()
+    sign_in(client, USER)
+
+    assert "Unicorn Orator - TTS from $9.99 to $12.99" in refused(client)
+    assert purchases() == []
+
+    assert client.post("/checkout").status_code == 303
+    assert [p.amount for p in purchases()] == [Decimal("12.99")]
+
+
+def test_monthly_and_annual_lines_must_be_checked_out_separately(
+    client, session, catalog, fake_stripe
+):
+    catalog.gpu.billing_type = "annual"
+    session.commit()
+    put_in_cart(session, USER, catalog.tts, catalog.gpu)
+    sign_in(client, USER)
+    assert "Monthly and annual add-ons must be checked out separately" in refused(client)
+    assert fake_stripe.requests == []
+
+
+def test_one_time_lines_go_with_monthly_ones(client, session, catalog, fake_stripe):
+    catalog.gpu.billing_type = "one_time"
+    session.commit()
+    start(client, session, catalog, catalog.tts, catalog.gpu)
+    [form] = fake_stripe.created_sessions()
+    assert form["mode"] == "subscription"
+    assert "line_items[1][price_data][recurring][interval]" not in form
+
+
+# After the purchase -------------------------------------------------------------------------
+
+
+def bought_subscription(client, session, catalog, fake_stripe):
+    start(client, session, catalog, catalog.tts)
+    [session_id] = fake_stripe.sessions
+    paid = fake_stripe.complete(session_id)
+    post_webhook(client, event("checkout.session.completed", paid))
+    return paid
+
+
+def test_invoice_paid_renewal_extends_expiry(client, session, catalog, fake_stripe):
+    paid = bought_subscription(client, session, catalog, fake_stripe)
+    period_end = datetime.now(UTC).replace(microsecond=0) + timedelta(days=62)
+    renewal = event(
+        "invoice.paid",
+        {
+            "id": "in_renewal",
+            "object": "invoice",
+            "billing_reason": "subscription_cycle",
+            "subscription": paid["subscription"],
+            "lines": {"data": [{"period": {"end": int(period_end.timestamp())}}]},
+        },
+    )
+    post_webhook(client, renewal)
+    post_webhook(client, renewal)
+    assert holdings()[catalog.tts.slug].expires_at == period_end
+
+
+def test_subscription_deleted_cancels_and_terminates_in_lago(
+    client, session, catalog, fake_stripe, fake_lago
+):
+    paid = bought_subscription(client, session, catalog, fake_stripe)
+    deleted = event(
+        "customer.subscription.deleted", {"id": paid["subscription"], "object": "subscription"}
+    )
+    post_webhook(client, deleted)
+    post_webhook(client, deleted)
+    held = holdings()[catalog.tts.slug]
+    assert (held.status, held.auto_renew) == ("cancelled", False)
+    assert held.cancelled_at is not None
+    assert fake_lago.subscriptions[str(held.id)]["status"] == "terminated"
+    assert outbox_count() == 2
+
+
+def test_charge_refunded_refunds_the_purchase_and_suspends(client, session, catalog, fake_stripe):
+    paid = bought_subscription(client, session, catalog, fake_stripe)
+    refunded = event(
+        "charge.refunded",
+        {
+            "id": "ch_1",
+            "object": "charge",
+            "amount": 999,
+            "amount_refunded": 999,
+            "invoice": paid["invoice"],
+            "payment_intent": "pi_of_the_invoice",
+        },
+    )
+    post_webhook(client, refunded)
+    [row] = purchases()
+    assert (row.status, row.refund_amount) == ("refunded", Decimal("9.99"))
+    assert row.refunded_at is not None
+    assert holdings()[catalog.tts.slug].status == "suspended"
+
+
+def test_lago_down_keeps_the_outbox_and_sync_billing_delivers_later(
+    client, runner, session, catalog, fake_stripe, fake_lago
+):
+    fake_lago.down = True
+    bought_subscription(client, session, catalog, fake_stripe)
+    assert [p.status for p in purchases()] == ["completed"]
+    [entry] = db.session.scalars(select(BillingOutboxEntry)).all()
+    assert (entry.status, entry.attempts) == ("pending", 1)
+    assert "503" in entry.last_error or "Service Unavailable" in entry.last_error
+
+    fake_lago.down = False
+    entry.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+    session.commit()
+    result = runner.invoke(args=["maintain", "sync-billing"])
+
+    assert result.exit_code == 0, result.output
+    assert "delivered 1" in result.output
+    db.session.expire_all()
+    assert db.session.get(BillingOutboxEntry, entry.id).status == "delivered"
+    assert holdings()[catalog.tts.slug].lago_subscription_id is not None

@@ -1,0 +1,102 @@
+"""Real commits on a database of its own: promo limits and fulfilment races under threads."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from marketplace.extensions import db
+from marketplace.models import (
+    AddOnPurchase,
+    BillingOutboxEntry,
+    CartItem,
+    PromotionalCode,
+    UserAddOn,
+)
+from tests.integration.checkout.conftest import committed_add_on, post_webhook
+from tests.integration.checkout.fakes import event
+
+
+def test_thirty_concurrent_checkouts_for_five_uses_reserve_exactly_five(committed_app, fake_stripe):
+    add_on = committed_add_on()
+    code = PromotionalCode(
+        code="LAST5",
+        discount_type="percentage",
+        discount_value=Decimal("10"),
+        max_uses=105,
+        current_uses=100,
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    db.session.add(code)
+    users = [f"racer-{n}" for n in range(30)]
+    db.session.add_all(
+        CartItem(user_id=user, add_on_id=add_on.id, unit_price_seen=add_on.base_price)
+        for user in users
+    )
+    db.session.commit()
+    barrier = threading.Barrier(len(users))
+
+    def buy(user: str) -> int:
+        client = committed_app.test_client()
+        with client.session_transaction() as sess:
+            sess["user"] = {"id": user, "tier": None}
+            sess["promo_code"] = "LAST5"
+        barrier.wait()
+        return client.post("/checkout").status_code
+
+    with ThreadPoolExecutor(max_workers=len(users)) as pool:
+        statuses = list(pool.map(buy, users))
+
+    assert statuses == [303] * 30
+    db.session.expire_all()
+    assert db.session.get(PromotionalCode, code.id).current_uses == 105
+    with_code = db.session.scalar(
+        select(func.count()).where(AddOnPurchase.promo_code_id == code.id)
+    )
+    assert with_code == 5
+    assert len(fake_stripe.created_sessions()) == 5
+    # The other 25 were refused with their carts intact and nothing pending.
+    assert db.session.scalar(select(func.count()).select_from(AddOnPurchase)) == 5
+    assert db.session.scalar(select(func.count()).select_from(CartItem)) == 30
+
+
+def test_success_page_and_webhook_racing_fulfil_once(committed_app, fake_stripe):
+    add_on = committed_add_on()
+    db.session.add(
+        CartItem(user_id="racer", add_on_id=add_on.id, unit_price_seen=add_on.base_price)
+    )
+    db.session.commit()
+    client = committed_app.test_client()
+    with client.session_transaction() as sess:
+        sess["user"] = {"id": "racer", "tier": None}
+    assert client.post("/checkout").status_code == 303
+    [session_id] = fake_stripe.sessions
+    completed = event("checkout.session.completed", fake_stripe.complete(session_id))
+
+    def page(barrier):
+        barrier.wait()
+        return client.get(f"/checkout/success?session_id={session_id}").status_code
+
+    def hook(barrier):
+        webhook_client = committed_app.test_client()
+        barrier.wait()
+        return post_webhook(webhook_client, completed).status_code
+
+    for _ in range(5):
+        barrier = threading.Barrier(3)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            futures = [pool.submit(page, barrier), pool.submit(hook, barrier)]
+            futures.append(pool.submit(hook, barrier))
+            results = [future.result() for future in futures]
+        assert results == [200, 200, 200]
+
+    db.session.expire_all()
+    statuses = db.session.scalars(select(AddOnPurchase.status)).all()
+    assert statuses == ["completed"]
+    assert db.session.scalar(select(func.count()).select_from(UserAddOn)) == 1
+    assert db.session.scalar(select(func.count()).select_from(BillingOutboxEntry)) == 1
+    assert db.session.scalar(select(func.count()).select_from(CartItem)) == 0
