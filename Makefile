@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 
-.PHONY: install run test lint format bench
+.PHONY: install run test lint format bench bench-queries bench-http bench-checkout
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,15 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## Benchmarks on a large demo data set; prints p50/p99 against the targets.
-bench: install
+## Benchmarks on a large demo data set (loaded on first use); print p50/p99 against the targets.
+## BENCH_DATABASE_URL selects a server, else the embedded one. `make -k bench` runs all three.
+bench: bench-queries bench-http bench-checkout
+
+bench-queries: install
 	$(PYTHON) -m tests.benchmarks.bench_queries
+
+bench-http: install
+	$(PYTHON) -m tests.benchmarks.bench_http
+
+bench-checkout: install
+	$(PYTHON) -m tests.benchmarks.bench_checkout
