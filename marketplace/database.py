@@ -16,6 +16,7 @@ import threading
 from functools import cache
 from pathlib import Path
 
+import click
 import psutil
 import psycopg
 from psycopg import sql
@@ -114,10 +115,12 @@ def _embedded_server(pgdata: Path):
         raise DatabaseUnavailable(
             f"cannot start the embedded PostgreSQL in {pgdata} ({first_line(exc)}); see {log_file}"
         ) from exc
-    log.info(
-        "embedded PostgreSQL running from %s (socket in %s)",
-        pgdata,
-        server.get_postmaster_info().socket_dir,
+    # Shown like Flask's own " * Running on" lines, once per process, so a user knows where
+    # their data lives without configuring logging.
+    click.echo(
+        f" * Database: embedded PostgreSQL, data in {pgdata}, "
+        f"socket in {server.get_postmaster_info().socket_dir}",
+        err=True,
     )
     return server
 
