@@ -1,0 +1,487 @@
+"""Load-test the storefront under gunicorn with wrk, next to a hello-world ceiling.
+
+    BENCH_DATABASE_URL=postgresql://… python -m tests.benchmarks.bench_http
+
+The database is chosen, migrated and filled with the full demo data set exactly as in
+`bench_queries` (10k add-ons, 100k users, 1M subscriptions, 1M purchases), and the guide's seed
+catalog is added if missing. gunicorn then serves `app:app` on a free loopback port (development
+settings) and wrk drives each endpoint at concurrency 16 after a warm-up: `/healthz` (the
+ceiling), the catalog page, the catalog partial (page 2, htmx), a seed add-on's product page and
+an htmx add-to-cart POST (CSRF token and session cookie from one GET of `/`). The same requests
+run once more in-process through the Flask test client to count the SQL statements each sends,
+and the catalog is rendered at several page sizes to catch statements that grow with the page
+(N+1). Targets: catalog page >= 40% of the ceiling, p99 < 25 ms on every storefront endpoint,
+no N+1, no errors or unexpected statuses. Exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from unittest import mock
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, select, text
+
+from marketplace import create_app
+from marketplace.catalog import queries as catalog_queries
+from marketplace.catalog import routes as catalog_routes
+from marketplace.cli import seed_data
+from marketplace.cli.seed import seed_catalog
+from marketplace.config import PROJECT_ROOT
+from marketplace.database import safe_url
+from marketplace.extensions import db
+from marketplace.models import AddOn
+from marketplace.models.catalog import slugify
+from marketplace.shopper import ANONYMOUS_PREFIX
+from tests.benchmarks.bench_queries import database_url, prepare, row_estimates
+
+CEILING_SHARE = 0.40  # the catalog page must reach this share of /healthz's requests/s
+P99_LIMIT_MS = 25.0
+PAGE_SIZES = (6, 24, 96)  # the catalog rendered at these sizes must send the same statements
+# A seed add-on that belongs to the guide's bundles, so its page shows bundle prices.
+PRODUCT_NAME = "Unicorn Orator - TTS"
+CSRF_IN_BODY = re.compile(r"""<body[^>]*\shx-headers='([^']*)'""")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One request wrk repeats: GETs with optional headers, or a form POST."""
+
+    name: str
+    path: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    status: int = 200
+    ceiling_target: bool = False  # the >= 40% of the ceiling target
+    p99_target: bool = True
+
+    def lua(self) -> str:
+        """A wrk script sending exactly this request (static: no Lua per request)."""
+        lines = [f"wrk.method = {_lua_string(self.method)}"]
+        if self.body is not None:
+            lines.append(f"wrk.body = {_lua_string(self.body)}")
+        lines += [
+            f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}"
+            for name, value in self.headers.items()
+        ]
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Load:
+    """What wrk measured for one endpoint."""
+
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    bad_status: int
+    socket_errors: int
+
+
+@dataclass(frozen=True)
+class Row:
+    endpoint: Endpoint
+    load: Load
+    queries: int
+    ceiling: float
+
+    @property
+    def share(self) -> float:
+        return self.load.requests_per_s / self.ceiling if self.ceiling else 0.0
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        if self.endpoint.ceiling_target and self.share < CEILING_SHARE:
+            found.append(f"{self.share:.0%} of the ceiling < {CEILING_SHARE:.0%}")
+        if self.endpoint.p99_target and self.load.p99_ms >= P99_LIMIT_MS:
+            found.append(f"p99 {self.load.p99_ms:.1f} ms >= {P99_LIMIT_MS:g} ms")
+        if self.load.bad_status:
+            found.append(f"{self.load.bad_status} non-2xx/3xx responses")
+        if self.load.socket_errors:
+            found.append(f"{self.load.socket_errors} socket errors")
+        return found
+
+
+def _lua_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string literal is a valid Lua string literal here
+
+
+# Database ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fixture:
+    slug: str
+    add_on_id: str
+
+
+def prepare_database(app: Flask, seed: int) -> Fixture:
+    """Migrate, load the demo data if absent, make sure the seed catalog is there."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        session = db.session
+        prepare(session, seed)
+        report = seed_catalog(session, datetime.now(UTC))
+        session.commit()
+        if report.inserted:
+            print(f"seed catalog: inserted {report.inserted} missing rows")
+        counts = row_estimates(session)
+        print("rows ≈ " + ", ".join(f"{name} {count:,}" for name, count in sorted(counts.items())))
+        slug = slugify(PRODUCT_NAME)
+        add_on_id = session.scalar(select(AddOn.id).where(AddOn.slug == slug, AddOn.is_active))
+        if add_on_id is None:
+            raise SystemExit(f"the seed add-on {slug!r} is missing or inactive")
+        assert any(a["name"] == PRODUCT_NAME for a in seed_data.ADD_ONS)
+        session.rollback()
+    return Fixture(slug=slug, add_on_id=str(add_on_id))
+
+
+def database_clock(app: Flask) -> datetime:
+    with app.app_context():
+        now = db.session.scalar(text("SELECT clock_timestamp()"))
+        db.session.rollback()
+        return now
+
+
+def remove_benchmark_carts(app: Flask, fixture: Fixture, since: datetime) -> int:
+    """Delete the anonymous cart lines the add-to-cart runs created (one per request)."""
+    with app.app_context():
+        removed = db.session.execute(
+            text(
+                "DELETE FROM cart_items WHERE user_id LIKE :anon AND add_on_id = :add_on"
+                " AND added_at >= :since"
+            ),
+            {"anon": f"{ANONYMOUS_PREFIX}%", "add_on": fixture.add_on_id, "since": since},
+        ).rowcount
+        db.session.commit()
+        return removed
+
+
+# Counting statements in-process --------------------------------------------------------------
+
+
+@contextmanager
+def counted_statements(app: Flask) -> Iterator[list[str]]:
+    """Collect every statement sent through the app's engine while the block runs."""
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def csrf_and_cookie(page: str, set_cookie: list[str]) -> tuple[str, str]:
+    """The CSRF token from `<body hx-headers>` and the `session` cookie from Set-Cookie."""
+    found = CSRF_IN_BODY.search(page)
+    if not found:
+        raise SystemExit("no hx-headers attribute with a CSRF token on <body> of /")
+    token = json.loads(html.unescape(found.group(1)))["X-CSRFToken"]
+    for header in set_cookie:
+        name, _, rest = header.partition("=")
+        if name.strip() == "session":
+            return token, rest.split(";", 1)[0]
+    raise SystemExit("GET / set no session cookie")
+
+
+def request_once(client: FlaskClient, endpoint: Endpoint, cookie: str | None) -> int:
+    headers = dict(endpoint.headers)
+    if cookie is not None:
+        client.set_cookie("session", cookie)
+    response = client.open(
+        endpoint.path, method=endpoint.method, headers=headers, data=endpoint.body
+    )
+    return response.status_code
+
+
+def count_queries(app: Flask, endpoint: Endpoint, cookie: str | None) -> int:
+    """Statements one request sends (after one untimed request that warms caches)."""
+    client = app.test_client()
+    request_once(client, endpoint, cookie)
+    with counted_statements(app) as statements:
+        status = request_once(client, endpoint, cookie)
+    if status != endpoint.status:
+        raise SystemExit(f"{endpoint.name}: in-process answer {status}, not {endpoint.status}")
+    return len(statements)
+
+
+def queries_by_page_size(app: Flask, endpoint: Endpoint) -> dict[int, int]:
+    """Statements of the catalog page rendered with 6, 24 and 96 cards."""
+    counts = {}
+    for size in PAGE_SIZES:
+        sized = functools.partial(catalog_queries.catalog_page, page_size=size)
+        with mock.patch.object(catalog_routes, "catalog_page", sized):
+            counts[size] = count_queries(app, endpoint, None)
+    return counts
+
+
+# gunicorn and wrk ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(url: str, args: argparse.Namespace, log: Path) -> Iterator[str]:
+    """Serve `app:app` on a free loopback port; always stopped (SIGTERM, wait) on the way out."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MARKETPLACE_ENV"}
+    env["DATABASE_URL"] = url
+    command = [
+        sys.executable, "-m", "gunicorn", "app:app",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(args.workers),
+        "--worker-class", args.worker_class,
+        "--log-level", "warning",
+        "--backlog", "2048",
+    ]  # fmt: skip
+    if args.worker_class == "gthread":
+        command += ["--threads", str(args.threads_per_worker)]
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_until_up(process, f"{base}/healthz", log)
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_up(process: subprocess.Popen, url: str, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer {url} within {timeout:g} s:\n{log.read_text()}")
+
+
+def session_from_server(base: str) -> tuple[str, str]:
+    with urllib.request.urlopen(f"{base}/", timeout=10) as response:
+        page = response.read().decode()
+        return csrf_and_cookie(page, response.headers.get_all("Set-Cookie") or [])
+
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def parse_wrk(output: str) -> Load:
+    """Requests/s, the 50% and 99% lines of `--latency`, error counts."""
+
+    def duration(label: str) -> float:
+        found = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+        if not found:
+            raise SystemExit(f"no {label}% latency in wrk's output:\n{output}")
+        return float(found.group(1)) * UNITS_MS[found.group(2)]
+
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    total = re.search(r"^\s*(\d+) requests in", output, re.M)
+    if not rate or not total:
+        raise SystemExit(f"unexpected wrk output:\n{output}")
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return Load(
+        requests_per_s=float(rate.group(1)),
+        p50_ms=duration("50"),
+        p99_ms=duration("99"),
+        requests=int(total.group(1)),
+        bad_status=int(bad.group(1)) if bad else 0,
+        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
+    )
+
+
+def wrk(base: str, endpoint: Endpoint, seconds: float, args: argparse.Namespace, work: Path):
+    script = work / f"{re.sub(r'[^a-z0-9]+', '-', endpoint.name.lower())}.lua"
+    script.write_text(endpoint.lua())
+    command = [
+        "wrk", "--latency",
+        "-t", str(args.wrk_threads),
+        "-c", str(args.connections),
+        "-d", f"{seconds:g}s",
+        "--timeout", "5s",
+        "-s", str(script),
+        base + endpoint.path,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    return parse_wrk(result.stdout)
+
+
+# Report --------------------------------------------------------------------------------------
+
+
+def report_machine_load() -> None:
+    """Say how busy the machine is: wrk, gunicorn and PostgreSQL share its cores."""
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} cores, 1-minute load average {load:.2f}")
+    if load > 0.5:
+        print("  warning: other processes are using the CPU; the numbers will be lower and noisier")
+
+
+def report(rows: list[Row], page_sizes: dict[str, dict[int, int]]) -> None:
+    w = max(len(row.endpoint.name) for row in rows)
+    header = (
+        f"{'endpoint':<{w}} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'ceiling':>7} "
+        f"{'queries':>7}  {'target':<22} {'result':<6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        targets = []
+        if row.endpoint.ceiling_target:
+            targets.append(f">={CEILING_SHARE:.0%} ceil")
+        if row.endpoint.p99_target:
+            targets.append(f"p99<{P99_LIMIT_MS:g}ms")
+        result = "FAIL" if row.problems else "PASS"
+        print(
+            f"{row.endpoint.name:<{w}} {row.load.requests_per_s:>8.0f} {row.load.p50_ms:>7.2f} "
+            f"{row.load.p99_ms:>7.2f} {row.share:>7.0%} {row.queries:>7}  "
+            f"{', '.join(targets) or '(ceiling)':<22} {result:<6}"
+        )
+        for problem in row.problems:
+            print(f"{'':<{w}}   {problem}")
+    print()
+    for name, counts in page_sizes.items():
+        shown = ", ".join(f"{size} cards: {n}" for size, n in counts.items())
+        verdict = "constant" if len(set(counts.values())) == 1 else "GROWS WITH PAGE SIZE (N+1)"
+        print(f"queries by page size, {name}: {shown} → {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds of load per endpoint")
+    parser.add_argument("--warmup", type=float, default=3, help="untimed seconds first")
+    parser.add_argument("--connections", type=int, default=16, help="wrk concurrency")
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="gthread", choices=("sync", "gthread"))
+    parser.add_argument("--threads-per-worker", type=int, default=4, help="gthread threads")
+    parser.add_argument("--seed", type=int, default=42, help="demo data")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+
+    url = database_url()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ECHO": False})
+    print(f"database {safe_url(url)}")
+    report_machine_load()
+    fixture = prepare_database(app, args.seed)
+    since = database_clock(app)
+
+    healthz = Endpoint("hello world  GET /healthz", "/healthz", p99_target=False)
+    catalog = Endpoint("catalog page  GET /", "/", ceiling_target=True)
+    partial = Endpoint(
+        "catalog partial  GET /?page=2 (hx)", "/?page=2", headers={"HX-Request": "true"}
+    )
+    product = Endpoint(f"product  GET /add-ons/{fixture.slug}", f"/add-ons/{fixture.slug}")
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+            work = Path(tmp)
+            with gunicorn(url, args, work / "gunicorn.log") as base:
+                token, cookie = session_from_server(base)
+                add = Endpoint(
+                    "add to cart  POST /cart/items (hx)",
+                    "/cart/items",
+                    method="POST",
+                    headers={
+                        "HX-Request": "true",
+                        "X-CSRFToken": token,
+                        "Cookie": f"session={cookie}",
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    },
+                    body=f"add_on_id={fixture.add_on_id}&quantity=1",
+                )
+                endpoints = [healthz, catalog, partial, product, add]
+                loads = {}
+                for endpoint in endpoints:
+                    wrk(base, endpoint, args.warmup, args, work)
+                    loads[endpoint.name] = wrk(base, endpoint, args.duration, args, work)
+                    print(
+                        f"  {endpoint.name:<40} {loads[endpoint.name].requests_per_s:>8.0f} req/s"
+                    )
+            # Statements per request: the same requests in-process (the POST with the same
+            # cookie without anonymous id, so each one starts a new anonymous cart, as in wrk).
+            queries = {
+                e.name: count_queries(app, e, cookie if e is add else None) for e in endpoints
+            }
+            page_sizes = {
+                "catalog page": queries_by_page_size(app, catalog),
+                "catalog partial": queries_by_page_size(app, partial),
+            }
+    finally:
+        removed = remove_benchmark_carts(app, fixture, since)
+        print(f"removed {removed:,} cart lines the add-to-cart runs created")
+
+    ceiling = loads[healthz.name].requests_per_s
+    rows = [Row(e, loads[e.name], queries[e.name], ceiling) for e in endpoints]
+    print()
+    report_machine_load()
+    report(rows, page_sizes)
+    worker = args.worker_class + (
+        f" --threads {args.threads_per_worker}" if args.worker_class == "gthread" else ""
+    )
+    print(
+        f"\ngunicorn app:app --workers {args.workers} --worker-class {worker} (development "
+        f"settings); wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s --latency "
+        f"after a {args.warmup:g} s warm-up, 127.0.0.1.\n"
+        "ceiling: requests/s as a share of /healthz's; queries: SQL statements per request, "
+        "counted in-process (Flask test client, before_cursor_execute).\n"
+        f"PASS: catalog page >= {CEILING_SHARE:.0%} of the ceiling, p99 < {P99_LIMIT_MS:g} ms, "
+        "no non-2xx/3xx or socket errors; no statement count that grows with the page size."
+    )
+    n_plus_one = any(len(set(counts.values())) > 1 for counts in page_sizes.values())
+    return 1 if n_plus_one or any(row.problems for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
