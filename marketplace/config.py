@@ -52,6 +52,9 @@ class Settings:
     lago_api_url: str | None = None
     lago_api_key: str | None = None
     public_base_url: str | None = None
+    # Seconds a rendered catalog page is served from memory (0 disables); the cart and
+    # checkout re-price from the database, so a stale card never changes what anyone pays.
+    catalog_cache_seconds: float = 30.0
 
     @classmethod
     def from_environ(cls) -> Settings:
@@ -77,6 +80,7 @@ class Settings:
             lago_api_url=os.environ.get("LAGO_API_URL") or None,
             lago_api_key=os.environ.get("LAGO_API_KEY") or None,
             public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            catalog_cache_seconds=float(os.environ.get("CATALOG_CACHE_SECONDS") or 30),
         )
 
     def as_flask_config(self) -> dict[str, object]:
@@ -106,18 +110,23 @@ class Settings:
             "LAGO_API_URL": self.lago_api_url,
             "LAGO_API_KEY": self.lago_api_key,
             "PUBLIC_BASE_URL": self.public_base_url,
+            "CATALOG_CACHE_SECONDS": self.catalog_cache_seconds,
         }
 
 
 def production_problems(config: Mapping[str, Any]) -> list[str]:
-    """Name what production mode is missing: OIDC settings and a real secret key."""
+    """Name what production mode is missing: OIDC, Stripe (never the offline test payments)
+    and a real secret key."""
     if config.get("MARKETPLACE_ENV") != "production":
         return []
-    missing = [
-        name
-        for name in ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
-        if not config.get(name)
-    ]
+    required = (
+        "OIDC_ISSUER",
+        "OIDC_CLIENT_ID",
+        "OIDC_CLIENT_SECRET",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+    )
+    missing = [name for name in required if not config.get(name)]
     if config.get("SECRET_KEY") in (None, "", DEVELOPMENT_SECRET_KEY):
         missing.append("SECRET_KEY (a real one, not the development default)")
     return missing

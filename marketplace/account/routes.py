@@ -23,6 +23,7 @@ from marketplace.account import queries, service
 from marketplace.account.forms import AutoRenewForm, CancelForm, PurchaseFilters
 from marketplace.account.receipts import receipt_pdf
 from marketplace.auth.guard import login_required
+from marketplace.billing.sync import deliver_after_response
 from marketplace.extensions import db
 from marketplace.models import UserAddOn
 from marketplace.rendering import render, trigger, wants_partial
@@ -124,10 +125,12 @@ def cancel(subscription_id):
             form=form,
         )
     try:
-        subscription = service.cancel(_user_id(), subscription_id, form.reason.data)
+        change = service.cancel(_user_id(), subscription_id, form.reason.data)
     except service.SubscriptionError as error:
         return _refused(subscription_id, error)
-    return _changed(subscription, f"{subscription.add_on.name} is cancelled.")
+    subscription = change.subscription
+    response = _changed(subscription, f"{subscription.add_on.name} is cancelled.")
+    return deliver_after_response(response, change.outbox_ids)
 
 
 @bp.post("/add-ons/<uuid:subscription_id>/auto-renew")
@@ -137,11 +140,13 @@ def auto_renew(subscription_id):
     if not form.validate():
         return _refused(subscription_id, service.SubscriptionError(form.first_error(), 422))
     try:
-        subscription = service.set_auto_renew(_user_id(), subscription_id, form.wanted)
+        change = service.set_auto_renew(_user_id(), subscription_id, form.wanted)
     except service.SubscriptionError as error:
         return _refused(subscription_id, error)
+    subscription = change.subscription
     state = "renews automatically" if subscription.auto_renew else "won't renew"
-    return _changed(subscription, f"{subscription.add_on.name} {state} now.")
+    response = _changed(subscription, f"{subscription.add_on.name} {state} now.")
+    return deliver_after_response(response, change.outbox_ids)
 
 
 @bp.get("/purchases")

@@ -1,7 +1,9 @@
-"""The billing outbox: Lago calls owed since a commit, delivered after it and retried.
+"""The billing outbox: Lago and payment-provider calls owed since a commit, delivered after it.
 
 `enqueue` runs inside the caller's transaction (fulfilment, cancellation), so the call is owed
-exactly when the change it follows is committed. `deliver` sends due entries one at a time,
+exactly when the change it follows is committed. Lago entries go to Lago, `stripe.*` entries to
+the payments provider (Stripe, or the offline one, which has nothing to do); a runner without
+one of them leaves its entries pending. `deliver` sends due entries one at a time,
 each in its own short transaction with the row locked (`SKIP LOCKED`: parallel runners never
 send the same entry twice); a failure keeps the entry with its error and a backed-off time.
 """
@@ -22,6 +24,10 @@ from marketplace.models.base import utcnow
 
 CREATE_SUBSCRIPTION = "lago.subscription.create"
 TERMINATE_SUBSCRIPTION = "lago.subscription.terminate"
+CANCEL_PAYMENT_SUBSCRIPTION = "stripe.subscription.cancel"
+SET_PAYMENT_RENEWAL = "stripe.subscription.renewal"
+LAGO_KINDS = (CREATE_SUBSCRIPTION, TERMINATE_SUBSCRIPTION)
+PAYMENT_KINDS = (CANCEL_PAYMENT_SUBSCRIPTION, SET_PAYMENT_RENEWAL)
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -32,6 +38,13 @@ def enqueue(session: Session, kind: str, payload: Mapping[str, Any]) -> uuid.UUI
     session.add(entry)
     session.flush()
     return entry.id
+
+
+def lago_subscription_owed(session: Session, user_add_on: UserAddOn) -> bool:
+    """Whether Lago has, or will have, a subscription for the row (its external id)."""
+    return user_add_on.lago_subscription_id is not None or _create_pending(
+        session, str(user_add_on.id)
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -49,20 +62,27 @@ class DeliveryReport:
 
 def deliver(
     session: Session,
-    lago,
     *,
+    lago=None,
+    payments=None,
     ids: Sequence[uuid.UUID] | None = None,
     now: datetime | None = None,
     limit: int = 500,
 ) -> DeliveryReport:
-    """Send due pending entries (or only `ids`) to `lago`, committing after each one."""
+    """Send due pending entries (or only `ids`) to `lago` / `payments`, committing after each.
+
+    Entries for a missing one of them (None) stay pending.
+    """
+    kinds = (LAGO_KINDS if lago is not None else ()) + (
+        PAYMENT_KINDS if payments is not None else ()
+    )
     report = DeliveryReport()
     now = now or utcnow()
     seen: set[uuid.UUID] = set()
     while report.delivered + report.failed < limit:
         query = (
             select(BillingOutboxEntry)
-            .where(BillingOutboxEntry.status == "pending")
+            .where(BillingOutboxEntry.status == "pending", BillingOutboxEntry.kind.in_(kinds))
             .order_by(BillingOutboxEntry.next_attempt_at)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -79,7 +99,7 @@ def deliver(
             break
         seen.add(entry.id)
         try:
-            _send(session, lago, entry)
+            _send(session, lago, payments, entry)
         except Exception as error:  # any failure is kept and retried
             entry.attempts += 1
             entry.last_error = str(error)[:1000]
@@ -100,7 +120,7 @@ def deliver(
     return report
 
 
-def _send(session: Session, lago, entry: BillingOutboxEntry) -> None:
+def _send(session: Session, lago, payments, entry: BillingOutboxEntry) -> None:
     payload = entry.payload
     if entry.kind == CREATE_SUBSCRIPTION:
         lago_id = lago.subscribe(
@@ -112,6 +132,30 @@ def _send(session: Session, lago, entry: BillingOutboxEntry) -> None:
             .values(lago_subscription_id=lago_id)
         )
     elif entry.kind == TERMINATE_SUBSCRIPTION:
+        if _create_pending(session, payload["user_add_on_id"]):
+            # Terminating first would find nothing, and the creation would then start billing.
+            raise RuntimeError("waiting for the Lago subscription to be created first")
         lago.terminate(payload["user_add_on_id"])
+    elif entry.kind == CANCEL_PAYMENT_SUBSCRIPTION:
+        payments.cancel_subscription(payload["subscription_id"])
+    elif entry.kind == SET_PAYMENT_RENEWAL:
+        # Send what the rows want now, so entries delivered out of order still end right.
+        wanted = session.scalars(
+            select(UserAddOn.auto_renew).where(
+                UserAddOn.stripe_subscription_id == payload["subscription_id"],
+                UserAddOn.status == "active",
+            )
+        ).all()
+        if wanted:  # none active: cancelled, and the cancel entry ends it
+            payments.set_renewal(payload["subscription_id"], any(wanted))
     else:
         raise ValueError(f"unknown outbox entry kind {entry.kind!r}")
+
+
+def _create_pending(session: Session, user_add_on_id: str) -> bool:
+    pending = select(BillingOutboxEntry.id).where(
+        BillingOutboxEntry.kind == CREATE_SUBSCRIPTION,
+        BillingOutboxEntry.status == "pending",
+        BillingOutboxEntry.payload["user_add_on_id"].astext == user_add_on_id,
+    )
+    return bool(session.scalar(select(pending.exists())))

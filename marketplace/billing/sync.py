@@ -1,4 +1,4 @@
-"""Deliver the outbox with the configured Lago, or report that Lago is not configured."""
+"""Deliver the outbox with the configured Lago and payments provider."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marketplace.billing import outbox
+from marketplace.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,17 @@ def lago_for(config: Mapping[str, Any]):
     return LagoBilling(config["LAGO_API_URL"], config["LAGO_API_KEY"])
 
 
+def payments_for(config: Mapping[str, Any]):
+    """The payments provider (Stripe, or offline outside production), else None."""
+    from marketplace.payments import PaymentsUnavailable, provider_for
+
+    try:
+        # Outbox calls never open a checkout, so the offline page URL is never needed.
+        return provider_for(config, lambda session_id: "")
+    except PaymentsUnavailable:
+        return None
+
+
 def sync_billing(
     session: Session,
     config: Mapping[str, Any],
@@ -30,11 +42,14 @@ def sync_billing(
     ids: Sequence[uuid.UUID] | None = None,
     limit: int = 500,
 ) -> outbox.DeliveryReport | None:
-    """Deliver due outbox entries (or `ids`); None when Lago is not configured."""
-    lago = lago_for(config)
-    if lago is None:
+    """Deliver due outbox entries (or `ids`); None when neither Lago nor payments is configured.
+
+    Entries for one that is not configured (Lago without `LAGO_API_URL`) stay pending.
+    """
+    lago, payments = lago_for(config), payments_for(config)
+    if lago is None and payments is None:
         return None
-    return outbox.deliver(session, lago, ids=ids, limit=limit)
+    return outbox.deliver(session, lago=lago, payments=payments, ids=ids, limit=limit)
 
 
 def deliver_after_commit(
@@ -48,3 +63,19 @@ def deliver_after_commit(
     except Exception:  # never fail a request that already committed
         log.warning("billing outbox delivery failed; sync-billing will retry", exc_info=True)
         session.rollback()
+
+
+def deliver_after_response(response, outbox_ids: Sequence[uuid.UUID]):
+    """Deliver `outbox_ids` once `response` has gone (best effort; the outbox keeps them)."""
+    if outbox_ids:
+        from flask import current_app
+
+        app = current_app._get_current_object()
+        config = dict(app.config)
+
+        @response.call_on_close
+        def deliver() -> None:
+            with app.app_context():
+                deliver_after_commit(db.session, config, outbox_ids)
+
+    return response

@@ -16,10 +16,10 @@ from flask import (
 )
 
 from marketplace import payments
-from marketplace.billing.sync import deliver_after_commit
+from marketplace.billing.sync import deliver_after_response
 from marketplace.cart.routes import PROMO_SESSION_KEY
 from marketplace.checkout import service, webhooks
-from marketplace.extensions import csrf, db
+from marketplace.extensions import csrf
 from marketplace.shopper import current_shopper
 
 bp = Blueprint("checkout", __name__)
@@ -63,20 +63,6 @@ def _login_url() -> str:
     return f"/login?next={cart}"
 
 
-def _deliver_later(response, outbox_ids):
-    """Send the Lago calls owed after the response has gone (best effort; the outbox keeps them)."""
-    if outbox_ids:
-        app = current_app._get_current_object()
-        config = dict(app.config)
-
-        @response.call_on_close
-        def deliver() -> None:
-            with app.app_context():
-                deliver_after_commit(db.session, config, outbox_ids)
-
-    return response
-
-
 @bp.post("/checkout")
 def start():
     shopper = current_shopper()
@@ -115,7 +101,7 @@ def success():
     if receipt.status == "completed":
         session.pop(OPEN_SESSION_KEY, None)
     response = make_response(render_template("checkout/success.html", receipt=receipt))
-    return _deliver_later(response, outcome.outbox_ids)
+    return deliver_after_response(response, outcome.outbox_ids)
 
 
 @bp.get("/checkout/cancelled")
@@ -161,7 +147,7 @@ def settle_test_payment(session_id: str):
         return _back_to_cart(error.message)
     if result == "paid":
         response = redirect(url_for("checkout.success", session_id=session_id), 303)
-        return _deliver_later(response, outcome.outbox_ids)
+        return deliver_after_response(response, outcome.outbox_ids)
     session.pop(OPEN_SESSION_KEY, None)
     if result == "decline":
         return _back_to_cart(
@@ -183,4 +169,4 @@ def stripe_webhook():
     except payments.InvalidSignature:
         return {"error": "invalid signature"}, 400
     outcome = webhooks.handle(event)
-    return _deliver_later(make_response({"received": True}), outcome.outbox_ids)
+    return deliver_after_response(make_response({"received": True}), outcome.outbox_ids)

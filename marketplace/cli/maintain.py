@@ -376,7 +376,7 @@ def do_sync_billing(limit: int) -> int:
 
     report = sync_billing(db.session, current_app.config, limit=limit)
     if report is None:
-        click.echo("sync-billing: Lago is not configured (LAGO_API_URL, LAGO_API_KEY); skipped")
+        click.echo("sync-billing: neither Lago nor payments is configured; skipped")
         return 0
     for error in report.errors:
         click.echo(f"  failed: {error}")
@@ -396,7 +396,7 @@ def do_sync_billing(limit: int) -> int:
     help="Outbox entries to send in this run.",
 )
 def sync_billing_command(limit: int) -> None:
-    """Deliver due Lago billing calls from the outbox, backing off failures (every few minutes)."""
+    """Deliver due Lago and Stripe calls from the outbox, backing off failures (every few min)."""
     do_sync_billing(limit)
 
 

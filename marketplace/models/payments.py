@@ -26,7 +26,7 @@ class StripeEvent(db.Model):
 
 
 class BillingOutboxEntry(UuidPrimaryKey, db.Model):
-    """A Lago call owed since a commit (`kind` names it); delivered later, retried with backoff."""
+    """A Lago or Stripe call owed since a commit (`kind` names it); delivered later, retried."""
 
     __tablename__ = "billing_outbox"
     __table_args__ = (

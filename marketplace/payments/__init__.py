@@ -80,6 +80,14 @@ class PaymentProvider(Protocol):
 
     def expire_session(self, session_id: str) -> ProviderSession | None: ...
 
+    def cancel_subscription(self, subscription_id: str) -> None:
+        """End the subscription now; one already ended or unknown to the provider is done."""
+        ...
+
+    def set_renewal(self, subscription_id: str, auto_renew: bool) -> None:
+        """Renew at the period's end, or not (the subscription runs out then)."""
+        ...
+
 
 def provider_for(
     config: Mapping[str, Any], test_payment_url: Callable[[str], str]

@@ -41,3 +41,9 @@ class OfflineProvider:
 
     def expire_session(self, session_id: str) -> ProviderSession | None:
         return None
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        """Nothing is billed offline, so nothing to stop."""
+
+    def set_renewal(self, subscription_id: str, auto_renew: bool) -> None:
+        """Nothing is billed offline, so nothing renews."""

@@ -89,6 +89,23 @@ class StripeProvider:
         except stripe.StripeError as error:
             raise PaymentError(_describe(error)) from error
 
+    def cancel_subscription(self, subscription_id: str) -> None:
+        """Cancel now (no proration); one Stripe reports as already cancelled or unknown is done."""
+        try:
+            self._client.v1.subscriptions.cancel(subscription_id)
+        except stripe.InvalidRequestError:
+            return  # already cancelled (or never existed): retrying cannot change that
+        except stripe.StripeError as error:
+            raise PaymentError(_describe(error)) from error
+
+    def set_renewal(self, subscription_id: str, auto_renew: bool) -> None:
+        try:
+            self._client.v1.subscriptions.update(
+                subscription_id, params={"cancel_at_period_end": not auto_renew}
+            )
+        except stripe.StripeError as error:
+            raise PaymentError(_describe(error)) from error
+
 
 def construct_event(payload: bytes, signature: str | None, secret: str | None) -> dict[str, Any]:
     """Verify `payload` against the `Stripe-Signature` header; return the event as a dict."""

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnPurchase, BillingOutboxEntry, CartItem, UserAddOn
-from tests.conftest import make_app, recreate_database
+from tests.conftest import make_app, recreate_database, rolled_back
 from tests.integration.cart.conftest import catalog, put_in_cart, sign_in  # noqa: F401
 from tests.integration.checkout.fakes import WEBHOOK_SECRET, FakeLago, FakeStripe, sign
 
@@ -53,21 +53,8 @@ def app_overrides(fake_stripe, fake_lago) -> dict:
 @pytest.fixture
 def app(database_url, app_overrides):
     """Like the root `app` (one rolled-back transaction), with the checkout's configuration."""
-    app = make_app(database_url, **app_overrides)
-    with app.app_context():
-        engine = db.engine
-        connection = engine.connect()
-        transaction = connection.begin()
-        db.engines[None] = connection
-        db.session.configure(join_transaction_mode="create_savepoint")
-        try:
-            yield app
-        finally:
-            db.session.remove()
-            transaction.rollback()
-            connection.close()
-            db.engines[None] = engine
-            engine.dispose()
+    with rolled_back(make_app(database_url, **app_overrides)) as app:
+        yield app
 
 
 def post_webhook(client, event: dict, secret: str = WEBHOOK_SECRET):

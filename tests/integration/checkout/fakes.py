@@ -84,18 +84,27 @@ class _Server:
 
 
 class FakeStripe(_Server):
-    """Checkout Sessions and coupons, kept in memory; `mode` makes it fail or hang."""
+    """Checkout Sessions, coupons and subscriptions, in memory; `mode` makes it fail or hang."""
 
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[tuple[str, str, dict[str, str], dict[str, str]]] = []
         self.sessions: dict[str, dict[str, Any]] = {}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
         self.idempotent: dict[str, tuple[int, dict]] = {}
         self.mode: str | None = None  # None, "error" or "timeout"
         self.delay = 0.0
 
     def created_sessions(self) -> list[dict[str, str]]:
         return [form for method, path, form, _ in self.requests if path == "/v1/checkout/sessions"]
+
+    def subscription_calls(self) -> list[tuple[str, str, dict[str, str]]]:
+        """(method, subscription id, form) of every request about a subscription."""
+        return [
+            (method, path.rsplit("/", 1)[1], form)
+            for method, path, form, _ in self.requests
+            if path.startswith("/v1/subscriptions/")
+        ]
 
     def route(self, method, path, body, headers):
         form = dict(parse_qsl(body.decode(), keep_blank_values=True))
@@ -180,6 +189,16 @@ class FakeStripe(_Server):
                     }
                 session["status"] = "expired"
                 return 200, session
+        if parts[:2] == ["v1", "subscriptions"] and len(parts) == 3:
+            subscription = self.subscriptions.get(parts[2])
+            if subscription is None:
+                return 404, {"error": {"type": "invalid_request_error", "message": "No such"}}
+            if method == "DELETE":
+                subscription["status"] = "canceled"
+                return 200, subscription
+            if method == "POST" and "cancel_at_period_end" in form:
+                subscription["cancel_at_period_end"] = form["cancel_at_period_end"] == "true"
+                return 200, subscription
         return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
 
     # What Stripe does when the shopper pays ---------------------------------------------
@@ -193,6 +212,13 @@ class FakeStripe(_Server):
             if session["mode"] == "subscription":
                 session["subscription"] = f"sub_{uuid.uuid4().hex[:14]}"
                 session["invoice"] = f"in_{uuid.uuid4().hex[:14]}"
+                self.subscriptions[session["subscription"]] = {
+                    "id": session["subscription"],
+                    "object": "subscription",
+                    "status": "active",
+                    "cancel_at_period_end": False,
+                    "metadata": session["metadata"],
+                }
             else:
                 session["payment_intent"] = f"pi_{uuid.uuid4().hex[:14]}"
             return dict(session)

@@ -473,3 +473,147 @@ def test_lago_down_keeps_the_outbox_and_sync_billing_delivers_later(
     db.session.expire_all()
     assert db.session.get(BillingOutboxEntry, entry.id).status == "delivered"
     assert holdings()[catalog.tts.slug].lago_subscription_id is not None
+
+
+# The shopper cancels or stops renewal in "My add-ons": Stripe and Lago follow --------------------
+
+
+def cancel_in_account(client, held, reason="Not using it"):
+    # buffered: the response is closed as a WSGI server does, so after-response delivery runs.
+    return client.post(f"/account/add-ons/{held.id}/cancel", data={"reason": reason}, buffered=True)
+
+
+def entries(kind: str) -> list[BillingOutboxEntry]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(select(BillingOutboxEntry).where(BillingOutboxEntry.kind == kind))
+    )
+
+
+def test_cancel_cancels_in_stripe_and_terminates_in_lago(
+    client, session, catalog, fake_stripe, fake_lago
+):
+    paid = bought_subscription(client, session, catalog, fake_stripe)
+    held = holdings()[catalog.tts.slug]
+
+    response = cancel_in_account(client, held)
+
+    assert response.status_code == 303
+    held = holdings()[catalog.tts.slug]
+    assert (held.status, held.auto_renew) == ("cancelled", False)
+    assert fake_stripe.subscription_calls() == [("DELETE", paid["subscription"], {})]
+    assert fake_stripe.subscriptions[paid["subscription"]]["status"] == "canceled"
+    assert fake_lago.subscriptions[str(held.id)]["status"] == "terminated"
+    assert [e.status for e in entries("stripe.subscription.cancel")] == ["delivered"]
+    assert [e.status for e in entries("lago.subscription.terminate")] == ["delivered"]
+
+    # Stripe then reports the subscription deleted: the cancelled row stays as the shopper left it.
+    deleted = event(
+        "customer.subscription.deleted", {"id": paid["subscription"], "object": "subscription"}
+    )
+    assert post_webhook(client, deleted).status_code == 200
+    after = holdings()[catalog.tts.slug]
+    assert (after.status, after.cancellation_reason, after.cancelled_at) == (
+        "cancelled",
+        "Not using it",
+        held.cancelled_at,
+    )
+    assert outbox_count() == 3  # create, terminate, cancel: nothing more
+    assert len(fake_stripe.subscription_calls()) == 1
+
+
+def test_stripe_down_at_cancel_keeps_the_entry_and_sync_billing_delivers_it(
+    client, runner, session, catalog, fake_stripe, fake_lago
+):
+    paid = bought_subscription(client, session, catalog, fake_stripe)
+    held = holdings()[catalog.tts.slug]
+    fake_stripe.mode = "error"
+
+    response = cancel_in_account(client, held)
+
+    assert response.status_code == 303
+    assert holdings()[catalog.tts.slug].status == "cancelled"
+    [entry] = entries("stripe.subscription.cancel")
+    assert (entry.status, entry.attempts, entry.payload) == (
+        "pending",
+        1,
+        {"subscription_id": paid["subscription"]},
+    )
+    assert "Stripe" in entry.last_error
+    assert fake_stripe.subscriptions[paid["subscription"]]["status"] == "active"
+    assert fake_lago.subscriptions[str(held.id)]["status"] == "terminated"
+
+    fake_stripe.mode = None
+    fake_stripe.requests.clear()
+    entry.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+    session.commit()
+    result = runner.invoke(args=["maintain", "sync-billing"])
+
+    assert result.exit_code == 0, result.output
+    assert "delivered 1, failed 0" in result.output and "0 pending" in result.output
+    assert fake_stripe.subscription_calls() == [("DELETE", paid["subscription"], {})]
+    assert [e.status for e in entries("stripe.subscription.cancel")] == ["delivered"]
+
+
+def test_auto_renew_switch_sets_cancel_at_period_end_in_stripe(
+    client, session, catalog, fake_stripe
+):
+    paid = bought_subscription(client, session, catalog, fake_stripe)
+    url = f"/account/add-ons/{holdings()[catalog.tts.slug].id}/auto-renew"
+
+    client.post(url, data={"auto_renew": "off"}, buffered=True)
+    assert fake_stripe.subscriptions[paid["subscription"]]["cancel_at_period_end"] is True
+    client.post(url, data={"auto_renew": "on"}, buffered=True)
+
+    assert [(m, f["cancel_at_period_end"]) for m, _, f in fake_stripe.subscription_calls()] == [
+        ("POST", "true"),
+        ("POST", "false"),
+    ]
+    assert fake_stripe.subscriptions[paid["subscription"]]["cancel_at_period_end"] is False
+    assert {e.status for e in entries("stripe.subscription.renewal")} == {"delivered"}
+
+
+def test_a_stripe_subscription_for_two_add_ons_ends_with_the_last_one(
+    client, session, catalog, fake_stripe
+):
+    start(client, session, catalog, catalog.tts, catalog.stt)
+    [session_id] = fake_stripe.sessions
+    paid = fake_stripe.complete(session_id)
+    post_webhook(client, event("checkout.session.completed", paid))
+    held = holdings()
+
+    cancel_in_account(client, held[catalog.tts.slug])
+    # STT still renews on the shared subscription: it is kept, renewing.
+    assert fake_stripe.subscription_calls() == [
+        ("POST", paid["subscription"], {"cancel_at_period_end": "false"})
+    ]
+    cancel_in_account(client, held[catalog.stt.slug])
+
+    assert fake_stripe.subscription_calls()[1:] == [("DELETE", paid["subscription"], {})]
+
+
+def test_lago_termination_waits_for_a_creation_still_owed(
+    client, runner, session, catalog, fake_stripe, fake_lago
+):
+    fake_lago.down = True
+    bought_subscription(client, session, catalog, fake_stripe)
+    held = holdings()[catalog.tts.slug]
+    cancel_in_account(client, held)
+    [create] = entries("lago.subscription.create")
+    [terminate] = entries("lago.subscription.terminate")
+    assert (create.status, terminate.status) == ("pending", "pending")
+
+    fake_lago.down = False
+    terminate.next_attempt_at = datetime.now(UTC) - timedelta(seconds=2)  # due first
+    create.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+    session.commit()
+    runner.invoke(args=["maintain", "sync-billing"])  # terminate waits, create goes
+    db.session.expire_all()
+    terminate = db.session.get(BillingOutboxEntry, terminate.id)
+    assert "waiting for the Lago subscription" in terminate.last_error
+    terminate.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+    session.commit()
+    result = runner.invoke(args=["maintain", "sync-billing"])
+
+    assert "0 pending" in result.output, result.output
+    assert fake_lago.subscriptions[str(held.id)]["status"] == "terminated"

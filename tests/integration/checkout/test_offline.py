@@ -5,17 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
+from marketplace import payments
 from marketplace.extensions import db
-from marketplace.models import PromotionalCode
+from marketplace.models import BillingOutboxEntry, PromotionalCode
 from tests.conftest import make_app
 from tests.integration.cart.conftest import put_in_cart, sign_in
 from tests.integration.checkout.conftest import USER, cart_count, holdings, purchases
 
 
 @pytest.fixture
-def app_overrides() -> dict:
-    return {"STRIPE_SECRET_KEY": None}
+def app_overrides(fake_stripe) -> dict:
+    # The fake Stripe is there to prove that nothing reaches it.
+    return {"STRIPE_SECRET_KEY": None, "STRIPE_API_BASE": fake_stripe.url}
 
 
 def open_test_payment(client, session, catalog, promo=None) -> str:
@@ -95,25 +98,39 @@ def test_someone_elses_test_payment_is_not_found(client, session, catalog):
     assert [p.status for p in purchases()] == ["pending"]
 
 
-def test_production_mode_refuses_the_offline_provider(database_url):
-    app = make_app(
-        database_url,
-        MARKETPLACE_ENV="production",
-        STRIPE_SECRET_KEY=None,
-        SECRET_KEY="a-real-production-secret",
-        OIDC_ISSUER="https://sso.example.test/realms/platform",
-        OIDC_CLIENT_ID="marketplace",
-        OIDC_CLIENT_SECRET="secret",
+def test_cancel_with_the_offline_provider_sends_nothing_and_completes_the_entry(
+    client, session, catalog, fake_stripe
+):
+    session_id = open_test_payment(client, session, catalog)
+    client.post(f"/checkout/test-payment/{session_id}", data={"action": "pay"})
+    held = holdings()[catalog.tts.slug]
+    assert held.stripe_subscription_id == f"test_sub_{session_id.removeprefix('cs_offline_')}"
+
+    response = client.post(f"/account/add-ons/{held.id}/cancel", data={}, buffered=True)
+
+    assert response.status_code == 303
+    assert holdings()[catalog.tts.slug].status == "cancelled"
+    [entry] = db.session.scalars(
+        select(BillingOutboxEntry).where(BillingOutboxEntry.kind == "stripe.subscription.cancel")
+    ).all()
+    assert (entry.status, entry.payload) == (
+        "delivered",
+        {"subscription_id": held.stripe_subscription_id},
     )
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["user"] = {"id": USER, "tier": None}
-    assert client.get("/checkout/test-payment/cs_offline_x").status_code == 404
-    assert (
-        client.post("/checkout/test-payment/cs_offline_x", data={"action": "pay"}).status_code
-        == 404
-    )
-    response = client.post("/checkout")
-    assert response.status_code == 303 and response.headers["Location"] == "/cart"
-    with app.app_context():
-        db.engine.dispose()
+    assert fake_stripe.requests == []
+
+
+@pytest.mark.parametrize("missing", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+def test_production_mode_refuses_the_offline_provider(database_url, missing):
+    settings = {
+        "STRIPE_SECRET_KEY": "sk_live_x",
+        "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        "SECRET_KEY": "a-real-production-secret",
+        "OIDC_ISSUER": "https://sso.example.test/realms/platform",
+        "OIDC_CLIENT_ID": "marketplace",
+        "OIDC_CLIENT_SECRET": "secret",
+    }
+    with pytest.raises(SystemExit) as refused:
+        make_app(database_url, MARKETPLACE_ENV="production", **{**settings, missing: None})
+    assert missing in str(refused.value)
+    assert payments.offline_allowed({"MARKETPLACE_ENV": "production"}) is False

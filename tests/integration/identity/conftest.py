@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -10,9 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from marketplace.extensions import db
 from marketplace.models import AddOnFeature, AddOnPurchase, SubscriptionTier, UserAddOn
-from tests.conftest import make_app
+from tests.conftest import make_app, rolled_back
 from tests.integration.cart.conftest import (  # noqa: F401  (fixtures used by these tests)
     ANON_OWNER,
     HX,
@@ -28,24 +26,9 @@ from . import provider as fake
 API_TOKEN = "static-dev-token-0123456789"
 
 
-@contextlib.contextmanager
 def bound_app(database_url: str, **overrides):
     """An app whose database sessions join one transaction rolled back at the end."""
-    app = make_app(database_url, **overrides)
-    with app.app_context():
-        engine = db.engine
-        connection = engine.connect()
-        transaction = connection.begin()
-        db.engines[None] = connection
-        db.session.configure(join_transaction_mode="create_savepoint")
-        try:
-            yield app
-        finally:
-            db.session.remove()
-            transaction.rollback()
-            connection.close()
-            db.engines[None] = engine
-            engine.dispose()
+    return rolled_back(make_app(database_url, **overrides))
 
 
 @pytest.fixture(scope="session")

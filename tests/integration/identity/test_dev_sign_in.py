@@ -71,19 +71,32 @@ def test_sign_out_without_oidc_goes_home(client):
 @pytest.mark.parametrize(
     ("overrides", "named"),
     [
-        ({}, ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"]),
+        (
+            {},
+            [
+                "OIDC_ISSUER",
+                "OIDC_CLIENT_ID",
+                "OIDC_CLIENT_SECRET",
+                "STRIPE_SECRET_KEY",
+                "STRIPE_WEBHOOK_SECRET",
+            ],
+        ),
         (
             {
                 "OIDC_ISSUER": "https://sso.example/realms/p",
                 "OIDC_CLIENT_ID": "m",
                 "OIDC_CLIENT_SECRET": "s",
+                "STRIPE_SECRET_KEY": "sk_live_x",
+                "STRIPE_WEBHOOK_SECRET": "whsec_x",
                 "SECRET_KEY": DEVELOPMENT_SECRET_KEY,
             },
             ["SECRET_KEY"],
         ),
     ],
 )
-def test_production_refuses_to_start_without_oidc_and_a_real_key(database_url, overrides, named):
+def test_production_refuses_to_start_without_oidc_stripe_and_a_real_key(
+    database_url, overrides, named
+):
     with pytest.raises(SystemExit) as refused:
         make_app(database_url, MARKETPLACE_ENV="production", **overrides)
 
@@ -93,13 +106,15 @@ def test_production_refuses_to_start_without_oidc_and_a_real_key(database_url, o
         assert name in message
 
 
-def test_production_starts_with_oidc_and_a_real_key(database_url):
+def test_production_starts_with_oidc_stripe_and_a_real_key(database_url):
     app = make_app(
         database_url,
         MARKETPLACE_ENV="production",
         OIDC_ISSUER="https://sso.example/realms/p",
         OIDC_CLIENT_ID="m",
         OIDC_CLIENT_SECRET="s",
+        STRIPE_SECRET_KEY="sk_live_x",
+        STRIPE_WEBHOOK_SECRET="whsec_x",
     )
 
     assert "auth.callback" in app.view_functions
