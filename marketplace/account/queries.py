@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from marketplace.models import AddOn, AddOnPurchase, PromotionalCode, UserAddOn
+from marketplace.models import AddOn, AddOnFeature, AddOnPurchase, PromotionalCode, UserAddOn
 
 MAX_PER_PAGE = 100
 
@@ -98,7 +98,11 @@ def subscriptions(session: Session, user_id: str) -> list[UserAddOn]:
     statement = (
         select(UserAddOn)
         .join(UserAddOn.add_on)
-        .options(contains_eager(UserAddOn.add_on).selectinload(AddOn.feature_rows))
+        .options(
+            contains_eager(UserAddOn.add_on)
+            .selectinload(AddOn.feature_rows)
+            .selectinload(AddOnFeature.definition)
+        )
         .where(UserAddOn.user_id == user_id)
         .order_by((UserAddOn.status != "active"), AddOn.name, UserAddOn.id)
     )
@@ -111,7 +115,11 @@ def subscription(
     """Return the user's subscription `subscription_id` (None if it is someone else's)."""
     statement = (
         select(UserAddOn)
-        .options(joinedload(UserAddOn.add_on).selectinload(AddOn.feature_rows))
+        .options(
+            joinedload(UserAddOn.add_on)
+            .selectinload(AddOn.feature_rows)
+            .selectinload(AddOnFeature.definition)
+        )
         .where(UserAddOn.id == subscription_id, UserAddOn.user_id == user_id)
     )
     if for_update:

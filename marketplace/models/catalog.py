@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
 from marketplace.models.base import Money, Timestamps, UuidPrimaryKey
+from marketplace.models.platform import FeatureDefinition
 
 CATEGORIES = ("ai-services", "infrastructure", "analytics", "development", "productivity")
 BILLING_TYPES = ("one_time", "monthly", "annual", "usage_based")
@@ -115,3 +116,7 @@ class AddOnFeature(UuidPrimaryKey, Timestamps, db.Model):
     configuration: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
 
     add_on: Mapped[AddOn] = relationship(back_populates="feature_rows")
+    # The platform's name for the key; no foreign key (the platform owns that table).
+    definition: Mapped[FeatureDefinition | None] = relationship(
+        primaryjoin="foreign(AddOnFeature.feature_key) == FeatureDefinition.key", viewonly=True
+    )

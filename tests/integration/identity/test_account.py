@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from marketplace.extensions import db
-from marketplace.models import UserAddOn
+from marketplace.models import FeatureDefinition, UserAddOn
 
 from .conftest import HX, feature, purchase, sign_in, subscribe
 
@@ -87,6 +87,15 @@ def test_my_add_ons_lists_every_subscription(me, holdings):
     assert "Your reason: Too pricey" in text
     assert "Lifetime — nothing renews" in text
     assert 'role="switch" aria-checked="true"' in text
+
+
+def test_features_go_by_the_platforms_name_where_it_has_one(me, session, holdings):
+    session.add(FeatureDefinition(key="tts_voices", name="120 neural voices"))
+    session.commit()
+
+    text = me.get("/account/add-ons").text
+
+    assert "<li>120 neural voices</li>" in text and "<li>Tts streaming</li>" in text
 
 
 def test_cancel_has_a_confirm_step(me, holdings):
