@@ -52,6 +52,7 @@ def make_app(database_url: str, **overrides):
             "SECRET_KEY": "test-secret-key",
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_STORAGE_URI": "memory://",
+            "CATALOG_CACHE_SECONDS": 0,  # tests/integration/storefront/test_catalog_cache.py
             **overrides,
         }
     )

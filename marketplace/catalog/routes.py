@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, make_response, render_template, request
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
+from marketplace.catalog.cache import (
+    CSRF_PLACEHOLDER,
+    Fragment,
+    catalog_cache,
+    with_csrf_token,
+)
+from marketplace.catalog.cache import init_app as init_cache
 from marketplace.catalog.forms import CATEGORY_LABELS, SORT_LABELS, CatalogQuery
 from marketplace.catalog.queries import catalog_page, feature_label, product_page
 from marketplace.extensions import db
-from marketplace.rendering import render
+from marketplace.rendering import wants_partial
 from marketplace.shopper import current_shopper
 
 bp = Blueprint("catalog", __name__)
+bp.record_once(lambda state: init_cache(state.app))
 
 BILLING_SUFFIXES = {"monthly": "/mo", "annual": "/yr", "usage_based": "/mo + usage"}
 BILLING_LABELS = {
@@ -77,16 +87,47 @@ def index():
     if not form.validate():
         abort(400, description=form.first_error())
     filters = form.filters()
-    results = catalog_page(db.session, **filters)
-    if not results.add_ons and filters["page"] != 1:
+    key = (request.script_root, filters["q"], filters["category"], filters["sort"], filters["page"])
+    fragment = catalog_cache().get_or_create(key, lambda: _render_catalog(filters))
+    if fragment.empty and filters["page"] != 1:
         abort(404, description=f"There is no page {filters['page']} of these results.")
-    return render(
-        "catalog/index.html",
-        "catalog/_results.html",
-        form=form,
-        filters=filters,
-        results=results,
-        sort_labels=SORT_LABELS,
+    if wants_partial():
+        response = make_response(with_csrf_token(fragment, fragment.results_html))
+    else:
+        content_html = Markup(with_csrf_token(fragment, fragment.content_html))
+        response = make_response(
+            render_template("catalog/index.html", filters=filters, content_html=content_html)
+        )
+    response.vary.add("HX-Request")
+    return response
+
+
+def _render_catalog(filters: dict[str, object]) -> Fragment:
+    """Query and render one catalog page, the same for every shopper (see catalog.cache).
+
+    The results partial and the page content around it (hero, filter form) are rendered from
+    the normalised filters alone, without the context processors (no `shopper`, no
+    `cart_count`) and with a placeholder for the add-to-cart forms' CSRF token, so nothing of
+    this request or its shopper can end up in the cached HTML.
+    """
+    results = catalog_page(db.session, **filters)
+    env = current_app.jinja_env
+    results_html = env.get_template("catalog/_results.html").render(
+        filters=filters, results=results, form_token=CSRF_PLACEHOLDER
+    )
+    form = CatalogQuery(
+        MultiDict(
+            {"q": filters["q"], "category": filters["category"] or "", "sort": filters["sort"]}
+        )
+    )
+    content_html = env.get_template("catalog/_content.html").render(
+        form=form, sort_labels=SORT_LABELS, results_html=Markup(results_html)
+    )
+    return Fragment(
+        results_html=results_html,
+        content_html=content_html,
+        empty=not results.add_ons,
+        has_token=CSRF_PLACEHOLDER in results_html,
     )
 
 

@@ -1,0 +1,134 @@
+"""A small in-process cache of rendered catalog fragments: bounded (LRU), expiring (TTL).
+
+The catalog grid (`templates/catalog/_results.html`) is the same for every shopper: cards show
+base prices, bundle hints and links, nothing about who asks. The only per-session part is the
+CSRF token of the no-JS add-to-cart forms, so the fragment is rendered with `CSRF_PLACEHOLDER`
+in its place and `with_csrf_token` puts the request's token in on the way out.
+
+Each gunicorn worker holds its own cache; nothing is shared between processes. Two requests
+that miss the same key at once both render it (the last one stored wins), which is harmless.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from flask import Flask, current_app
+from flask_wtf.csrf import generate_csrf
+
+EXTENSION_KEY = "catalog_cache"
+# How long a rendered catalog page is served from memory. A card may show a price, name or
+# bundle hint up to this many seconds old; that never changes what anyone pays, because the
+# cart and checkout always re-price every line from the database (marketplace.cart.quoting).
+DEFAULT_TTL_SECONDS = 30.0
+DEFAULT_MAX_ENTRIES = 256
+# Random per process, so no search text can spell it; it is made only of [a-z0-9-], which
+# HTML escaping leaves alone, and never leaves the process (see `with_csrf_token`).
+CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
+
+V = TypeVar("V")
+
+
+class TTLCache(Generic[V]):
+    """A thread-safe mapping of at most `max_entries` values, each kept `ttl` seconds.
+
+    Reads refresh an entry's place in the LRU order but not its age. `ttl <= 0` disables the
+    cache: `get` always misses and `put` stores nothing. `clock` returns seconds (monotonic).
+    """
+
+    def __init__(
+        self,
+        ttl: float,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.ttl = float(ttl)
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
+
+    def get(self, key: Hashable) -> V | None:
+        if not self.enabled:
+            return None
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            expires, value = entry
+            if now >= expires:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: V) -> None:
+        if not self.enabled:
+            return
+        expires = self._clock() + self.ttl
+        with self._lock:
+            self._entries[key] = (expires, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def get_or_create(self, key: Hashable, create: Callable[[], V]) -> V:
+        """The cached value of `key`, else `create()` (called outside the lock), stored."""
+        value = self.get(key)
+        if value is None:
+            value = create()
+            self.put(key, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One rendered catalog page, with `CSRF_PLACEHOLDER` where the forms' tokens go."""
+
+    results_html: str  # the htmx partial (templates/catalog/_results.html)
+    content_html: str  # the full page's content block, results included (_content.html)
+    empty: bool  # no add-ons on this page (a page past the first is then a 404)
+    has_token: bool
+
+
+def init_app(app: Flask) -> None:
+    """Give `app` its catalog cache, sized from `CATALOG_CACHE_SECONDS` / `_MAX_ENTRIES`."""
+    app.extensions[EXTENSION_KEY] = TTLCache[Fragment](
+        ttl=float(app.config.get("CATALOG_CACHE_SECONDS", DEFAULT_TTL_SECONDS)),
+        max_entries=int(app.config.get("CATALOG_CACHE_MAX_ENTRIES", DEFAULT_MAX_ENTRIES)),
+    )
+
+
+def catalog_cache(app: Flask | None = None) -> TTLCache[Fragment]:
+    app = app or current_app
+    if EXTENSION_KEY not in app.extensions:
+        init_app(app)
+    return app.extensions[EXTENSION_KEY]
+
+
+def with_csrf_token(fragment: Fragment, html: str) -> str:
+    """`html` (one of `fragment`'s) with this request's CSRF token in every form."""
+    if not fragment.has_token:
+        return html
+    return html.replace(CSRF_PLACEHOLDER, generate_csrf())
