@@ -55,6 +55,7 @@ class Settings:
     # Seconds a rendered catalog page is served from memory (0 disables); the cart and
     # checkout re-price from the database, so a stale card never changes what anyone pays.
     catalog_cache_seconds: float = 30.0
+    catalog_cache_max_entries: int = 256
 
     @classmethod
     def from_environ(cls) -> Settings:
@@ -81,6 +82,7 @@ class Settings:
             lago_api_key=os.environ.get("LAGO_API_KEY") or None,
             public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
             catalog_cache_seconds=float(os.environ.get("CATALOG_CACHE_SECONDS") or 30),
+            catalog_cache_max_entries=int(os.environ.get("CATALOG_CACHE_MAX_ENTRIES") or 256),
         )
 
     def as_flask_config(self) -> dict[str, object]:
@@ -111,6 +113,7 @@ class Settings:
             "LAGO_API_KEY": self.lago_api_key,
             "PUBLIC_BASE_URL": self.public_base_url,
             "CATALOG_CACHE_SECONDS": self.catalog_cache_seconds,
+            "CATALOG_CACHE_MAX_ENTRIES": self.catalog_cache_max_entries,
         }
 
 
