@@ -47,7 +47,8 @@ def cancel(
 ) -> Change:
     """Cancel the user's active subscription: status `cancelled`, when and why; no renewal.
 
-    Billing stops too: the Lago subscription is terminated and the Stripe one cancelled now.
+    Billing stops too: the Lago subscription is terminated and the Stripe one cancelled now (or,
+    when other add-ons share it, the add-on's item removed from it).
     """
     subscription = _own(user_id, subscription_id)
     if subscription.status != "active":
@@ -65,13 +66,17 @@ def cancel(
                 db.session, outbox.TERMINATE_SUBSCRIPTION, {"user_add_on_id": str(subscription.id)}
             )
         )
-    outbox_ids += _payment_work(subscription)
+    outbox_ids += _payment_work(subscription, cancelling=True)
     db.session.commit()
     return Change(subscription, tuple(outbox_ids))
 
 
 def set_auto_renew(user_id: str, subscription_id: uuid.UUID, auto_renew: bool) -> Change:
-    """Switch renewal of the user's active, renewing (not lifetime) subscription on or off."""
+    """Switch renewal of the user's active, renewing (not lifetime) subscription on or off.
+
+    Off for an add-on sharing its Stripe subscription removes its item, so switching it back on
+    there is refused (409): that add-on renews with a new checkout.
+    """
     subscription = _own(user_id, subscription_id)
     if subscription.status != "active":
         raise SubscriptionError(
@@ -79,22 +84,43 @@ def set_auto_renew(user_id: str, subscription_id: uuid.UUID, auto_renew: bool) -
         )
     if subscription.expires_at is None:
         raise SubscriptionError(f"{subscription.add_on.name} is yours for life; nothing renews.")
+    if auto_renew and _shared(subscription):
+        if subscription.auto_renew:
+            db.session.commit()
+            return Change(subscription)  # renewing already: its item is still there
+        # Switching it off took its item off the shared Stripe subscription; putting it back
+        # would need its net price re-quoted outside a checkout, which we don't do.
+        raise SubscriptionError(
+            f"{subscription.add_on.name} was bought together with other add-ons, so its "
+            "renewal can't be switched back on here: it renews with a new checkout once it "
+            "runs out."
+        )
     subscription.auto_renew = auto_renew
-    outbox_ids = _payment_work(subscription)
+    outbox_ids = _payment_work(subscription, cancelling=False)
     db.session.commit()
     return Change(subscription, tuple(outbox_ids))
 
 
-def _payment_work(subscription: UserAddOn) -> list[uuid.UUID]:
+def _payment_work(subscription: UserAddOn, *, cancelling: bool) -> list[uuid.UUID]:
     """Queue what the provider's subscription needs now that `subscription` changed.
 
-    One Stripe subscription can pay for several add-ons bought together: it is cancelled when
-    none of them is active any more, else it renews while any of them wants to.
+    One Stripe subscription can pay for several add-ons bought together (one item each). For
+    such a shared subscription, a cancelled add-on, or one that stops renewing, loses its item
+    (no proration: it was paid to `expires_at`); its last item ends the subscription instead —
+    at once for a cancellation, at the period's end for renewal switched off. A subscription of
+    its own is cancelled, or renews or not, as a whole.
     """
     provider_id = subscription.stripe_subscription_id
     if provider_id is None:
         return []
     db.session.flush()
+    if _shared(subscription):
+        payload = {
+            "subscription_id": provider_id,
+            "add_on_id": str(subscription.add_on_id),
+            "cancel_if_last": cancelling,
+        }
+        return [outbox.enqueue(db.session, outbox.REMOVE_PAYMENT_ITEM, payload)]
     still_active = db.session.scalar(
         select(UserAddOn.id)
         .where(UserAddOn.stripe_subscription_id == provider_id, UserAddOn.status == "active")
@@ -105,6 +131,23 @@ def _payment_work(subscription: UserAddOn) -> list[uuid.UUID]:
     else:
         kind = outbox.SET_PAYMENT_RENEWAL
     return [outbox.enqueue(db.session, kind, {"subscription_id": provider_id})]
+
+
+def _shared(subscription: UserAddOn) -> bool:
+    """Whether other add-ons were bought on the same provider subscription."""
+    if subscription.stripe_subscription_id is None:
+        return False  # (== None would match every row without one)
+    return (
+        db.session.scalar(
+            select(UserAddOn.id)
+            .where(
+                UserAddOn.stripe_subscription_id == subscription.stripe_subscription_id,
+                UserAddOn.id != subscription.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _own(user_id: str, subscription_id: uuid.UUID) -> UserAddOn:

@@ -26,8 +26,11 @@ CREATE_SUBSCRIPTION = "lago.subscription.create"
 TERMINATE_SUBSCRIPTION = "lago.subscription.terminate"
 CANCEL_PAYMENT_SUBSCRIPTION = "stripe.subscription.cancel"
 SET_PAYMENT_RENEWAL = "stripe.subscription.renewal"
+# One add-on of a subscription shared with others: its item goes (payload: subscription_id,
+# add_on_id, cancel_if_last — what to do when it is the last item left).
+REMOVE_PAYMENT_ITEM = "stripe.subscription.item.remove"
 LAGO_KINDS = (CREATE_SUBSCRIPTION, TERMINATE_SUBSCRIPTION)
-PAYMENT_KINDS = (CANCEL_PAYMENT_SUBSCRIPTION, SET_PAYMENT_RENEWAL)
+PAYMENT_KINDS = (CANCEL_PAYMENT_SUBSCRIPTION, SET_PAYMENT_RENEWAL, REMOVE_PAYMENT_ITEM)
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -148,6 +151,12 @@ def _send(session: Session, lago, payments, entry: BillingOutboxEntry) -> None:
         ).all()
         if wanted:  # none active: cancelled, and the cancel entry ends it
             payments.set_renewal(payload["subscription_id"], any(wanted))
+    elif entry.kind == REMOVE_PAYMENT_ITEM:
+        payments.remove_subscription_item(
+            payload["subscription_id"],
+            payload["add_on_id"],
+            cancel_if_last=bool(payload["cancel_if_last"]),
+        )
     else:
         raise ValueError(f"unknown outbox entry kind {entry.kind!r}")
 

@@ -150,7 +150,11 @@ def renew(
     event: Event | None = None,
     now: datetime | None = None,
 ) -> Outcome:
-    """Extend the subscriptions a renewal invoice paid for (never shortening them)."""
+    """Extend the subscriptions a renewal invoice paid for (never shortening them).
+
+    Only rows still renewing are: an add-on whose renewal was switched off had its item taken
+    off a shared subscription, so the invoice did not pay for it (it runs out at `expires_at`).
+    """
     now = now or utcnow()
     if event is not None and not _claim(event):
         return _done(NOTHING)
@@ -158,6 +162,8 @@ def renew(
     for held in _lock_subscriptions(subscription_id):
         if held.status not in ("active", "expired"):
             continue  # cancelled or suspended (refunded) stay so
+        if not held.auto_renew:
+            continue  # not renewing: its item is gone, or the subscription ends with the period
         months = RECURRING_MONTHS.get(held.add_on.billing_type, 1)
         new_expiry = period_end or add_months(max(held.expires_at or now, now), months)
         if held.expires_at is None or new_expiry > held.expires_at or held.status != "active":

@@ -192,9 +192,10 @@ def _line_item(line) -> LineItem:
     quote = line.quote
     total = quote.recurring_total
     interval = INTERVALS[quote.billing_type]
+    add_on_id = str(line.add_on.id)
     if (total / quote.quantity) % CENT == 0:
-        return LineItem(quote.name, total / quote.quantity, quote.quantity, interval)
-    return LineItem(f"{quote.name} × {quote.quantity}", total, 1, interval)
+        return LineItem(quote.name, total / quote.quantity, quote.quantity, interval, add_on_id)
+    return LineItem(f"{quote.name} × {quote.quantity}", total, 1, interval, add_on_id)
 
 
 def idempotency_key(user_id: str, view: CartView, purchase_ids: Sequence[str]) -> str:

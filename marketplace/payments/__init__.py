@@ -29,12 +29,15 @@ class LineItem:
     """One line to charge: a net unit amount (after tier and bundle discounts) × quantity.
 
     `interval` is "month" or "year" for a recurring line, None for a one-time charge.
+    `add_on_id` goes into the provider's product metadata, so a subscription item that several
+    add-ons share a subscription with can be told apart (and removed) later.
     """
 
     name: str
     unit_amount: Decimal
     quantity: int
     interval: str | None
+    add_on_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,17 @@ class PaymentProvider(Protocol):
 
     def set_renewal(self, subscription_id: str, auto_renew: bool) -> None:
         """Renew at the period's end, or not (the subscription runs out then)."""
+        ...
+
+    def remove_subscription_item(
+        self, subscription_id: str, add_on_id: str, *, cancel_if_last: bool
+    ) -> None:
+        """Stop charging for one add-on of a shared subscription from the next period on.
+
+        Its item goes without proration. When it is the subscription's only item left, the
+        subscription is cancelled now (`cancel_if_last`) or runs out at the period's end.
+        An item already gone, or a subscription ended or unknown to the provider, is done.
+        """
         ...
 
 

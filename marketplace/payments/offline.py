@@ -47,3 +47,8 @@ class OfflineProvider:
 
     def set_renewal(self, subscription_id: str, auto_renew: bool) -> None:
         """Nothing is billed offline, so nothing renews."""
+
+    def remove_subscription_item(
+        self, subscription_id: str, add_on_id: str, *, cancel_if_last: bool
+    ) -> None:
+        """Nothing is billed offline, so no item to remove."""

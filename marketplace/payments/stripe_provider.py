@@ -106,6 +106,59 @@ class StripeProvider:
         except stripe.StripeError as error:
             raise PaymentError(_describe(error)) from error
 
+    def remove_subscription_item(
+        self, subscription_id: str, add_on_id: str, *, cancel_if_last: bool
+    ) -> None:
+        """Delete the add-on's item (no proration); its last item ends the subscription instead.
+
+        Safe to repeat: an item already gone, or a subscription cancelled or unknown, is done.
+        A delete Stripe refuses (the item went meanwhile, or it became the last one) is looked
+        at again once.
+        """
+        try:
+            for _ in range(2):
+                try:
+                    subscription = self._client.v1.subscriptions.retrieve(subscription_id)
+                except stripe.InvalidRequestError:
+                    return  # never existed (or was deleted): nothing is charged
+                if subscription.status in ("canceled", "incomplete_expired"):
+                    return
+                items = self._client.v1.subscription_items.list(
+                    params={
+                        "subscription": subscription_id,
+                        "limit": 100,
+                        "expand": ["data.price.product"],
+                    }
+                ).data
+                marks = [_item_add_on_id(item) for item in items]
+                mine = [item for item, mark in zip(items, marks, strict=True) if mark == add_on_id]
+                if not mine:
+                    if None in marks:
+                        # Bought before items carried add-on ids: guessing could stop the
+                        # wrong add-on. Kept pending (with this error) for a person to settle.
+                        raise PaymentError(
+                            f"Subscription {subscription_id} has items without an add_on_id; "
+                            f"remove the item of add-on {add_on_id} by hand."
+                        )
+                    return  # already removed
+                if len(mine) == len(items):
+                    if cancel_if_last:
+                        self.cancel_subscription(subscription_id)
+                    else:
+                        self.set_renewal(subscription_id, False)
+                    return
+                try:
+                    for item in mine:
+                        self._client.v1.subscription_items.delete(
+                            item.id, params={"proration_behavior": "none"}
+                        )
+                    return
+                except stripe.InvalidRequestError:
+                    continue  # deleted meanwhile, or now the last item: look again
+        except stripe.StripeError as error:
+            raise PaymentError(_describe(error)) from error
+        raise PaymentError(f"Stripe refused to remove add-on {add_on_id}'s subscription item.")
+
 
 def construct_event(payload: bytes, signature: str | None, secret: str | None) -> dict[str, Any]:
     """Verify `payload` against the `Stripe-Signature` header; return the event as a dict."""
@@ -119,14 +172,25 @@ def construct_event(payload: bytes, signature: str | None, secret: str | None) -
 
 
 def _line_item(line, currency: str) -> dict[str, Any]:
+    product_data: dict[str, Any] = {"name": line.name}
+    if line.add_on_id is not None:
+        product_data["metadata"] = {"add_on_id": line.add_on_id}
     price_data: dict[str, Any] = {
         "currency": currency,
         "unit_amount": to_cents(line.unit_amount),
-        "product_data": {"name": line.name},
+        "product_data": product_data,
     }
     if line.interval is not None:
         price_data["recurring"] = {"interval": line.interval}
     return {"price_data": price_data, "quantity": line.quantity}
+
+
+def _item_add_on_id(item: Any) -> str | None:
+    """The add-on an (expanded) subscription item charges for, from its product's metadata."""
+    product = ((item.to_dict().get("price") or {}).get("product")) or {}
+    if not isinstance(product, dict):
+        return None  # not expanded
+    return (product.get("metadata") or {}).get("add_on_id")
 
 
 def _session(session: Any) -> ProviderSession:

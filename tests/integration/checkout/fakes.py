@@ -91,6 +91,7 @@ class FakeStripe(_Server):
         self.requests: list[tuple[str, str, dict[str, str], dict[str, str]]] = []
         self.sessions: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.recurring_lines: dict[str, list[tuple[dict[str, Any], int, int]]] = {}
         self.idempotent: dict[str, tuple[int, dict]] = {}
         self.mode: str | None = None  # None, "error" or "timeout"
         self.delay = 0.0
@@ -106,9 +107,27 @@ class FakeStripe(_Server):
             if path.startswith("/v1/subscriptions/")
         ]
 
+    def item_calls(self) -> list[tuple[str, str, dict[str, str]]]:
+        """(method, path, form or query) of every request about subscription items."""
+        return [
+            (method, path, form)
+            for method, path, form, _ in self.requests
+            if path.startswith("/v1/subscription_items")
+        ]
+
+    def items_of(self, subscription_id: str) -> dict[str, str]:
+        """The add-on id of each item still on a subscription, by item id."""
+        return {
+            item["id"]: item["price"]["product"]["metadata"].get("add_on_id")
+            for item in self.subscriptions[subscription_id]["items"]
+        }
+
     def route(self, method, path, body, headers):
-        form = dict(parse_qsl(body.decode(), keep_blank_values=True))
-        path = urlsplit(path).path
+        split = urlsplit(path)
+        # stripe-python sends the parameters of GET and DELETE in the query string.
+        raw = body.decode() if method == "POST" else split.query
+        form = dict(parse_qsl(raw, keep_blank_values=True))
+        path = split.path
         with self.lock:
             self.requests.append((method, path, form, dict(headers)))
         if self.mode == "timeout":
@@ -147,9 +166,25 @@ class FakeStripe(_Server):
             }
             amount = 0
             index = 0
+            recurring_lines = []  # (product, unit amount, quantity) of each recurring line
             while f"line_items[{index}][quantity]" in form:
-                unit = int(form[f"line_items[{index}][price_data][unit_amount]"])
-                amount += unit * int(form[f"line_items[{index}][quantity]"])
+                prefix = f"line_items[{index}]"
+                unit = int(form[f"{prefix}[price_data][unit_amount]"])
+                quantity = int(form[f"{prefix}[quantity]"])
+                amount += unit * quantity
+                if f"{prefix}[price_data][recurring][interval]" in form:
+                    product_data = f"{prefix}[price_data][product_data]"
+                    product = {
+                        "id": f"prod_{uuid.uuid4().hex[:14]}",
+                        "object": "product",
+                        "name": form[f"{product_data}[name]"],
+                        "metadata": {
+                            key[len(f"{product_data}[metadata][") : -1]: value
+                            for key, value in form.items()
+                            if key.startswith(f"{product_data}[metadata][")
+                        },
+                    }
+                    recurring_lines.append((product, unit, quantity))
                 index += 1
             session = {
                 "id": session_id,
@@ -171,6 +206,7 @@ class FakeStripe(_Server):
                 "livemode": False,
             }
             self.sessions[session_id] = session
+            self.recurring_lines[session_id] = recurring_lines
             return 200, session
         parts = path.strip("/").split("/")
         if parts[:3] == ["v1", "checkout", "sessions"] and len(parts) >= 4:
@@ -193,13 +229,47 @@ class FakeStripe(_Server):
             subscription = self.subscriptions.get(parts[2])
             if subscription is None:
                 return 404, {"error": {"type": "invalid_request_error", "message": "No such"}}
+            if method == "GET":
+                return 200, _public(subscription)
             if method == "DELETE":
                 subscription["status"] = "canceled"
-                return 200, subscription
+                return 200, _public(subscription)
             if method == "POST" and "cancel_at_period_end" in form:
                 subscription["cancel_at_period_end"] = form["cancel_at_period_end"] == "true"
-                return 200, subscription
+                return 200, _public(subscription)
+        if parts[:2] == ["v1", "subscription_items"]:
+            return self._items(method, parts[2:], form)
         return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
+
+    def _items(self, method, rest, form):
+        """List (with the product expanded, as asked) and delete subscription items."""
+        missing = 404, {"error": {"type": "invalid_request_error", "message": "No such"}}
+        if method == "GET" and not rest:
+            subscription = self.subscriptions.get(form.get("subscription", ""))
+            if subscription is None:
+                return missing
+            return 200, {
+                "object": "list",
+                "url": "/v1/subscription_items",
+                "has_more": False,
+                "data": subscription["items"],
+            }
+        if method == "DELETE" and len(rest) == 1:
+            for subscription in self.subscriptions.values():
+                for item in subscription["items"]:
+                    if item["id"] != rest[0]:
+                        continue
+                    if subscription["status"] == "canceled" or len(subscription["items"]) == 1:
+                        return 400, {
+                            "error": {
+                                "type": "invalid_request_error",
+                                "message": "A subscription must have at least one active plan.",
+                            }
+                        }
+                    subscription["items"].remove(item)
+                    return 200, {"id": item["id"], "object": "subscription_item", "deleted": True}
+            return missing
+        return 404, {"error": {"type": "invalid_request_error", "message": "no such route"}}
 
     # What Stripe does when the shopper pays ---------------------------------------------
 
@@ -218,10 +288,40 @@ class FakeStripe(_Server):
                     "status": "active",
                     "cancel_at_period_end": False,
                     "metadata": session["metadata"],
+                    "items": [
+                        subscription_item(session["subscription"], *line)
+                        for line in self.recurring_lines[session_id]
+                    ],
                 }
             else:
                 session["payment_intent"] = f"pi_{uuid.uuid4().hex[:14]}"
             return dict(session)
+
+
+def subscription_item(
+    subscription_id: str, product: dict[str, Any], unit: int, quantity: int
+) -> dict:
+    """A subscription item with its price's product expanded (our list asks for that)."""
+    return {
+        "id": f"si_{uuid.uuid4().hex[:14]}",
+        "object": "subscription_item",
+        "subscription": subscription_id,
+        "quantity": quantity,
+        "price": {
+            "id": f"price_{uuid.uuid4().hex[:14]}",
+            "object": "price",
+            "unit_amount": unit,
+            "product": product,
+        },
+    }
+
+
+def _public(subscription: dict[str, Any]) -> dict[str, Any]:
+    """A subscription as Stripe answers it (its items as a list object)."""
+    return {
+        **subscription,
+        "items": {"object": "list", "data": subscription["items"], "has_more": False},
+    }
 
 
 def event(kind: str, obj: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:

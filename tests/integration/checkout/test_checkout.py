@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
+from marketplace.billing import outbox
+from marketplace.billing.sync import payments_for
 from marketplace.checkout.fulfilment import add_months
 from marketplace.extensions import db
 from marketplace.models import BillingOutboxEntry, PromotionalCode, StripeEvent
+from marketplace.payments import PaymentError
 from tests.integration.checkout.conftest import (
     USER,
     cart_count,
@@ -21,7 +25,7 @@ from tests.integration.checkout.conftest import (
     put_in_cart,
     sign_in,
 )
-from tests.integration.checkout.fakes import event
+from tests.integration.checkout.fakes import event, subscription_item
 
 
 def uses(code: PromotionalCode) -> int:
@@ -573,23 +577,156 @@ def test_auto_renew_switch_sets_cancel_at_period_end_in_stripe(
     assert {e.status for e in entries("stripe.subscription.renewal")} == {"delivered"}
 
 
-def test_a_stripe_subscription_for_two_add_ons_ends_with_the_last_one(
-    client, session, catalog, fake_stripe
-):
+def bought_together(client, session, catalog, fake_stripe):
+    """TTS and STT bought in one checkout: one Stripe subscription with an item for each."""
     start(client, session, catalog, catalog.tts, catalog.stt)
     [session_id] = fake_stripe.sessions
     paid = fake_stripe.complete(session_id)
     post_webhook(client, event("checkout.session.completed", paid))
-    held = holdings()
+    fake_stripe.requests.clear()
+    return paid, holdings()
 
-    cancel_in_account(client, held[catalog.tts.slug])
-    # STT still renews on the shared subscription: it is kept, renewing.
-    assert fake_stripe.subscription_calls() == [
-        ("POST", paid["subscription"], {"cancel_at_period_end": "false"})
+
+def item_deletes(fake_stripe) -> list[tuple[str, dict[str, str]]]:
+    return [(path, form) for method, path, form in fake_stripe.item_calls() if method == "DELETE"]
+
+
+def subscription_changes(fake_stripe) -> list[tuple[str, str, dict[str, str]]]:
+    return [call for call in fake_stripe.subscription_calls() if call[0] != "GET"]
+
+
+def renewal_invoice(paid, period_end: datetime, invoice_id: str = "in_renewal") -> dict:
+    return event(
+        "invoice.paid",
+        {
+            "id": invoice_id,
+            "object": "invoice",
+            "billing_reason": "subscription_cycle",
+            "subscription": paid["subscription"],
+            "lines": {"data": [{"period": {"end": int(period_end.timestamp())}}]},
+        },
+    )
+
+
+def test_checkout_line_items_name_their_add_on(client, session, catalog, fake_stripe):
+    start(client, session, catalog, catalog.tts, catalog.stt)
+    [form] = fake_stripe.created_sessions()
+    metadata = "[price_data][product_data][metadata][add_on_id]"
+    assert form[f"line_items[0]{metadata}"] == str(catalog.tts.id)
+    assert form[f"line_items[1]{metadata}"] == str(catalog.stt.id)
+
+
+def test_cancelling_one_of_two_add_ons_removes_only_its_item(
+    client, session, catalog, fake_stripe, fake_lago
+):
+    paid, held = bought_together(client, session, catalog, fake_stripe)
+    subscription = paid["subscription"]
+    tts_item = next(
+        i for i, a in fake_stripe.items_of(subscription).items() if a == str(catalog.tts.id)
+    )
+
+    assert cancel_in_account(client, held[catalog.tts.slug]).status_code == 303
+
+    assert item_deletes(fake_stripe) == [
+        (f"/v1/subscription_items/{tts_item}", {"proration_behavior": "none"})
     ]
-    cancel_in_account(client, held[catalog.stt.slug])
+    assert subscription_changes(fake_stripe) == []
+    assert fake_stripe.subscriptions[subscription]["status"] == "active"
+    assert list(fake_stripe.items_of(subscription).values()) == [str(catalog.stt.id)]
+    after = holdings()
+    assert after[catalog.tts.slug].status == "cancelled"
+    assert (after[catalog.stt.slug].status, after[catalog.stt.slug].auto_renew) == ("active", True)
+    assert fake_lago.subscriptions[str(after[catalog.stt.slug].id)]["status"] == "active"
+    [entry] = entries("stripe.subscription.item.remove")
+    assert (entry.status, entry.payload) == (
+        "delivered",
+        {"subscription_id": subscription, "add_on_id": str(catalog.tts.id), "cancel_if_last": True},
+    )
 
-    assert fake_stripe.subscription_calls()[1:] == [("DELETE", paid["subscription"], {})]
+    # Delivered again (a retry after a lost answer): the item is gone already, so it is done.
+    entry.status, entry.next_attempt_at = "pending", datetime.now(UTC) - timedelta(seconds=1)
+    db.session.commit()
+    report = outbox.deliver(db.session, payments=payments_for(client.application.config))
+    assert (report.delivered, report.failed) == (1, 0)
+    assert len(item_deletes(fake_stripe)) == 1
+
+    # The last add-on cancelled: the subscription itself is cancelled at once.
+    cancel_in_account(client, after[catalog.stt.slug])
+    assert subscription_changes(fake_stripe) == [("DELETE", subscription, {})]
+    assert fake_stripe.subscriptions[subscription]["status"] == "canceled"
+    assert len(item_deletes(fake_stripe)) == 1
+
+
+def test_auto_renew_off_for_one_of_two_removes_its_item_and_renewal_skips_it(
+    client, session, catalog, fake_stripe
+):
+    paid, held = bought_together(client, session, catalog, fake_stripe)
+    subscription = paid["subscription"]
+    tts_paid_until = held[catalog.tts.slug].expires_at
+    url = f"/account/add-ons/{held[catalog.tts.slug].id}/auto-renew"
+
+    client.post(url, data={"auto_renew": "off"}, buffered=True)
+
+    [(path, form)] = item_deletes(fake_stripe)
+    assert form == {"proration_behavior": "none"}
+    assert list(fake_stripe.items_of(subscription).values()) == [str(catalog.stt.id)]
+    assert subscription_changes(fake_stripe) == []  # renews, for STT only
+    assert fake_stripe.subscriptions[subscription]["cancel_at_period_end"] is False
+    assert [e.status for e in entries("stripe.subscription.item.remove")] == ["delivered"]
+
+    # Back on is refused: the item is gone, and only a checkout prices it again.
+    calls = len(fake_stripe.requests)
+    refused = client.post(url, data={"auto_renew": "on"}, headers={"HX-Request": "true"})
+    assert refused.status_code == 409
+    assert "renews with a new checkout" in refused.get_data(as_text=True)
+    assert holdings()[catalog.tts.slug].auto_renew is False
+    assert len(fake_stripe.requests) == calls
+
+    period_end = datetime.now(UTC).replace(microsecond=0) + timedelta(days=62)
+    post_webhook(client, renewal_invoice(paid, period_end))
+
+    after = holdings()
+    assert after[catalog.stt.slug].expires_at == period_end
+    assert after[catalog.tts.slug].expires_at == tts_paid_until < period_end  # runs out as paid
+    assert after[catalog.tts.slug].status == "active"
+
+
+def test_auto_renew_off_for_the_last_item_ends_the_subscription_with_the_period(
+    client, session, catalog, fake_stripe
+):
+    paid, held = bought_together(client, session, catalog, fake_stripe)
+    subscription = paid["subscription"]
+    cancel_in_account(client, held[catalog.tts.slug])
+
+    client.post(
+        f"/account/add-ons/{held[catalog.stt.slug].id}/auto-renew",
+        data={"auto_renew": "off"},
+        buffered=True,
+    )
+
+    assert len(item_deletes(fake_stripe)) == 1  # TTS's only
+    assert subscription_changes(fake_stripe) == [
+        ("POST", subscription, {"cancel_at_period_end": "true"})
+    ]
+    assert fake_stripe.subscriptions[subscription]["status"] == "active"
+    assert list(fake_stripe.items_of(subscription).values()) == [str(catalog.stt.id)]
+
+
+def test_removing_an_item_of_an_ended_or_unknown_subscription_is_done(
+    app, session, catalog, fake_stripe
+):
+    provider = payments_for(app.config)
+    provider.remove_subscription_item("sub_unknown", str(catalog.tts.id), cancel_if_last=True)
+    fake_stripe.subscriptions["sub_ended"] = {
+        "id": "sub_ended",
+        "object": "subscription",
+        "status": "canceled",
+        "cancel_at_period_end": False,
+        "metadata": {},
+        "items": [],
+    }
+    provider.remove_subscription_item("sub_ended", str(catalog.tts.id), cancel_if_last=False)
+    assert [m for m, _, _, _ in fake_stripe.requests] == ["GET", "GET"]
 
 
 def test_lago_termination_waits_for_a_creation_still_owed(
@@ -617,3 +754,20 @@ def test_lago_termination_waits_for_a_creation_still_owed(
 
     assert "0 pending" in result.output, result.output
     assert fake_lago.subscriptions[str(held.id)]["status"] == "terminated"
+
+
+def test_an_item_without_an_add_on_id_is_left_for_a_person(app, session, catalog, fake_stripe):
+    """Bought before items named their add-on: nothing is guessed, the entry stays failing."""
+    fake_stripe.subscriptions["sub_old"] = {
+        "id": "sub_old",
+        "object": "subscription",
+        "status": "active",
+        "cancel_at_period_end": False,
+        "metadata": {},
+        "items": [subscription_item("sub_old", {"id": "prod_old", "metadata": {}}, 999, 1)] * 2,
+    }
+    with pytest.raises(PaymentError, match="without an add_on_id"):
+        payments_for(app.config).remove_subscription_item(
+            "sub_old", str(catalog.tts.id), cancel_if_last=True
+        )
+    assert [m for m, _, _ in fake_stripe.item_calls()] == ["GET"]
