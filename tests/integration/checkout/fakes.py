@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -23,7 +24,7 @@ def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = N
     return f"t={timestamp},v1={digest}"
 
 
-class _Server:
+class _Server(ABC):
     def __init__(self) -> None:
         self.lock = threading.Lock()
         handler = self._handler_class()
@@ -79,8 +80,9 @@ class _Server:
 
         return Handler
 
+    @abstractmethod
     def route(self, method, path, body, headers) -> tuple[int, dict]:
-        raise NotImplementedError
+        """Answer one request: (status, JSON body)."""
 
 
 class FakeStripe(_Server):
