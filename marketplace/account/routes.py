@@ -45,6 +45,13 @@ def _subscription_or_404(subscription_id: uuid.UUID) -> UserAddOn:
     return subscription
 
 
+def _receipt_or_404(purchase_id: uuid.UUID) -> queries.Receipt:
+    found = queries.receipt(db.session, _user_id(), purchase_id)
+    if found is None:
+        abort(404, description="That purchase doesn't exist.")
+    return found
+
+
 def _list_url(subscription_id: uuid.UUID) -> str:
     return f"{url_for('account.add_ons')}#subscription-{subscription_id}"
 
@@ -172,18 +179,13 @@ def purchases():
 @bp.get("/purchases/<uuid:purchase_id>")
 @login_required
 def receipt(purchase_id):
-    found = queries.receipt(db.session, _user_id(), purchase_id)
-    if found is None:
-        abort(404, description="That purchase doesn't exist.")
-    return render_template("account/receipt.html", receipt=found)
+    return render_template("account/receipt.html", receipt=_receipt_or_404(purchase_id))
 
 
 @bp.get("/purchases/<uuid:purchase_id>.pdf")
 @login_required
 def receipt_download(purchase_id):
-    found = queries.receipt(db.session, _user_id(), purchase_id)
-    if found is None:
-        abort(404, description="That purchase doesn't exist.")
+    found = _receipt_or_404(purchase_id)
     response = make_response(receipt_pdf(found))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (

@@ -46,10 +46,6 @@ class CartLineView:
         seen = self.item.unit_price_seen
         return seen if seen is not None and seen != self.item.add_on.base_price else None
 
-    @property
-    def total_discount(self) -> Decimal:
-        return self.quote.subtotal - self.quote.recurring_total
-
 
 @dataclass(frozen=True)
 class PeriodView:

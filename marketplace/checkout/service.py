@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from marketplace.cart import queries as cart_queries
 from marketplace.cart.quoting import CartView, quote_cart
@@ -27,7 +28,7 @@ from marketplace.checkout import fulfilment
 from marketplace.extensions import db
 from marketplace.models import AddOnPurchase, UserAddOn
 from marketplace.models.base import utcnow
-from marketplace.payments import LineItem, PaymentError, PaymentProvider, SessionRequest
+from marketplace.payments import LineItem, PaymentError, PaymentProvider, SessionRequest, offline
 from marketplace.pricing.money import CENT
 from marketplace.promotions import service as promotions
 from marketplace.shopper import Shopper
@@ -262,6 +263,7 @@ def purchases_of(user_id: str | None, session_id: str) -> list[AddOnPurchase]:
     return list(
         db.session.scalars(
             select(AddOnPurchase)
+            .options(joinedload(AddOnPurchase.add_on))  # the receipt pages name each add-on
             .where(
                 AddOnPurchase.checkout_session_id == session_id,
                 AddOnPurchase.user_id == user_id,
@@ -302,7 +304,9 @@ def receipt(user_id: str, session_id: str) -> Receipt:
     purchases = purchases_of(user_id, session_id)
     holdings = list(
         session.scalars(
-            select(UserAddOn).where(
+            select(UserAddOn)
+            .options(joinedload(UserAddOn.add_on))
+            .where(
                 UserAddOn.user_id == user_id,
                 UserAddOn.add_on_id.in_([p.add_on_id for p in purchases]),
                 UserAddOn.status == "active",
@@ -341,13 +345,12 @@ def settle_test_payment(
         raise CheckoutError("This test payment was already settled.")
     if action == "pay":
         recurring = any(INTERVALS.get(p.billing_type or "") for p in purchases)
+        test_id = session_id.removeprefix(offline.SESSION_PREFIX)
         outcome = fulfilment.fulfil(
             fulfilment.Payment(
                 session_id=session_id,
-                payment_reference=f"test_pay_{session_id.removeprefix('cs_offline_')}",
-                subscription_id=(
-                    f"test_sub_{session_id.removeprefix('cs_offline_')}" if recurring else None
-                ),
+                payment_reference=f"test_pay_{test_id}",
+                subscription_id=f"test_sub_{test_id}" if recurring else None,
                 user_id=shopper.user_id,
             )
         )

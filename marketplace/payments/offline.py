@@ -14,10 +14,6 @@ from marketplace.payments import ProviderSession, SessionRequest
 SESSION_PREFIX = "cs_offline_"
 
 
-def is_offline_session(session_id: str) -> bool:
-    return session_id.startswith(SESSION_PREFIX)
-
-
 class OfflineProvider:
     name = "offline"
 
