@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from flask import session
 
 ANONYMOUS_PREFIX = "anon:"
+# The promo code the shopper applied to their cart (re-validated on every render).
+PROMO_SESSION_KEY = "promo_code"
 
 
 @dataclass(frozen=True)

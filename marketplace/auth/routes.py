@@ -26,9 +26,8 @@ from marketplace.auth.guard import safe_next
 from marketplace.auth.oidc import TokenRejected
 from marketplace.auth.service import Identity, identity_from_tokens
 from marketplace.cart import service as cart_service
-from marketplace.cart.routes import PROMO_SESSION_KEY
 from marketplace.extensions import db
-from marketplace.shopper import ANONYMOUS_PREFIX, current_shopper
+from marketplace.shopper import ANONYMOUS_PREFIX, PROMO_SESSION_KEY, current_shopper
 
 bp = Blueprint("auth", __name__)
 
@@ -105,7 +104,7 @@ def callback():
 def confirm_logout():
     if not current_shopper().is_signed_in:
         return redirect(url_for("catalog.index"))
-    return render_template("auth/logout.html")
+    return render_template("auth/logout.html", oidc_sign_out=oidc.is_configured())
 
 
 @bp.post("/logout")

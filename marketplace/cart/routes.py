@@ -24,11 +24,10 @@ from marketplace.cart import queries, quoting, service
 from marketplace.cart.forms import AddBundleForm, AddItemForm, PromoForm, QuantityForm
 from marketplace.extensions import db, limiter
 from marketplace.rendering import render, trigger, wants_partial
-from marketplace.shopper import current_shopper, ensure_cart_owner
+from marketplace.shopper import PROMO_SESSION_KEY, current_shopper, ensure_cart_owner
 
 bp = Blueprint("cart", __name__)
 
-PROMO_SESSION_KEY = "promo_code"
 CART_CHANGED = "cart-changed"
 TOO_MANY_ATTEMPTS = "Too many promo code attempts. Please wait a minute and try again."
 

@@ -37,12 +37,6 @@ def storefront_context() -> dict[str, object]:
     return {"shopper": current_shopper()}
 
 
-@bp.app_template_global()
-def has_endpoint(endpoint: str) -> bool:
-    """Whether a blueprint that ships separately (cart, auth) provides `endpoint` yet."""
-    return endpoint in current_app.view_functions
-
-
 @bp.app_template_filter("money")
 def money(amount) -> str:
     """Format a Decimal amount of dollars: 1234.5 → "$1,234.50"."""

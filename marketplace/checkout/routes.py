@@ -17,10 +17,9 @@ from flask import (
 
 from marketplace import payments
 from marketplace.billing.sync import deliver_after_response
-from marketplace.cart.routes import PROMO_SESSION_KEY
 from marketplace.checkout import service, webhooks
 from marketplace.extensions import csrf
-from marketplace.shopper import current_shopper
+from marketplace.shopper import PROMO_SESSION_KEY, current_shopper
 
 bp = Blueprint("checkout", __name__)
 
@@ -57,10 +56,7 @@ def _back_to_cart(message: str, category: str = "error"):
 
 
 def _login_url() -> str:
-    cart = url_for("cart.show")
-    if "auth.login" in current_app.view_functions:
-        return url_for("auth.login", next=cart)
-    return f"/login?next={cart}"
+    return url_for("auth.login", next=url_for("cart.show"))
 
 
 @bp.post("/checkout")
