@@ -123,7 +123,7 @@ def test_payment(session_id: str):
         "checkout/test_payment.html",
         session_id=session_id,
         purchases=purchases,
-        total=sum(p.amount for p in purchases),
+        total=service.amount_charged(purchases),
         settled=all(p.status != "pending" for p in purchases),
     )
 

@@ -236,6 +236,11 @@ def _record_session(purchases: Sequence[AddOnPurchase], session_id: str) -> None
 # After the provider -------------------------------------------------------------------------
 
 
+def amount_charged(purchases: Sequence[AddOnPurchase]) -> Decimal:
+    """What a checkout's purchases add up to."""
+    return sum((p.amount for p in purchases), Decimal("0.00"))
+
+
 @dataclass(frozen=True)
 class Receipt:
     """What a checkout session bought, and what the shopper holds now because of it."""
@@ -253,7 +258,7 @@ class Receipt:
 
     @property
     def total(self) -> Decimal:
-        return sum((p.amount for p in self.purchases), Decimal("0.00"))
+        return amount_charged(self.purchases)
 
 
 def purchases_of(user_id: str | None, session_id: str) -> list[AddOnPurchase]:
