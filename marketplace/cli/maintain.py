@@ -201,7 +201,6 @@ def _say(task: str, dry_run: bool, message: str) -> None:
 def _run_rows(
     task: str,
     run: Callable[..., int],
-    count: Callable[[], int],
     *,
     dry_run: bool,
     batch_size: int,
@@ -209,11 +208,10 @@ def _run_rows(
     **kwargs,
 ) -> int:
     """Run a row task with a progress bar, committing after each batch."""
-    if dry_run:
-        return run(db.session, dry_run=True, **kwargs)
-    pending = count()
-    if not pending:
-        return 0
+    # A dry run counts what a real one would change, which also sizes the progress bar.
+    pending = run(db.session, dry_run=True, **kwargs)
+    if dry_run or not pending:
+        return pending
     with click.progressbar(length=pending, label=f"{task}: {noun}") as bar:
 
         def after_batch(changed: int) -> None:
@@ -232,7 +230,6 @@ def do_cleanup_carts(days: int, dry_run: bool, batch_size: int, now: datetime) -
     deleted = _run_rows(
         "cleanup-carts",
         cleanup_carts,
-        lambda: ABANDONED_CARTS.count(db.session, {"cutoff": cutoff}),
         dry_run=dry_run,
         batch_size=batch_size,
         noun="deleting cart lines",
@@ -253,7 +250,6 @@ def do_expire_subscriptions(dry_run: bool, batch_size: int, now: datetime) -> in
     expired = _run_rows(
         "expire-subscriptions",
         expire_subscriptions,
-        lambda: EXPIRED_SUBSCRIPTIONS.count(db.session, {"now": now}),
         dry_run=dry_run,
         batch_size=batch_size,
         noun="expiring subscriptions",
@@ -268,7 +264,6 @@ def do_deactivate_promos(dry_run: bool, batch_size: int, now: datetime) -> int:
     deactivated = _run_rows(
         "deactivate-promos",
         deactivate_promos,
-        lambda: EXPIRED_PROMOS.count(db.session, {"now": now}),
         dry_run=dry_run,
         batch_size=batch_size,
         noun="deactivating promo codes",
