@@ -7,16 +7,11 @@ from decimal import Decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from marketplace import billing_types
 from marketplace.account.queries import Receipt
 
 # The PDF core fonts speak Latin-1; typographic characters outside it get plain stand-ins.
 _PLAIN = str.maketrans({"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "…": "..."})
-BILLING = {
-    "monthly": "Monthly",
-    "annual": "Annual",
-    "one_time": "One-time",
-    "usage_based": "Usage-based",
-}
 
 
 def _plain(text: object) -> str:
@@ -60,7 +55,7 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     pdf.cell(25, 8, "Quantity", border="B", align="R")
     pdf.cell(0, 8, "Amount", border="B", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 11)
-    billing = BILLING.get(purchase.billing_type or "", "")
+    billing = billing_types.NAMES.get(purchase.billing_type or "", "")
     item = purchase.add_on.name + (f" ({billing})" if billing else "")
     pdf.cell(110, 8, _plain(item))
     pdf.cell(25, 8, str(purchase.quantity), align="R")

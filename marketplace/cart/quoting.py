@@ -12,21 +12,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from marketplace import pricing
+from marketplace import billing_types, pricing
 from marketplace.bundles.queries import as_offer, bundles_containing
 from marketplace.cart import queries
 from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnBundle, CartItem, PricingRule
 from marketplace.promotions import service as promotions
 from marketplace.shopper import Shopper
-
-PERIOD_LABELS = {
-    "one_time": "One-time",
-    "monthly": "Monthly",
-    "annual": "Annual",
-    "usage_based": "Usage-based",
-}
-PERIOD_SUFFIXES = {"one_time": "", "monthly": "/mo", "annual": "/yr", "usage_based": "/mo + usage"}
 
 
 @dataclass(frozen=True)
@@ -56,11 +48,11 @@ class PeriodView:
 
     @property
     def label(self) -> str:
-        return PERIOD_LABELS[self.totals.billing_type]
+        return billing_types.NAMES[self.totals.billing_type]
 
     @property
     def suffix(self) -> str:
-        return PERIOD_SUFFIXES[self.totals.billing_type]
+        return billing_types.SUFFIXES[self.totals.billing_type]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from marketplace import billing_types
 from marketplace.catalog.cache import (
     CSRF_PLACEHOLDER,
     Fragment,
@@ -22,14 +23,6 @@ from marketplace.shopper import current_shopper
 bp = Blueprint("catalog", __name__)
 bp.record_once(lambda state: init_cache(state.app))
 
-BILLING_SUFFIXES = {"monthly": "/mo", "annual": "/yr", "usage_based": "/mo + usage"}
-BILLING_LABELS = {
-    "monthly": "per month",
-    "annual": "per year",
-    "one_time": "one-time payment",
-    "usage_based": "usage-based",
-}
-
 
 @bp.app_context_processor
 def storefront_context() -> dict[str, object]:
@@ -45,12 +38,12 @@ def money(amount) -> str:
 
 @bp.app_template_filter("billing_suffix")
 def billing_suffix(billing_type: str) -> str:
-    return BILLING_SUFFIXES.get(billing_type, "")
+    return billing_types.SUFFIXES.get(billing_type, "")
 
 
 @bp.app_template_filter("billing_label")
 def billing_label(billing_type: str) -> str:
-    return BILLING_LABELS.get(billing_type, billing_type.replace("_", " "))
+    return billing_types.PHRASES.get(billing_type, billing_type.replace("_", " "))
 
 
 @bp.app_template_filter("category_label")
