@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import selectinload
 
 from marketplace.billing import outbox
 from marketplace.extensions import db
@@ -311,6 +312,7 @@ def _lock_subscriptions(subscription_id: str) -> list[UserAddOn]:
         db.session.scalars(
             select(UserAddOn)
             .where(UserAddOn.stripe_subscription_id == subscription_id)
+            .options(selectinload(UserAddOn.add_on))  # renewals read each add-on's period
             .order_by(UserAddOn.id)
             .with_for_update()
             .execution_options(populate_existing=True)
