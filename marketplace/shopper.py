@@ -21,6 +21,11 @@ class Shopper:
     is_admin: bool
     anonymous_id: str | None
 
+    @classmethod
+    def anonymous(cls, tier: str | None = None) -> Shopper:
+        """Nobody in particular, on `tier`: for prices that depend on the tier alone."""
+        return cls(user_id=None, tier=tier, is_admin=False, anonymous_id=None)
+
     @property
     def is_signed_in(self) -> bool:
         return self.user_id is not None

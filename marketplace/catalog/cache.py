@@ -1,9 +1,11 @@
 """A small in-process cache of rendered catalog fragments: bounded (LRU), expiring (TTL).
 
 The catalog grid (`templates/catalog/_results.html`) is the same for every shopper: cards show
-base prices, bundle hints and links, nothing about who asks. The only per-session part is the
-CSRF token of the no-JS add-to-cart forms, so the fragment is rendered with `CSRF_PLACEHOLDER`
-in its place and `with_csrf_token` puts the request's token in on the way out.
+base prices, bundle hints and links, nothing about who asks. A product page's content
+(`_product.html`) depends only on the shopper's tier, which is part of its key. The only
+per-session part is the CSRF token of the no-JS add-to-cart forms, so fragments are rendered
+with `CSRF_PLACEHOLDER` in its place and `with_csrf_token` puts the request's token in on the
+way out. The layout around them (header, cart badge, flashes) is rendered on every request.
 
 Each gunicorn worker holds its own cache; nothing is shared between processes. Two requests
 that miss the same key at once both render it (the last one stored wins), which is harmless.
@@ -21,6 +23,7 @@ from typing import Generic, TypeVar
 
 from flask import Flask, current_app
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 EXTENSION_KEY = "catalog_cache"
 # How long a rendered catalog page is served from memory. A card may show a price, name or
@@ -103,13 +106,24 @@ class TTLCache(Generic[V]):
 
 
 @dataclass(frozen=True)
-class Fragment:
+class CatalogFragment:
     """One rendered catalog page, with `CSRF_PLACEHOLDER` where the forms' tokens go."""
 
     results_html: str  # the htmx partial (templates/catalog/_results.html)
     content_html: str  # the full page's content block, results included (_content.html)
     empty: bool  # no add-ons on this page (a page past the first is then a 404)
-    has_token: bool
+
+
+@dataclass(frozen=True)
+class ProductFragment:
+    """One rendered product page for one tier, with `CSRF_PLACEHOLDER` in its form."""
+
+    title: str
+    description: str
+    content_html: str  # templates/catalog/_product.html
+
+
+Fragment = CatalogFragment | ProductFragment
 
 
 def init_app(app: Flask) -> None:
@@ -127,8 +141,8 @@ def catalog_cache(app: Flask | None = None) -> TTLCache[Fragment]:
     return app.extensions[EXTENSION_KEY]
 
 
-def with_csrf_token(fragment: Fragment, html: str) -> str:
-    """`html` (one of `fragment`'s) with this request's CSRF token in every form."""
-    if not fragment.has_token:
-        return html
-    return html.replace(CSRF_PLACEHOLDER, generate_csrf())
+def with_csrf_token(html: str) -> Markup:
+    """Cached `html` with this request's CSRF token in every form (it was rendered escaped)."""
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, generate_csrf())
+    return Markup(html)

@@ -21,6 +21,7 @@ from marketplace.bundles.queries import (
     price_bundles,
     savings_label,
 )
+from marketplace.cart.quoting import quote_add_ons
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, FeatureDefinition
 from marketplace.shopper import Shopper
 
@@ -192,7 +193,7 @@ class ProductPage:
     add_on: AddOn
     features: list[FeatureDetail]
     bundles: list[PricedBundle]
-    shopper_price: ShopperPrice | None
+    shopper_price: ShopperPrice
 
 
 def feature_label(key: str) -> str:
@@ -214,9 +215,12 @@ def active_add_on(session: Session, slug: str) -> AddOn | None:
 
 
 def product_page(
-    session: Session, slug: str, shopper: Shopper, *, now: datetime | None = None
+    session: Session, slug: str, tier: str | None, *, now: datetime | None = None
 ) -> ProductPage | None:
-    """Return the product page of the active add-on at `slug`, or None."""
+    """Return the product page of the active add-on at `slug` for shoppers on `tier`, or None.
+
+    Nothing on it depends on who asks beyond the tier, so it can be cached per tier.
+    """
     add_on = active_add_on(session, slug)
     if add_on is None:
         return None
@@ -242,23 +246,17 @@ def product_page(
         add_on=add_on,
         features=features,
         bundles=price_bundles(bundles, members),
-        shopper_price=shopper_price(shopper, add_on, bundles),
+        shopper_price=tier_price(tier, add_on, bundles),
     )
 
 
-def shopper_price(
-    shopper: Shopper, add_on: AddOn, bundles: Sequence[AddOnBundle] | None = None
-) -> ShopperPrice | None:
-    """Return what `shopper` pays for one unit after tier pricing, or None if unpriced yet.
+def tier_price(
+    tier: str | None, add_on: AddOn, bundles: Sequence[AddOnBundle] | None = None
+) -> ShopperPrice:
+    """Return what a shopper on `tier` pays for one unit after tier pricing.
 
     `bundles`: the live bundles containing `add_on`, when the caller has them already.
     """
-    try:
-        from marketplace.cart.quoting import quote_add_ons
-    except ModuleNotFoundError as exc:  # the cart package ships separately
-        if exc.name and exc.name.startswith("marketplace.cart"):
-            return None
-        raise
-    quote = quote_add_ons(shopper, [(add_on, 1)], bundles=bundles)
+    quote = quote_add_ons(Shopper.anonymous(tier=tier), [(add_on, 1)], bundles=bundles)
     line = quote.lines[0]
     return ShopperPrice(amount=line.recurring_total, discount=line.tier_discount)

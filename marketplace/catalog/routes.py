@@ -9,7 +9,8 @@ from werkzeug.datastructures import MultiDict
 from marketplace import billing_types
 from marketplace.catalog.cache import (
     CSRF_PLACEHOLDER,
-    Fragment,
+    CatalogFragment,
+    ProductFragment,
     catalog_cache,
     with_csrf_token,
 )
@@ -79,17 +80,20 @@ def index():
     if fragment.empty and filters["page"] != 1:
         abort(404, description=f"There is no page {filters['page']} of these results.")
     if wants_partial():
-        response = make_response(with_csrf_token(fragment, fragment.results_html))
+        response = make_response(with_csrf_token(fragment.results_html))
     else:
-        content_html = Markup(with_csrf_token(fragment, fragment.content_html))
         response = make_response(
-            render_template("catalog/index.html", filters=filters, content_html=content_html)
+            render_template(
+                "catalog/index.html",
+                filters=filters,
+                content_html=with_csrf_token(fragment.content_html),
+            )
         )
     response.vary.add("HX-Request")
     return response
 
 
-def _render_catalog(filters: dict[str, object]) -> Fragment:
+def _render_catalog(filters: dict[str, object]) -> CatalogFragment:
     """Query and render one catalog page, the same for every shopper (see catalog.cache).
 
     The results partial and the page content around it (hero, filter form) are rendered from
@@ -110,17 +114,37 @@ def _render_catalog(filters: dict[str, object]) -> Fragment:
     content_html = env.get_template("catalog/_content.html").render(
         form=form, sort_labels=SORT_LABELS, results_html=Markup(results_html)
     )
-    return Fragment(
-        results_html=results_html,
-        content_html=content_html,
-        empty=not results.add_ons,
-        has_token=CSRF_PLACEHOLDER in results_html,
+    return CatalogFragment(
+        results_html=results_html, content_html=content_html, empty=not results.add_ons
     )
 
 
 @bp.get("/add-ons/<slug>")
 def product(slug: str):
-    page = product_page(db.session, slug, current_shopper())
+    tier = current_shopper().tier
+    key = ("product", request.script_root, slug, tier)
+    fragment = catalog_cache().get_or_create(key, lambda: _render_product(slug, tier))
+    return render_template(
+        "catalog/product.html",
+        fragment=fragment,
+        content_html=with_csrf_token(fragment.content_html),
+    )
+
+
+def _render_product(slug: str, tier: str | None) -> ProductFragment:
+    """Query and render one product page for shoppers on `tier` (404 if there is none).
+
+    Rendered like `_render_catalog`: no context processors, a CSRF placeholder in the form.
+    """
+    page = product_page(db.session, slug, tier)
     if page is None:
         abort(404, description="This add-on does not exist or is no longer available.")
-    return render_template("catalog/product.html", page=page)
+    content_html = current_app.jinja_env.get_template("catalog/_product.html").render(
+        page=page, tier=tier, form_token=CSRF_PLACEHOLDER
+    )
+    add_on = page.add_on
+    return ProductFragment(
+        title=add_on.name,
+        description=add_on.description or add_on.name,
+        content_html=content_html,
+    )

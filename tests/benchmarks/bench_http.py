@@ -58,6 +58,7 @@ from tests.benchmarks.bench_queries import database_url, prepare, row_estimates
 CEILING_SHARE = 0.40  # the catalog page must reach this share of /healthz's requests/s
 P99_LIMIT_MS = 25.0
 PAGE_SIZES = (6, 24, 96)  # the catalog rendered at these sizes must send the same statements
+ENDPOINT_KEYS = ("catalog", "partial", "product", "add")  # --only picks among these
 # A seed add-on that belongs to the guide's bundles, so its page shows bundle prices.
 PRODUCT_NAME = "Unicorn Orator - TTS"
 CSRF_IN_BODY = re.compile(r"""<body[^>]*\shx-headers='([^']*)'""")
@@ -406,7 +407,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-class", default="gthread", choices=("sync", "gthread"))
     parser.add_argument("--threads-per-worker", type=int, default=4, help="gthread threads")
     parser.add_argument("--seed", type=int, default=42, help="demo data")
+    parser.add_argument(
+        "--only",
+        type=lambda value: value.split(","),
+        default=list(ENDPOINT_KEYS),
+        help=f"endpoints to load besides the ceiling (default: {','.join(ENDPOINT_KEYS)})",
+    )
     args = parser.parse_args(argv)
+    if unknown := set(args.only) - set(ENDPOINT_KEYS):
+        parser.error(f"unknown endpoints {', '.join(sorted(unknown))}")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
 
@@ -446,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
                     },
                     body=f"add_on_id={fixture.add_on_id}&quantity=1",
                 )
-                endpoints = [healthz, catalog, partial, product, add]
+                by_key = dict(zip(ENDPOINT_KEYS, (catalog, partial, product, add), strict=True))
+                endpoints = [healthz, *(by_key[key] for key in args.only)]
                 loads = {}
                 for endpoint in endpoints:
                     wrk(base, endpoint, args.warmup, args, work)
@@ -459,11 +469,9 @@ def main(argv: list[str] | None = None) -> int:
             queries = {
                 e.name: count_queries(app, e, cookie if e is add else None) for e in endpoints
             }
-            page_sizes = {
-                "catalog page": queries_by_page_size(app, catalog),
-                "catalog partial": queries_by_page_size(app, partial),
-            }
-            hit_queries = {e.name: count_queries(cached_app, e, None) for e in (catalog, partial)}
+            paged = [e for e in (catalog, partial) if e in endpoints]
+            page_sizes = {e.name: queries_by_page_size(app, e) for e in paged}
+            hit_queries = {e.name: count_queries(cached_app, e, None) for e in paged}
     finally:
         removed = remove_benchmark_carts(app, fixture, since)
         print(f"removed {removed:,} cart lines the add-to-cart runs created")

@@ -1,8 +1,10 @@
-"""The rendered catalog cache: hits, keys, expiry, size, and CSRF tokens in cached pages."""
+"""The rendered catalog cache: hits, keys, expiry, size, CSRF tokens in cached pages, and the
+product pages it holds per tier."""
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from flask import g
@@ -10,7 +12,7 @@ from flask import g
 from marketplace import create_app
 from marketplace.catalog.cache import CSRF_PLACEHOLDER, EXTENSION_KEY, TTLCache
 from marketplace.extensions import db
-from marketplace.models import AddOn
+from marketplace.models import AddOn, PricingRule
 
 from .conftest import slugs_in
 
@@ -187,3 +189,46 @@ def test_no_js_add_to_cart_with_the_token_of_a_cached_page(csrf_app):
     assert forged.status_code == 400
     assert added.status_code == 303  # the no-JS form redirects back
     assert "Cached Probe" in client.get("/cart").get_data(as_text=True)
+
+
+def test_a_product_page_hit_needs_no_database(app, catalog, bundles, cached, count_queries):
+    first = app.test_client().get("/add-ons/unicorn-orator-tts").get_data(as_text=True)
+    forget_request_token()
+    with count_queries() as statements:
+        second = app.test_client().get("/add-ons/unicorn-orator-tts").get_data(as_text=True)
+
+    assert statements == []
+    (first_token,) = field_tokens(first)
+    (second_token,) = field_tokens(second)
+    assert first_token != second_token and CSRF_PLACEHOLDER not in second
+    assert second.replace(second_token, "T") == first.replace(first_token, "T")
+    assert "<title>Unicorn Orator - TTS · Extensions Marketplace</title>" in second
+
+
+def test_product_pages_are_cached_per_tier(app, catalog, cached, session):
+    cache, _ = cached
+    gpu = catalog["gpu-compute-access"]
+    session.add(PricingRule(add_on_id=gpu.id, tier_code="pro", discount_percent=Decimal("10")))
+    session.commit()
+    anonymous = app.test_client()
+    pro = app.test_client()
+    with pro.session_transaction() as sess:
+        sess["user"] = {"id": "pro-user", "tier": "pro"}
+
+    before = anonymous.get("/add-ons/gpu-compute-access").get_data(as_text=True)
+    forget_request_token()
+    priced = pro.get("/add-ons/gpu-compute-access").get_data(as_text=True)
+    forget_request_token()
+    after = anonymous.get("/add-ons/gpu-compute-access").get_data(as_text=True)
+
+    assert "Your price on Pro" in priced
+    assert "Your price" not in before and "Your price" not in after
+    assert len(cache) == 2
+
+
+def test_a_missing_product_is_not_cached(app, catalog, cached):
+    client = app.test_client()
+
+    assert client.get("/add-ons/no-such-add-on").status_code == 404
+    assert client.get("/add-ons/no-such-add-on").status_code == 404
+    assert len(cached[0]) == 0

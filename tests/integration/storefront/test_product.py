@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+
+from marketplace.models import PricingRule
 
 
 def test_product_page_shows_the_add_on(client, catalog, feature_rows, bundles):
@@ -90,3 +93,17 @@ def test_404_for_htmx_is_the_message_alone(client, catalog):
 
     assert response.status_code == 404
     assert response.get_data(as_text=True).startswith('<div class="alert alert--error"')
+
+
+def test_a_shopper_on_a_tier_sees_their_price(client, catalog, session):
+    gpu = catalog["gpu-compute-access"]
+    session.add(PricingRule(add_on_id=gpu.id, tier_code="pro", discount_percent=Decimal("10")))
+    session.commit()
+    with client.session_transaction() as sess:
+        sess["user"] = {"id": "pro-user", "tier": "pro"}
+
+    html = client.get("/add-ons/gpu-compute-access").get_data(as_text=True)
+    saving = (gpu.base_price / 10).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    assert "Your price on Pro" in html
+    assert f"You save ${saving} per month with your plan." in html
