@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from marketplace.bundles.queries import live_at
@@ -43,21 +45,59 @@ def cart_item(session: Session, owner_id: str, item_id: uuid.UUID) -> CartItem |
     ).one_or_none()
 
 
+def holds_subscription(user_id: str, now: datetime) -> ColumnElement[bool]:
+    """The condition on `user_add_ons` rows: `user_id`'s active subscriptions unexpired at `now`
+    (served by the partial index idx_user_add_ons_user_id)."""
+    return and_(
+        UserAddOn.user_id == user_id,
+        UserAddOn.status == "active",
+        or_(UserAddOn.expires_at.is_(None), UserAddOn.expires_at > now),
+    )
+
+
 def owned_add_on_ids(
     session: Session, user_id: str, now: datetime, among: Collection[uuid.UUID] | None = None
 ) -> frozenset[uuid.UUID]:
     """Return the add-ons `user_id` holds an active, unexpired subscription to.
 
-    `among` narrows the answer to those add-ons (served by idx_user_add_ons_user_id).
+    `among` narrows the answer to those add-ons.
     """
-    query = select(UserAddOn.add_on_id).where(
-        UserAddOn.user_id == user_id,
-        UserAddOn.status == "active",
-        or_(UserAddOn.expires_at.is_(None), UserAddOn.expires_at > now),
-    )
+    query = select(UserAddOn.add_on_id).where(holds_subscription(user_id, now))
     if among is not None:
         query = query.where(UserAddOn.add_on_id.in_(list(among)))
     return frozenset(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class AddTarget:
+    """What adding one add-on to a cart needs to know, read in one query."""
+
+    name: str
+    base_price: Decimal
+    owned: bool  # the cart's owner holds an active subscription to it
+    in_cart: int  # the quantity already in the cart (0: no line yet)
+
+
+def add_target(
+    session: Session, owner_id: str, add_on_id: uuid.UUID, now: datetime
+) -> AddTarget | None:
+    """Return the active add-on `add_on_id` as `owner_id` would add it, or None."""
+    owned = (
+        select(UserAddOn.id)
+        .where(holds_subscription(owner_id, now), UserAddOn.add_on_id == AddOn.id)
+        .exists()
+    )
+    in_cart = (
+        select(CartItem.quantity)
+        .where(CartItem.user_id == owner_id, CartItem.add_on_id == AddOn.id)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(AddOn.name, AddOn.base_price, owned, func.coalesce(in_cart, 0)).where(
+            AddOn.id == add_on_id, AddOn.is_active
+        )
+    ).one_or_none()
+    return None if row is None else AddTarget(*row)
 
 
 def pricing_rules_for(
