@@ -109,6 +109,7 @@ class TTLCache(Generic[V]):
 class CatalogFragment:
     """One rendered catalog page, with `CSRF_PLACEHOLDER` where the forms' tokens go."""
 
+    filters: dict[str, object]  # the validated, normalised filters it shows
     results_html: str  # the htmx partial (templates/catalog/_results.html)
     content_html: str  # the full page's content block, results included (_content.html)
     empty: bool  # no add-ons on this page (a page past the first is then a 404)

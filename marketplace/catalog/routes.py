@@ -71,12 +71,11 @@ def fact(value) -> str:
 
 @bp.get("/")
 def index():
-    form = CatalogQuery(request.args)
-    if not form.validate():
-        abort(400, description=form.first_error())
-    filters = form.filters()
-    key = (request.script_root, filters["q"], filters["category"], filters["sort"], filters["page"])
-    fragment = catalog_cache().get_or_create(key, lambda: _render_catalog(filters))
+    # Keyed by the raw query string, so a hit skips parsing it too; spellings of the same
+    # filters ("?q=+voice", "?q=voice") are separate entries of the same page.
+    key = ("catalog", request.script_root, request.query_string)
+    fragment = catalog_cache().get_or_create(key, _render_catalog)
+    filters = fragment.filters
     if fragment.empty and filters["page"] != 1:
         abort(404, description=f"There is no page {filters['page']} of these results.")
     if wants_partial():
@@ -93,14 +92,18 @@ def index():
     return response
 
 
-def _render_catalog(filters: dict[str, object]) -> CatalogFragment:
-    """Query and render one catalog page, the same for every shopper (see catalog.cache).
+def _render_catalog() -> CatalogFragment:
+    """Validate the request's filters (400), then query and render their catalog page.
 
     The results partial and the page content around it (hero, filter form) are rendered from
     the normalised filters alone, without the context processors (no `shopper`, no
     `cart_count`) and with a placeholder for the add-to-cart forms' CSRF token, so nothing of
     this request or its shopper can end up in the cached HTML.
     """
+    asked = CatalogQuery(request.args)
+    if not asked.validate():
+        abort(400, description=asked.first_error())
+    filters = asked.filters()
     results = catalog_page(db.session, **filters)
     env = current_app.jinja_env
     results_html = env.get_template("catalog/_results.html").render(
@@ -115,7 +118,10 @@ def _render_catalog(filters: dict[str, object]) -> CatalogFragment:
         form=form, sort_labels=SORT_LABELS, results_html=Markup(results_html)
     )
     return CatalogFragment(
-        results_html=results_html, content_html=content_html, empty=not results.add_ons
+        filters=filters,
+        results_html=results_html,
+        content_html=content_html,
+        empty=not results.add_ons,
     )
 
 

@@ -91,10 +91,20 @@ def test_different_filters_are_different_entries(app, many_add_ons, cached):
 
     assert len(cache) == len(urls)
     assert len({tuple(slugs_in(html)) for html in pages}) == len(urls)
-    # Normalised filters: the defaults spelled out and stray spaces reuse the entries.
-    client.get("/?q=&category=&sort=featured&page=1")
-    client.get("/?q=++voice+")
-    assert len(cache) == len(urls)
+    # Entries are keyed by the query string as sent; other spellings show the same pages.
+    assert slugs_in(client.get("/?q=&category=&sort=featured&page=1").text) == slugs_in(pages[0])
+    assert slugs_in(client.get("/?q=++voice+").text) == slugs_in(pages[2])
+    assert len(cache) == len(urls) + 2
+    client.get("/?q=voice")
+    assert len(cache) == len(urls) + 2
+
+
+def test_a_bad_filter_is_a_400_and_not_cached(app, catalog, cached):
+    client = app.test_client()
+
+    assert client.get("/?sort=sideways").status_code == 400
+    assert client.get("/?sort=sideways").status_code == 400
+    assert len(cached[0]) == 0
 
 
 def test_entries_expire_after_the_ttl(app, catalog, cached, count_queries):
