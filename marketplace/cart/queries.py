@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, DateTime, String, Uuid, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from marketplace.bundles.queries import live_at
@@ -45,7 +45,9 @@ def cart_item(session: Session, owner_id: str, item_id: uuid.UUID) -> CartItem |
     ).one_or_none()
 
 
-def holds_subscription(user_id: str, now: datetime) -> ColumnElement[bool]:
+def holds_subscription(
+    user_id: str | ColumnElement[str], now: datetime | ColumnElement[datetime]
+) -> ColumnElement[bool]:
     """The condition on `user_add_ons` rows: `user_id`'s active subscriptions unexpired at `now`
     (served by the partial index idx_user_add_ons_user_id)."""
     return and_(
@@ -78,25 +80,33 @@ class AddTarget:
     in_cart: int  # the quantity already in the cart (0: no line yet)
 
 
+# Built once: the cart's hottest read skips building the statement and its cache key per call.
+_OWNER, _NOW = bindparam("owner_id", type_=String), bindparam("now", type_=DateTime(timezone=True))
+ADD_TARGET = select(
+    AddOn.name,
+    AddOn.base_price,
+    select(UserAddOn.id)
+    .where(holds_subscription(_OWNER, _NOW), UserAddOn.add_on_id == AddOn.id)
+    .exists(),
+    func.coalesce(
+        select(CartItem.quantity)
+        .where(CartItem.user_id == _OWNER, CartItem.add_on_id == AddOn.id)
+        .scalar_subquery(),
+        0,
+    ),
+).where(AddOn.id == bindparam("add_on_id", type_=Uuid), AddOn.is_active)
+
+
 def add_target(
     session: Session, owner_id: str, add_on_id: uuid.UUID, now: datetime
 ) -> AddTarget | None:
     """Return the active add-on `add_on_id` as `owner_id` would add it, or None."""
-    owned = (
-        select(UserAddOn.id)
-        .where(holds_subscription(owner_id, now), UserAddOn.add_on_id == AddOn.id)
-        .exists()
+    # Columns only, no entities: run on the session's connection, skipping the ORM's layer.
+    row = (
+        session.connection()
+        .execute(ADD_TARGET, {"owner_id": owner_id, "add_on_id": add_on_id, "now": now})
+        .one_or_none()
     )
-    in_cart = (
-        select(CartItem.quantity)
-        .where(CartItem.user_id == owner_id, CartItem.add_on_id == AddOn.id)
-        .scalar_subquery()
-    )
-    row = session.execute(
-        select(AddOn.name, AddOn.base_price, owned, func.coalesce(in_cart, 0)).where(
-            AddOn.id == add_on_id, AddOn.is_active
-        )
-    ).one_or_none()
     return None if row is None else AddTarget(*row)
 
 

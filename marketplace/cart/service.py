@@ -210,7 +210,7 @@ UPSERT_LINE = text(
 def _insert_or_add(
     owner_id: str, add_on_id: uuid.UUID, quantity: int, price_seen: Decimal | None
 ) -> None:
-    db.session.execute(
+    db.session.connection().execute(
         UPSERT_LINE,
         {
             "owner_id": owner_id,
