@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 
-.PHONY: install run test lint format bench bench-queries bench-http bench-checkout
+.PHONY: install run serve test lint format bench bench-queries bench-http bench-checkout
 
 install: $(VENV)/.installed
 
@@ -19,6 +19,11 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed
 	$(FLASK) run --port $(PORT)
+
+## Serve with the production server settings (gunicorn, marketplace/gunicorn_conf.py) on $(PORT).
+serve: install
+	$(FLASK) db upgrade
+	$(VENV)/bin/gunicorn --config python:marketplace.gunicorn_conf --bind 127.0.0.1:$(PORT) app:app
 
 ## The whole test suite (TEST_DATABASE_URL selects a server, else the embedded one).
 test: install

@@ -4,14 +4,16 @@
 
 The database is chosen, migrated and filled with the full demo data set exactly as in
 `bench_queries` (10k add-ons, 100k users, 1M subscriptions, 1M purchases), and the guide's seed
-catalog is added if missing. gunicorn then serves `app:app` on a free loopback port (development
-settings) and wrk drives each endpoint at concurrency 16 after a warm-up: `/healthz` (the
-ceiling), the catalog page, the catalog partial (page 2, htmx), a seed add-on's product page and
-an htmx add-to-cart POST (CSRF token and session cookie from one GET of `/`). The same requests
-run once more in-process through the Flask test client to count the SQL statements each sends,
-and the catalog is rendered at several page sizes to catch statements that grow with the page
-(N+1). Targets: catalog page >= 40% of the ceiling, p99 < 25 ms on every storefront endpoint,
-no N+1, no errors or unexpected statuses. Exits 1 on any failure.
+catalog is added if missing. gunicorn then serves `app:app` on a free loopback port with the
+production server settings (`marketplace/gunicorn_conf.py`; `--workers`, `--worker-class` and
+`--threads` override them) and the app's development settings. wrk drives each endpoint at
+concurrency 16 after a warm-up: `/healthz` (the ceiling), the catalog page, the catalog partial
+(page 2, htmx), a seed add-on's product page and an htmx add-to-cart POST (CSRF token and
+session cookie from one GET of `/`). The same requests run once more in-process through the
+Flask test client to count the SQL statements each sends, and the catalog is rendered at
+several page sizes to catch statements that grow with the page (N+1). Targets: catalog page
+>= 40% of the ceiling, p99 < 25 ms on every storefront endpoint, no N+1, no errors or
+unexpected statuses. Exits 1 on any failure.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select, text
 
-from marketplace import create_app
+from marketplace import create_app, gunicorn_conf
 from marketplace.catalog import queries as catalog_queries
 from marketplace.catalog import routes as catalog_routes
 from marketplace.cli import seed_data
@@ -57,6 +59,7 @@ from tests.benchmarks.bench_queries import database_url, prepare, row_estimates
 
 CEILING_SHARE = 0.40  # the catalog page must reach this share of /healthz's requests/s
 P99_LIMIT_MS = 25.0
+GUNICORN_CONFIG = "python:marketplace.gunicorn_conf"  # the production settings
 PAGE_SIZES = (6, 24, 96)  # the catalog rendered at these sizes must send the same statements
 ENDPOINT_KEYS = ("catalog", "partial", "product", "add")  # --only picks among these
 # A seed add-on that belongs to the guide's bundles, so its page shows bundle prices.
@@ -256,6 +259,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def server_overrides(args: argparse.Namespace) -> list[str]:
+    """The gunicorn options given on our command line, over the production config's."""
+    options = []
+    if args.workers is not None:
+        options += ["--workers", str(args.workers)]
+    if args.worker_class is not None:
+        options += ["--worker-class", args.worker_class]
+    if args.threads is not None:
+        options += ["--threads", str(args.threads)]
+    return options
+
+
 @contextmanager
 def gunicorn(url: str, args: argparse.Namespace, log: Path) -> Iterator[str]:
     """Serve `app:app` on a free loopback port; always stopped (SIGTERM, wait) on the way out."""
@@ -264,14 +279,11 @@ def gunicorn(url: str, args: argparse.Namespace, log: Path) -> Iterator[str]:
     env["DATABASE_URL"] = url
     command = [
         sys.executable, "-m", "gunicorn", "app:app",
+        "--config", GUNICORN_CONFIG,
         "--bind", f"127.0.0.1:{port}",
-        "--workers", str(args.workers),
-        "--worker-class", args.worker_class,
         "--log-level", "warning",
-        "--backlog", "2048",
     ]  # fmt: skip
-    if args.worker_class == "gthread":
-        command += ["--threads", str(args.threads_per_worker)]
+    command += server_overrides(args)
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -403,9 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3, help="untimed seconds first")
     parser.add_argument("--connections", type=int, default=16, help="wrk concurrency")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--worker-class", default="gthread", choices=("sync", "gthread"))
-    parser.add_argument("--threads-per-worker", type=int, default=4, help="gthread threads")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: the config's)")
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), help="default: sync")
+    parser.add_argument("--threads", type=int, help="threads per gthread worker")
     parser.add_argument("--seed", type=int, default=42, help="demo data")
     parser.add_argument(
         "--only",
@@ -483,12 +495,10 @@ def main(argv: list[str] | None = None) -> int:
     report(rows, page_sizes)
     for name, count in hit_queries.items():
         print(f"queries on a catalog cache hit, {name}: {count}")
-    worker = args.worker_class + (
-        f" --threads {args.threads_per_worker}" if args.worker_class == "gthread" else ""
-    )
     print(
-        f"\ngunicorn app:app --workers {args.workers} --worker-class {worker} (development "
-        f"settings); wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s --latency "
+        f"\n{' '.join(['gunicorn app:app --config', GUNICORN_CONFIG, *server_overrides(args)])} "
+        f"(workers: {args.workers or gunicorn_conf.workers}; development settings); "
+        f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s --latency "
         f"after a {args.warmup:g} s warm-up, 127.0.0.1; "
         f"CATALOG_CACHE_SECONDS={cached_app.config['CATALOG_CACHE_SECONDS']:g}.\n"
         "ceiling: requests/s as a share of /healthz's; queries: SQL statements per request, "
