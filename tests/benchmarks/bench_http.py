@@ -11,9 +11,10 @@ concurrency 16 after a warm-up: `/healthz` (the ceiling), the catalog page, the 
 (page 2, htmx), a seed add-on's product page and an htmx add-to-cart POST (CSRF token and
 session cookie from one GET of `/`). The same requests run once more in-process through the
 Flask test client to count the SQL statements each sends, and the catalog is rendered at
-several page sizes to catch statements that grow with the page (N+1). Targets: catalog page
->= 40% of the ceiling, p99 < 25 ms on every storefront endpoint, no N+1, no errors or
-unexpected statuses. Exits 1 on any failure.
+several page sizes to catch statements that grow with the page (N+1). The issue's targets:
+catalog page >= 40% of the ceiling and p99 < 25 ms, no N+1; with no errors or unexpected
+statuses, else exit 1. We hold the other storefront endpoints to p99 < 25 ms too and mark a
+miss (MISS) without failing.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ class Endpoint:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     status: int = 200
-    ceiling_target: bool = False  # the >= 40% of the ceiling target
-    p99_target: bool = True
+    issue_targets: bool = False  # the issue's: >= 40% of the ceiling and p99 < 25 ms
+    p99_goal: bool = True  # ours for every storefront endpoint: p99 < 25 ms
 
     def lua(self) -> str:
         """A wrk script sending exactly this request (static: no Lua per request)."""
@@ -117,16 +118,26 @@ class Row:
 
     @property
     def problems(self) -> list[str]:
+        """Misses of the issue's targets and errors: each fails the benchmark."""
         found = []
-        if self.endpoint.ceiling_target and self.share < CEILING_SHARE:
+        if self.endpoint.issue_targets and self.share < CEILING_SHARE:
             found.append(f"{self.share:.0%} of the ceiling < {CEILING_SHARE:.0%}")
-        if self.endpoint.p99_target and self.load.p99_ms >= P99_LIMIT_MS:
+        if self.endpoint.issue_targets and self.slow:
             found.append(f"p99 {self.load.p99_ms:.1f} ms >= {P99_LIMIT_MS:g} ms")
         if self.load.bad_status:
             found.append(f"{self.load.bad_status} non-2xx/3xx responses")
         if self.load.socket_errors:
             found.append(f"{self.load.socket_errors} socket errors")
         return found
+
+    @property
+    def missed_goal(self) -> bool:
+        """Over our own p99 bar on an endpoint the issue sets no latency target for."""
+        return self.endpoint.p99_goal and not self.endpoint.issue_targets and self.slow
+
+    @property
+    def slow(self) -> bool:
+        return self.load.p99_ms >= P99_LIMIT_MS
 
 
 def _lua_string(value: str) -> str:
@@ -384,21 +395,22 @@ def report(rows: list[Row], page_sizes: dict[str, dict[int, int]]) -> None:
     w = max(len(row.endpoint.name) for row in rows)
     header = (
         f"{'endpoint':<{w}} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'ceiling':>7} "
-        f"{'queries':>7}  {'target':<22} {'result':<6}"
+        f"{'queries':>7}  {'target':<32} {'result':<6}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
-        targets = []
-        if row.endpoint.ceiling_target:
-            targets.append(f">={CEILING_SHARE:.0%} ceil")
-        if row.endpoint.p99_target:
-            targets.append(f"p99<{P99_LIMIT_MS:g}ms")
-        result = "FAIL" if row.problems else "PASS"
+        if row.endpoint.issue_targets:
+            target = f"issue: >={CEILING_SHARE:.0%} ceil, p99<{P99_LIMIT_MS:g}ms"
+        elif row.endpoint.p99_goal:
+            target = f"ours: p99<{P99_LIMIT_MS:g}ms"
+        else:
+            target = "(ceiling)"
+        result = "FAIL" if row.problems else "MISS" if row.missed_goal else "PASS"
         print(
             f"{row.endpoint.name:<{w}} {row.load.requests_per_s:>8.0f} {row.load.p50_ms:>7.2f} "
             f"{row.load.p99_ms:>7.2f} {row.share:>7.0%} {row.queries:>7}  "
-            f"{', '.join(targets) or '(ceiling)':<22} {result:<6}"
+            f"{target:<32} {result:<6}"
         )
         for problem in row.problems:
             print(f"{'':<{w}}   {problem}")
@@ -443,8 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     fixture = prepare_database(app, args.seed)
     since = database_clock(app)
 
-    healthz = Endpoint("hello world  GET /healthz", "/healthz", p99_target=False)
-    catalog = Endpoint("catalog page  GET /", "/", ceiling_target=True)
+    healthz = Endpoint("hello world  GET /healthz", "/healthz", p99_goal=False)
+    catalog = Endpoint("catalog page  GET /", "/", issue_targets=True)
     partial = Endpoint(
         "catalog partial  GET /?page=2 (hx)", "/?page=2", headers={"HX-Request": "true"}
     )
@@ -503,8 +515,10 @@ def main(argv: list[str] | None = None) -> int:
         f"CATALOG_CACHE_SECONDS={cached_app.config['CATALOG_CACHE_SECONDS']:g}.\n"
         "ceiling: requests/s as a share of /healthz's; queries: SQL statements per request, "
         "counted in-process (Flask test client, before_cursor_execute; catalog cache off).\n"
-        f"PASS: catalog page >= {CEILING_SHARE:.0%} of the ceiling, p99 < {P99_LIMIT_MS:g} ms, "
-        "no non-2xx/3xx or socket errors; no statement count that grows with the page size."
+        f"PASS: the issue's targets (catalog page >= {CEILING_SHARE:.0%} of the ceiling and p99 "
+        f"< {P99_LIMIT_MS:g} ms), no non-2xx/3xx or socket errors, no statement count that grows "
+        f"with the page size; else FAIL (exit 1). MISS: over our own p99 < {P99_LIMIT_MS:g} ms bar "
+        "for the other storefront endpoints (reported, not failing)."
     )
     n_plus_one = any(len(set(counts.values())) > 1 for counts in page_sizes.values())
     return 1 if n_plus_one or any(row.problems for row in rows) else 0
