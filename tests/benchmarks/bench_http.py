@@ -384,7 +384,7 @@ def wrk(base: str, endpoint: Endpoint, seconds: float, args: argparse.Namespace,
 
 
 def report_machine_load() -> None:
-    """Say how busy the machine is: wrk, gunicorn and PostgreSQL share its cores."""
+    """Say how busy the machine is before the run: wrk, gunicorn and PostgreSQL share its cores."""
     load = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores, 1-minute load average {load:.2f}")
     if load > 0.5:
@@ -495,7 +495,8 @@ def main(argv: list[str] | None = None) -> int:
             }
             paged = [e for e in (catalog, partial) if e in endpoints]
             page_sizes = {e.name: queries_by_page_size(app, e) for e in paged}
-            hit_queries = {e.name: count_queries(cached_app, e, None) for e in paged}
+            cached = [*paged, *([product] if product in endpoints else [])]
+            hit_queries = {e.name: count_queries(cached_app, e, None) for e in cached}
     finally:
         removed = remove_benchmark_carts(app, fixture, since)
         print(f"removed {removed:,} cart lines the add-to-cart runs created")
@@ -503,10 +504,9 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = loads[healthz.name].requests_per_s
     rows = [Row(e, loads[e.name], queries[e.name], ceiling) for e in endpoints]
     print()
-    report_machine_load()
     report(rows, page_sizes)
     for name, count in hit_queries.items():
-        print(f"queries on a catalog cache hit, {name}: {count}")
+        print(f"queries on a cache hit, {name}: {count}")
     print(
         f"\n{' '.join(['gunicorn app:app --config', GUNICORN_CONFIG, *server_overrides(args)])} "
         f"(workers: {args.workers or gunicorn_conf.workers}; development settings); "
