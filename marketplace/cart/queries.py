@@ -48,8 +48,10 @@ def cart_item(session: Session, owner_id: str, item_id: uuid.UUID) -> CartItem |
 def holds_subscription(
     user_id: str | ColumnElement[str], now: datetime | ColumnElement[datetime]
 ) -> ColumnElement[bool]:
-    """The condition on `user_add_ons` rows: `user_id`'s active subscriptions unexpired at `now`
-    (served by the partial index idx_user_add_ons_user_id)."""
+    """Select the `user_add_ons` rows that are `user_id`'s active subscriptions at `now`.
+
+    Served by the partial index idx_user_add_ons_user_id.
+    """
     return and_(
         UserAddOn.user_id == user_id,
         UserAddOn.status == "active",
