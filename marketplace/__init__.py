@@ -11,7 +11,7 @@ from flask import Flask
 from marketplace import cli, errors
 from marketplace.auth import oidc
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, Settings, production_problems
-from marketplace.database import ENGINE_OPTIONS, DatabaseUnavailable, embedded_url, normalize_url
+from marketplace.database import DatabaseUnavailable, embedded_url, engine_options, normalize_url
 from marketplace.extensions import csrf, db, htmx, limiter, migrate
 
 log = logging.getLogger(__name__)
@@ -48,17 +48,17 @@ def _refuse_unsafe_production(app: Flask) -> None:
 
 
 def _configure_database(app: Flask) -> None:
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = ENGINE_OPTIONS
-    if app.config.get("SQLALCHEMY_DATABASE_URI"):
-        return
-    url = app.config["DATABASE_URL"]
-    if url:
-        app.config["SQLALCHEMY_DATABASE_URI"] = normalize_url(url)
-        return
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def _database_url(app: Flask) -> str:
+    """`DATABASE_URL`, else the embedded server's database (started on first use)."""
+    if app.config["DATABASE_URL"]:
+        return normalize_url(app.config["DATABASE_URL"])
     try:
-        app.config["SQLALCHEMY_DATABASE_URI"] = embedded_url(
-            INSTANCE_PATH, app.config["EMBEDDED_DB_NAME"]
-        )
+        return embedded_url(INSTANCE_PATH, app.config["EMBEDDED_DB_NAME"])
     except DatabaseUnavailable as exc:
         raise SystemExit(f"Error: {exc}") from None
 

@@ -15,6 +15,7 @@ import sys
 import threading
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import click
 import psutil
@@ -30,13 +31,21 @@ log = logging.getLogger(__name__)
 # looks dearer than reading all of add_on_bundles, and the planner scans the table: 4x slower.
 PLANNER_SETTINGS = "-c random_page_cost=1.1"
 
-ENGINE_OPTIONS = {
-    "pool_pre_ping": True,
-    "pool_size": 10,
-    "max_overflow": 10,
-    # A server that drops packets must fail a command in seconds, not hang it.
-    "connect_args": {"connect_timeout": 10, "options": PLANNER_SETTINGS},
-}
+
+def engine_options(url: str) -> dict[str, Any]:
+    """SQLAlchemy engine options for `url`, the planner settings added to any server `options`
+    the URL already carries (a keyword argument would replace them, not add to them)."""
+    own = make_url(url).query.get("options")
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "connect_args": {
+            # A server that drops packets must fail a command in seconds, not hang it.
+            "connect_timeout": 10,
+            "options": f"{own} {PLANNER_SETTINGS}" if own else PLANNER_SETTINGS,
+        },
+    }
 
 
 class DatabaseUnavailable(RuntimeError):

@@ -8,10 +8,22 @@ import uuid
 from sqlalchemy import event, text
 
 from marketplace.bundles.queries import bundles_containing
+from marketplace.extensions import db
+from tests.conftest import make_app
 
 
 def test_connections_cost_random_reads_as_cached_storage(session):
     assert session.scalar(text("SHOW random_page_cost")) == "1.1"
+
+
+def test_server_options_in_the_url_are_kept(database_url):
+    separator = "&" if "?" in database_url else "?"
+    app = make_app(f"{database_url}{separator}options=-c%20statement_timeout%3D4321")
+    with app.app_context():
+        assert db.session.scalar(text("SHOW statement_timeout")) == "4321ms"
+        assert db.session.scalar(text("SHOW random_page_cost")) == "1.1"
+        db.session.rollback()
+        db.engine.dispose()
 
 
 def test_a_carts_bundle_lookup_uses_the_gin_index(session):
