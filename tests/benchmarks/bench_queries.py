@@ -4,14 +4,14 @@
 
 The database (default: `marketplace_bench` on the checkout's embedded PostgreSQL) is migrated
 and, when it holds less than the full demo data set, (re)loaded with `flask seed demo`'s
-function, and its tables and indexes are read into the OS cache (pg_prewarm), as a running
-server keeps them. Each query runs over random realistic inputs after a warm-up. The table shows the
-p50/p99 of the function call (round trip and ORM loading included), the p50/p99 of the
-server's execution of the same statements (EXPLAIN ANALYZE; planning shown apart), the guide's
-target, ours (a tenth of it), and the indexes in the plans. A query passes when the intended
-index is in every plan, its server p99 is within ours and its call p99 within the guide's.
-The tenth applies to the server's work: a bare `SELECT 1` round trip, printed under the table,
-is itself about a third of the smallest tenth (0.3 ms). Exits 1 on any failure.
+function; its tables and indexes are then read into the OS cache (pg_prewarm), as a running
+server keeps them. Each query runs over random realistic inputs after a warm-up. The table
+shows the p50/p99 of the function call (round trip and ORM loading included), the p50/p99 of
+the server's execution of the same statements (EXPLAIN ANALYZE; planning shown apart), the
+guide's target, ours (a tenth of it), and the indexes in the plans. A query passes when the
+intended index is in every plan, its server p99 is within ours and its call p99 within the
+guide's. The tenth applies to the server's work: a bare `SELECT 1` round trip, printed under
+the table, already takes about as long as the smallest tenth (0.3 ms). Exits 1 on any failure.
 """
 
 from __future__ import annotations
