@@ -7,6 +7,7 @@ shopper can read; the routes show them where the shopper acted.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -67,7 +68,7 @@ def add_item(owner_id: str, add_on_id: uuid.UUID, quantity: int = 1) -> Added:
         raise NotFound("That add-on doesn't exist or is no longer available.")
     if target.owned:
         raise AlreadyOwned(f"You already own {target.name}.")
-    _insert_or_add(owner_id, add_on_id, quantity, target.base_price)
+    _add_lines(owner_id, [(add_on_id, quantity, target.base_price)])
     db.session.commit()
     notes = ()
     if target.in_cart + quantity > MAX_QUANTITY:
@@ -94,8 +95,7 @@ def add_bundle(owner_id: str, bundle_id: uuid.UUID) -> Added:
         )
     )
     to_add = [a for a in add_ons if a.id not in owned and a.id not in in_cart]
-    for add_on in to_add:
-        _upsert_line(owner_id, add_on, 1)
+    _add_lines(owner_id, [(add_on.id, 1, add_on.base_price) for add_on in to_add])
     session.commit()
     notes = []
     if owned:
@@ -180,7 +180,7 @@ def merge_carts(anonymous_owner: str, user_id: str) -> Merged:
             )
         ).all()
     )
-    moved, dropped, capped = [], [], []
+    moved, dropped, capped, lines = [], [], [], []
     for row in sorted(claimed, key=lambda r: names[r.add_on_id]):
         name = names[row.add_on_id]
         if row.add_on_id in owned:
@@ -188,8 +188,9 @@ def merge_carts(anonymous_owner: str, user_id: str) -> Merged:
             continue
         if existing.get(row.add_on_id, 0) + row.quantity > MAX_QUANTITY:
             capped.append(name)
-        _insert_or_add(user_id, row.add_on_id, row.quantity, row.unit_price_seen)
+        lines.append((row.add_on_id, row.quantity, row.unit_price_seen))
         moved.append(name)
+    _add_lines(user_id, lines)
     session.commit()
     return Merged(moved=tuple(moved), dropped=tuple(dropped), capped=tuple(capped))
 
@@ -207,18 +208,22 @@ UPSERT_LINE = text(
 )
 
 
-def _insert_or_add(
-    owner_id: str, add_on_id: uuid.UUID, quantity: int, price_seen: Decimal | None
-) -> None:
+def _add_lines(owner_id: str, lines: Sequence[tuple[uuid.UUID, int, Decimal | None]]) -> None:
+    """Add each (add-on, quantity, price seen) to the owner's cart, in order, in one batch."""
+    if not lines:
+        return
     db.session.connection().execute(
         UPSERT_LINE,
-        {
-            "owner_id": owner_id,
-            "add_on_id": add_on_id,
-            "quantity": quantity,
-            "price_seen": price_seen,
-            "max": MAX_QUANTITY,
-        },
+        [
+            {
+                "owner_id": owner_id,
+                "add_on_id": add_on_id,
+                "quantity": quantity,
+                "price_seen": price_seen,
+                "max": MAX_QUANTITY,
+            }
+            for add_on_id, quantity, price_seen in lines
+        ],
     )
 
 
@@ -234,7 +239,3 @@ def _check_quantity(quantity: int) -> None:
         raise InvalidQuantity(
             f"Quantity must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY}."
         )
-
-
-def _upsert_line(owner_id: str, add_on: AddOn, quantity: int) -> None:
-    _insert_or_add(owner_id, add_on.id, quantity, add_on.base_price)
