@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -29,8 +30,16 @@ SET_PAYMENT_RENEWAL = "stripe.subscription.renewal"
 # One add-on of a subscription shared with others: its item goes (payload: subscription_id,
 # add_on_id, cancel_if_last — what to do when it is the last item left).
 REMOVE_PAYMENT_ITEM = "stripe.subscription.item.remove"
+# Money given back (payload: payment_reference, amount as a decimal string, idempotency_key —
+# the provider never refunds one key twice — and the purchase_ids it covers).
+REFUND_PAYMENT = "stripe.refund"
 LAGO_KINDS = (CREATE_SUBSCRIPTION, TERMINATE_SUBSCRIPTION)
-PAYMENT_KINDS = (CANCEL_PAYMENT_SUBSCRIPTION, SET_PAYMENT_RENEWAL, REMOVE_PAYMENT_ITEM)
+PAYMENT_KINDS = (
+    CANCEL_PAYMENT_SUBSCRIPTION,
+    SET_PAYMENT_RENEWAL,
+    REMOVE_PAYMENT_ITEM,
+    REFUND_PAYMENT,
+)
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -156,6 +165,10 @@ def _send(session: Session, lago, payments, entry: BillingOutboxEntry) -> None:
             payload["subscription_id"],
             payload["add_on_id"],
             cancel_if_last=bool(payload["cancel_if_last"]),
+        )
+    elif entry.kind == REFUND_PAYMENT:
+        payments.refund(
+            payload["payment_reference"], Decimal(payload["amount"]), payload["idempotency_key"]
         )
     else:
         raise ValueError(f"unknown outbox entry kind {entry.kind!r}")

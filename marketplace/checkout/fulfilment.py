@@ -21,10 +21,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import selectinload
 
 from marketplace.billing import outbox
+from marketplace.cart import queries as cart_queries
+from marketplace.checkout.locks import lock_shopper
 from marketplace.extensions import db
 from marketplace.models import AddOnPurchase, CartItem, PromotionalCode, StripeEvent, UserAddOn
 from marketplace.models.base import utcnow
+from marketplace.pricing import Shopper, history_rejection
 from marketplace.pricing.money import ZERO, allocate
+from marketplace.promotions import service as promotions
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +79,32 @@ def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None
     Purchases become `completed` with the payment reference; each add-on's `user_add_ons` row is
     upserted `active` (expiring in a month, a year, or never for one-time), auto-renewing when
     recurring; the bought cart lines go; Lago subscriptions are queued in the outbox.
+
+    What the shopper may no longer buy is checked again here, under the shopper's lock: a line
+    for an add-on they already hold, or a whole session whose promo code their history now rules
+    out (another checkout completed first), is refunded through the provider, never kept.
     """
     session = db.session
     now = now or utcnow()
     if event is not None and not _claim(event):
         return _done(NOTHING)
+    for buyer in _buyers(payment):
+        lock_shopper(session, buyer)
     purchases = _lock_purchases(payment.session_id, payment.purchase_ids, payment.user_id)
     due = [p for p in purchases if p.status in ("pending", "failed")]
     if not due:
         return _done(NOTHING)
+    refused, owned = _unhonourable(due, now)
+    kept = [p for p in due if p.id not in refused]
     # A session released (failed) and then paid after all: the money moved, so honour it and
-    # take the promo use back (guarded: never past max_uses).
-    for code_id in {p.promo_code_id for p in due if p.status == "failed" and p.promo_code_id}:
-        if not reserve_promo(code_id):
+    # take the promo use back (guarded: never past max_uses). A session refunded whole gives
+    # its use back instead.
+    for code_id in {p.promo_code_id for p in due if p.promo_code_id}:
+        was_released = all(p.status == "failed" for p in due if p.promo_code_id == code_id)
+        if kept and was_released and not reserve_promo(code_id):
             log.warning("promo %s used up; honouring paid session %s", code_id, payment.session_id)
+        elif not kept and not was_released:
+            give_back_promo(code_id)
     outbox_ids = []
     for purchase in due:
         purchase.status = "completed"
@@ -96,6 +112,12 @@ def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None
         purchase.completed_at = now
         purchase.failure_reason = None
         purchase.checkout_session_id = purchase.checkout_session_id or payment.session_id
+        if purchase.id in refused:
+            purchase.status = "refunded"
+            purchase.refund_amount = purchase.amount
+            purchase.refunded_at = now
+            purchase.refund_reason = refused[purchase.id]
+            continue
         billing_type = purchase.billing_type or purchase.add_on.billing_type
         months = RECURRING_MONTHS.get(billing_type)
         subscription_id = _activate(purchase, months, payment.subscription_id, now)
@@ -111,13 +133,93 @@ def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None
                     },
                 )
             )
+    outbox_ids.extend(_give_back(payment, [p for p in due if p.id in refused]))
+    # The cart keeps only what the shopper still can buy (all of it when refunded whole).
     session.execute(
         delete(CartItem).where(
             CartItem.user_id.in_({p.user_id for p in due}),
-            CartItem.add_on_id.in_({p.add_on_id for p in due}),
+            CartItem.add_on_id.in_(owned | {p.add_on_id for p in kept}),
         )
     )
     return _done(Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
+
+
+def _buyers(payment: Payment) -> list[str]:
+    """Whose lock a fulfilment takes: read before any row lock, so locks are taken in one order
+    (shopper, then purchases) by checkout and fulfilment alike."""
+    if payment.user_id is not None:
+        return [payment.user_id]
+    match = AddOnPurchase.checkout_session_id == payment.session_id
+    if payment.purchase_ids:
+        match = or_(match, AddOnPurchase.id.in_(list(payment.purchase_ids)))
+    return sorted(db.session.scalars(select(AddOnPurchase.user_id).where(match).distinct()))
+
+
+def _unhonourable(
+    due: Sequence[AddOnPurchase], now: datetime
+) -> tuple[dict[uuid.UUID, str], frozenset[uuid.UUID]]:
+    """The purchases of a paid session that must be refunded, each with the reason the shopper
+    sees, and the add-ons among them the shopper already holds."""
+    session = db.session
+    user_id = due[0].user_id
+    code_ids = {p.promo_code_id for p in due if p.promo_code_id}
+    facts = promotions.purchase_facts(session, user_id)
+    for code_id in code_ids:
+        row = session.get(PromotionalCode, code_id)
+        shopper = Shopper(
+            has_completed_purchase=facts.has_completed_purchase,
+            used_promo_codes=facts.used_promo_codes,
+        )
+        rejection = row and history_rejection(promotions.to_pricing(row), shopper)
+        if rejection:
+            reason = (
+                f"The code {row.code} could not be honoured ({rejection.message[0].lower()}"
+                f"{rejection.message[1:].rstrip('.')}: another checkout completed first), "
+                "so this payment was refunded in full. Check out again without it."
+            )
+            return {p.id: reason for p in due}, frozenset()
+    owned = cart_queries.owned_add_on_ids(session, user_id, now, among=[p.add_on_id for p in due])
+    reasons = {
+        p.id: f"You already had {p.add_on.name}, so this payment for it was refunded in full."
+        for p in due
+        if p.add_on_id in owned
+    }
+    return reasons, owned
+
+
+def _give_back(payment: Payment, refunded: Sequence[AddOnPurchase]) -> list[uuid.UUID]:
+    """Queue the refund of `refunded` lines, and take them off the new provider subscription."""
+    session = db.session
+    amount = sum((p.amount for p in refunded), ZERO)
+    ids: list[uuid.UUID] = []
+    if amount > 0 and payment.payment_reference:
+        ids.append(
+            outbox.enqueue(
+                session,
+                outbox.REFUND_PAYMENT,
+                {
+                    "payment_reference": payment.payment_reference,
+                    "amount": str(amount),
+                    "idempotency_key": f"refund-{payment.session_id}-unhonoured",
+                    "purchase_ids": [str(p.id) for p in refunded],
+                },
+            )
+        )
+    if payment.subscription_id:
+        for purchase in refunded:
+            if RECURRING_MONTHS.get(purchase.billing_type or purchase.add_on.billing_type):
+                ids.append(
+                    outbox.enqueue(
+                        session,
+                        outbox.REMOVE_PAYMENT_ITEM,
+                        {
+                            "subscription_id": payment.subscription_id,
+                            "add_on_id": str(purchase.add_on_id),
+                            "cancel_if_last": True,
+                        },
+                    )
+                )
+    return ids
 
 
 def release(
@@ -136,12 +238,36 @@ def release(
     ]
     if not pending:
         return _done(NOTHING)
+    fail(pending, reason)
+    return _done(Outcome(changed=True))
+
+
+def release_open_checkouts(user_id: str, reason: str) -> None:
+    """Fail every pending purchase of the shopper and give their promo uses back (no commit).
+
+    The caller holds the shopper's lock and has closed the sessions at the provider first.
+    """
+    fail(
+        db.session.scalars(
+            select(AddOnPurchase)
+            .where(AddOnPurchase.user_id == user_id, AddOnPurchase.status == "pending")
+            .order_by(AddOnPurchase.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all(),
+        reason,
+    )
+
+
+def fail(pending: Sequence[AddOnPurchase], reason: str) -> None:
+    """Mark pending purchases failed and give back the promo use each checkout reserved."""
     for purchase in pending:
         purchase.status = "failed"
         purchase.failure_reason = reason
-    for code_id in {p.promo_code_id for p in pending if p.promo_code_id}:
+    # One use was reserved per checkout (a purchase not yet given its session id is one too).
+    reserved = {(p.checkout_session_id, p.promo_code_id) for p in pending if p.promo_code_id}
+    for _, code_id in reserved:
         give_back_promo(code_id)
-    return _done(Outcome(changed=True))
 
 
 def renew(
@@ -206,8 +332,10 @@ def refund(
 ) -> Outcome:
     """Record a refund (Stripe's cumulative `amount_refunded`) on the purchases it paid for.
 
-    The amount is spread over the purchases in proportion to what each was charged; a purchase
-    refunded in full becomes `refunded` and the add-on it bought is suspended.
+    What goes beyond the refunds already recorded is spread over the purchases in proportion to
+    what each has left; a purchase refunded in full becomes `refunded` and the add-on it bought
+    is suspended. A purchase refunded here automatically (never activated) suspends nothing,
+    since its refund is recorded before the provider reports it.
     """
     now = now or utcnow()
     if event is not None and not _claim(event):
@@ -226,19 +354,23 @@ def refund(
         )
     )
     charged = sum((p.amount for p in purchases), ZERO)
-    if not purchases or charged == 0:
+    recorded = sum((p.refund_amount or ZERO for p in purchases), ZERO)
+    # Refunds recorded here already (an automatic one, or later an admin's) are part of the
+    # provider's cumulative amount: only what goes beyond them is new.
+    new = min(amount_refunded, charged) - recorded
+    if new <= 0:
         return _done(NOTHING)
-    shares = allocate(min(amount_refunded, charged), {p.id: p.amount for p in purchases})
-    changed = False
+    remaining = {p.id: p.amount - (p.refund_amount or ZERO) for p in purchases}
+    shares = allocate(new, {key: value for key, value in remaining.items() if value > 0})
     for purchase in purchases:
-        share = shares[purchase.id]
-        if share == 0 or purchase.refund_amount == share:
+        share = shares.get(purchase.id, ZERO)
+        if share == 0:
             continue
-        purchase.refund_amount = share
+        purchase.refund_amount = (purchase.refund_amount or ZERO) + share
         purchase.refunded_at = now
-        changed = True
-        if share == purchase.amount:
+        if purchase.refund_amount == purchase.amount:
             purchase.status = "refunded"
+            purchase.refund_reason = purchase.refund_reason or "Refunded through Stripe."
             db.session.execute(
                 update(UserAddOn)
                 .where(
@@ -247,7 +379,7 @@ def refund(
                 )
                 .values(status="suspended", auto_renew=False)
             )
-    return _done(Outcome(changed=changed))
+    return _done(Outcome(changed=True))
 
 
 def reserve_promo(code_id: uuid.UUID) -> bool:

@@ -19,6 +19,7 @@ from marketplace import payments
 from marketplace.billing.sync import deliver_after_response
 from marketplace.checkout import service, webhooks
 from marketplace.extensions import csrf
+from marketplace.payments.events import MalformedEvent
 from marketplace.shopper import PROMO_SESSION_KEY, current_shopper
 
 bp = Blueprint("checkout", __name__)
@@ -102,14 +103,44 @@ def success():
 
 @bp.get("/checkout/cancelled")
 def cancelled():
+    """Back from the payment page unpaid: offer to cancel the checkout, change nothing by itself.
+
+    A cross-site link can reach this page, so only a POST (or the id of the shopper's own open
+    session, which no other site knows) releases the checkout.
+    """
     shopper = current_shopper()
-    session_id = request.args.get("session_id") or session.pop(OPEN_SESSION_KEY, None)
-    if shopper.is_signed_in and session_id:
-        try:
-            service.cancel(shopper, session_id, _provider())
-        except payments.PaymentsUnavailable:
-            pass
-    return render_template("checkout/cancelled.html")
+    open_session = session.get(OPEN_SESSION_KEY)
+    if shopper.is_signed_in and open_session and request.args.get("session_id") == open_session:
+        return _cancel(shopper, open_session)
+    still_open = bool(
+        shopper.is_signed_in
+        and open_session
+        and service.is_open(service.purchases_of(shopper.user_id, open_session))
+    )
+    return render_template(
+        "checkout/cancelled.html", open_session=open_session if still_open else None
+    )
+
+
+@bp.post("/checkout/cancel")
+def cancel():
+    """Cancel one of the shopper's open checkouts: its session closes, its promo use returns."""
+    shopper = current_shopper()
+    session_id = request.form.get("session_id", "")
+    if not shopper.is_signed_in or not service.purchases_of(shopper.user_id, session_id):
+        abort(404)
+    return _cancel(shopper, session_id)
+
+
+def _cancel(shopper, session_id: str):
+    try:
+        service.cancel(shopper, session_id, _provider())
+    except payments.PaymentsUnavailable:
+        pass
+    if session.get(OPEN_SESSION_KEY) == session_id:
+        session.pop(OPEN_SESSION_KEY)
+    flash("Checkout cancelled: nothing was charged, and any promo code is free to use.", "info")
+    return redirect(url_for("checkout.cancelled"), 303)
 
 
 @bp.get("/checkout/test-payment/<session_id>")
@@ -164,5 +195,8 @@ def stripe_webhook():
         )
     except payments.InvalidSignature:
         return {"error": "invalid signature"}, 400
+    except MalformedEvent as error:
+        current_app.logger.warning("refused a signed but malformed webhook event: %s", error)
+        return {"error": f"malformed event: {error}"}, 400
     outcome = webhooks.handle(event)
     return deliver_after_response(make_response({"received": True}), outcome.outbox_ids)

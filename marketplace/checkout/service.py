@@ -14,6 +14,7 @@ to the first invoice of a subscription).
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,16 +26,33 @@ from sqlalchemy.orm import joinedload
 from marketplace.cart import queries as cart_queries
 from marketplace.cart.quoting import CartView, quote_cart
 from marketplace.checkout import fulfilment
+from marketplace.checkout.locks import lock_shopper
 from marketplace.extensions import db
 from marketplace.models import AddOnPurchase, UserAddOn
 from marketplace.models.base import utcnow
-from marketplace.payments import LineItem, PaymentError, PaymentProvider, SessionRequest, offline
+from marketplace.payments import (
+    LineItem,
+    PaymentError,
+    PaymentProvider,
+    ProviderSession,
+    SessionRequest,
+    offline,
+)
+from marketplace.payments.events import purchase_ids_metadata
 from marketplace.pricing.money import CENT
 from marketplace.promotions import service as promotions
 from marketplace.shopper import Shopper
 
+log = logging.getLogger(__name__)
+
 INTERVALS = {"monthly": "month", "usage_based": "month", "annual": "year", "one_time": None}
-METADATA_CHUNK = 13  # purchase ids per metadata value (Stripe allows 500 characters)
+
+
+UNREACHABLE = (
+    "We couldn't reach the payment provider, so nothing was charged and your cart is "
+    "as it was. Please try again in a moment."
+)
+SUPERSEDED = "Replaced by a newer checkout."
 
 
 class CheckoutError(Exception):
@@ -72,23 +90,74 @@ class Urls:
 def start(
     shopper: Shopper, promo_code: str | None, provider: PaymentProvider, urls: Urls
 ) -> Started:
-    """Check the cart out: refuse, or return the payment session to redirect to."""
+    """Check the cart out: refuse, or return the payment session to redirect to.
+
+    A shopper has one open checkout at most. Under the shopper's lock, the previous one is
+    expired at the provider and released (its pending purchases fail, its promo use comes back)
+    in the transaction that writes the new pending purchases; a previous one paid meanwhile is
+    fulfilled first, so the new quote knows about it.
+    """
     if not shopper.is_signed_in:
         raise CheckoutError("Sign in to check out.")
-    view = quote_cart(shopper, shopper.user_id, promo_code)
+    user_id = shopper.user_id
+    try:
+        _close_open_checkouts(user_id, provider)
+    except PaymentError as error:
+        db.session.rollback()
+        raise ProviderFailed(UNREACHABLE) from error
+    view = quote_cart(shopper, user_id, promo_code)
     _refuse_unsellable(shopper, view, promo_code)
-    purchases, code_id = _write_pending(shopper.user_id, view)
-    request = _session_request(shopper.user_id, view, purchases, urls)
+    purchases, code_id = _write_pending(user_id, view)
+    request = _session_request(user_id, view, purchases, urls)
     try:
         opened = provider.create_session(request)
     except PaymentError as error:
         _discard(purchases, code_id)
-        raise ProviderFailed(
-            "We couldn't reach the payment provider, so nothing was charged and your cart is "
-            "as it was. Please try again in a moment."
-        ) from error
-    _record_session(purchases, opened.id)
+        raise ProviderFailed(UNREACHABLE) from error
+    if not _record_session(user_id, purchases, opened.id):
+        _expire_quietly(provider, opened.id)
+        raise CheckoutError(
+            "You started another checkout at the same time, so this one was closed and nothing "
+            "was charged. Use the newer one, or check out again."
+        )
     return Started(session_id=opened.id, url=opened.url or urls.cancel)
+
+
+def _close_open_checkouts(user_id: str, provider: PaymentProvider) -> None:
+    """Take the shopper's lock and close every checkout they have open (the lock stays held).
+
+    Each open session is expired at the provider first, so it can no longer be paid; one the
+    provider reports paid is fulfilled now. Then the pending purchases fail and their promo uses
+    come back, uncommitted: `_write_pending` commits them with the new checkout.
+    """
+    session = db.session
+    lock_shopper(session, user_id)
+    open_sessions = session.scalars(
+        select(AddOnPurchase.checkout_session_id)
+        .where(
+            AddOnPurchase.user_id == user_id,
+            AddOnPurchase.status == "pending",
+            AddOnPurchase.checkout_session_id.is_not(None),
+        )
+        .distinct()
+    ).all()
+    for session_id in open_sessions:
+        if provider.expire_session(session_id) is not None:
+            continue
+        current = provider.retrieve_session(session_id)
+        if current.is_paid:
+            fulfilment.fulfil(_payment_of(current, user_id))  # commits, releasing the lock
+            lock_shopper(session, user_id)
+    fulfilment.release_open_checkouts(user_id, SUPERSEDED)
+
+
+def _payment_of(paid: ProviderSession, user_id: str) -> fulfilment.Payment:
+    return fulfilment.Payment(
+        session_id=paid.id,
+        payment_reference=paid.payment_reference,
+        subscription_id=paid.subscription_id,
+        user_id=user_id,
+    )
 
 
 def _refuse_unsellable(shopper: Shopper, view: CartView, promo_code: str | None) -> None:
@@ -169,11 +238,7 @@ def _session_request(
     lines = tuple(_line_item(line) for line in view.lines)
     recurring = any(line.interval for line in lines)
     ids = [str(p.id) for p in purchases]
-    metadata = {"user_id": user_id}
-    for index in range(0, len(ids), METADATA_CHUNK):
-        metadata[f"purchase_ids_{index // METADATA_CHUNK}"] = ",".join(
-            ids[index : index + METADATA_CHUNK]
-        )
+    metadata = {"user_id": user_id, **purchase_ids_metadata(ids)}
     promo = view.quote.promo
     return SessionRequest(
         mode="subscription" if recurring else "payment",
@@ -227,10 +292,30 @@ def _discard(purchases: Sequence[AddOnPurchase], code_id: uuid.UUID | None) -> N
     session.commit()
 
 
-def _record_session(purchases: Sequence[AddOnPurchase], session_id: str) -> None:
-    for purchase in purchases:
+def _record_session(user_id: str, purchases: Sequence[AddOnPurchase], session_id: str) -> bool:
+    """Give the purchases their session id; False when a newer checkout released them meanwhile."""
+    session = db.session
+    lock_shopper(session, user_id)
+    rows = session.scalars(
+        select(AddOnPurchase)
+        .where(AddOnPurchase.id.in_([p.id for p in purchases]))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for purchase in rows:
         purchase.checkout_session_id = session_id
-    db.session.commit()
+    current = all(p.status == "pending" for p in rows)
+    session.commit()
+    return current
+
+
+def _expire_quietly(provider: PaymentProvider, session_id: str) -> None:
+    """Close a session nobody should pay; if that fails, it expires on its own (30 minutes) and
+    a payment made before then is refunded by fulfilment."""
+    try:
+        provider.expire_session(session_id)
+    except PaymentError:
+        log.warning("could not expire superseded checkout %s", session_id, exc_info=True)
 
 
 # After the provider -------------------------------------------------------------------------
@@ -292,14 +377,7 @@ def confirm(
         except PaymentError:
             paid = None  # the webhook will confirm it; the page says so
         if paid is not None and paid.is_paid:
-            outcome = fulfilment.fulfil(
-                fulfilment.Payment(
-                    session_id=session_id,
-                    payment_reference=paid.payment_reference,
-                    subscription_id=paid.subscription_id,
-                    user_id=shopper.user_id,
-                )
-            )
+            outcome = fulfilment.fulfil(_payment_of(paid, shopper.user_id))
     return receipt(shopper.user_id, session_id), outcome
 
 
@@ -321,20 +399,24 @@ def receipt(user_id: str, session_id: str) -> Receipt:
     return Receipt(session_id=session_id, purchases=tuple(purchases), holdings=tuple(holdings))
 
 
+def is_open(purchases: Sequence[AddOnPurchase]) -> bool:
+    """Whether a checkout still waits for payment."""
+    return any(p.status == "pending" for p in purchases)
+
+
 def cancel(shopper: Shopper, session_id: str, provider: PaymentProvider) -> bool:
     """The shopper left the payment page: close the session, then release it (once).
 
     An open Stripe session could still be paid in another tab, so it is expired first; one that
     can no longer be expired (paid meanwhile) is left for its webhook.
     """
-    purchases = purchases_of(shopper.user_id, session_id)
-    if not purchases or all(p.status != "pending" for p in purchases):
+    if not is_open(purchases_of(shopper.user_id, session_id)):
         return False
     try:
         closed = provider.expire_session(session_id)
     except PaymentError:
         return False  # Stripe expires it and sends checkout.session.expired
-    if closed is None and provider.name == "stripe":
+    if closed is None:
         return False  # no longer open: it completed or expired, and its webhook says which
     return fulfilment.release(session_id, "Checkout cancelled.", user_id=shopper.user_id).changed
 
@@ -362,16 +444,3 @@ def settle_test_payment(
         return "paid", outcome
     reason = "Payment declined (test payment)." if action == "decline" else "Checkout cancelled."
     return action, fulfilment.release(session_id, reason, user_id=shopper.user_id)
-
-
-def purchase_ids_from(metadata: dict[str, str] | None) -> tuple[uuid.UUID, ...]:
-    """The purchase ids `start` put in a session's metadata."""
-    ids: list[uuid.UUID] = []
-    for key, value in sorted((metadata or {}).items()):
-        if key.startswith("purchase_ids_") and value:
-            for part in value.split(","):
-                try:
-                    ids.append(uuid.UUID(part))
-                except ValueError:
-                    continue
-    return tuple(ids)

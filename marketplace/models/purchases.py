@@ -75,5 +75,7 @@ class AddOnPurchase(UuidPrimaryKey, Timestamps, db.Model):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     refund_amount: Mapped[Decimal | None] = mapped_column(Money)
     refunded_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Shown to the shopper, e.g. why a payment for an add-on they already held was refunded.
+    refund_reason: Mapped[str | None] = mapped_column(Text)
 
     add_on: Mapped[AddOn] = relationship()

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from marketplace.payments.events import PaymentEvent
 
 
 class PaymentError(Exception):
@@ -75,13 +78,36 @@ class ProviderSession:
 
 
 class PaymentProvider(Protocol):
+    """What checkout, fulfilment and the outbox ask of a payment provider.
+
+    Every method raises `PaymentError` when the provider cannot be reached or refuses.
+    """
+
     name: str
 
-    def create_session(self, request: SessionRequest) -> ProviderSession: ...
+    def create_session(self, request: SessionRequest) -> ProviderSession:
+        """Open a hosted checkout; the same `idempotency_key` returns the same session."""
+        ...
 
-    def retrieve_session(self, session_id: str) -> ProviderSession: ...
+    def retrieve_session(self, session_id: str) -> ProviderSession:
+        """The session as the provider sees it now (open, complete or expired; paid or not)."""
+        ...
 
-    def expire_session(self, session_id: str) -> ProviderSession | None: ...
+    def expire_session(self, session_id: str) -> ProviderSession | None:
+        """Close an open session so it can no longer be paid.
+
+        Returns the expired session, or None when it was no longer open: it completed (paid,
+        or paid meanwhile) or had expired already. Checkout releases a session only on an
+        expired one; on None it asks `retrieve_session` which of the two it was.
+        """
+        ...
+
+    def refund(self, payment_reference: str, amount: Decimal, idempotency_key: str) -> str:
+        """Give `amount` of the payment `payment_reference` back; return the refund's id.
+
+        The same `idempotency_key` never refunds twice.
+        """
+        ...
 
     def cancel_subscription(self, subscription_id: str) -> None:
         """End the subscription now; one already ended or unknown to the provider is done."""
@@ -127,8 +153,11 @@ def offline_allowed(config: Mapping[str, Any]) -> bool:
     return not config.get("STRIPE_SECRET_KEY") and config.get("MARKETPLACE_ENV") != "production"
 
 
-def verify_webhook(payload: bytes, signature: str | None, secret: str | None) -> dict[str, Any]:
-    """Check a Stripe webhook's signature on the raw body; return the event as plain data."""
-    from marketplace.payments.stripe_provider import construct_event
+def verify_webhook(payload: bytes, signature: str | None, secret: str | None) -> PaymentEvent:
+    """Check a Stripe webhook's signature on the raw body; return it as a typed event.
 
-    return construct_event(payload, signature, secret)
+    Raises `InvalidSignature` or `events.MalformedEvent`.
+    """
+    from marketplace.payments.stripe_provider import verify_event
+
+    return verify_event(payload, signature, secret)

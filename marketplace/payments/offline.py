@@ -6,10 +6,15 @@ release code as Stripe's webhooks. No money moves; `provider_for` never picks it
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 
 from marketplace.payments import ProviderSession, SessionRequest
+
+log = logging.getLogger(__name__)
 
 SESSION_PREFIX = "cs_offline_"
 
@@ -36,7 +41,15 @@ class OfflineProvider:
         return ProviderSession(id=session_id, url=None, status="open", payment_status="unpaid")
 
     def expire_session(self, session_id: str) -> ProviderSession | None:
-        return None
+        # A test session is paid only through its page, which settles the pending purchases:
+        # once checkout has released them, the page refuses to pay, so expiry always holds.
+        return ProviderSession(id=session_id, url=None, status="expired", payment_status="unpaid")
+
+    def refund(self, payment_reference: str, amount: Decimal, idempotency_key: str) -> str:
+        """No money moved, so the refund is only recorded (its id follows from the key)."""
+        refund_id = "test_re_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        log.info("test refund %s: %s of %s", refund_id, amount, payment_reference)
+        return refund_id
 
     def cancel_subscription(self, subscription_id: str) -> None:
         """Nothing is billed offline, so nothing to stop."""

@@ -21,7 +21,7 @@ from .models import (
     TierRule,
 )
 from .money import round_money
-from .promotions import UNKNOWN_PROMO, check_promo, normalize_code
+from .promotions import UNKNOWN_PROMO, check_promo, history_rejection, normalize_code
 
 __all__ = [
     "BILLING_TYPES",
@@ -41,6 +41,7 @@ __all__ = [
     "TierRule",
     "bundle_price",
     "check_promo",
+    "history_rejection",
     "normalize_code",
     "quote",
     "round_money",

@@ -20,6 +20,21 @@ def normalize_code(code: str) -> str:
     return code.strip().upper()
 
 
+def history_rejection(promo: PromoCode, shopper: Shopper) -> PromoRejection | None:
+    """Return why the shopper's purchase history rules ``promo`` out, or None.
+
+    Checked again when a payment is fulfilled: another checkout may have completed since.
+    """
+    restrictions = promo.user_restrictions
+    if restrictions.get("first_purchase_only") and shopper.has_completed_purchase:
+        return PromoRejection(
+            RejectionReason.FIRST_PURCHASE_ONLY, "This code is for your first purchase only."
+        )
+    if restrictions.get("once_per_user") and normalize_code(promo.code) in shopper.used_promo_codes:
+        return PromoRejection(RejectionReason.ALREADY_USED, "You have already used this code.")
+    return None
+
+
 def check_promo(
     promo: PromoCode, lines: Sequence[LineQuote], *, shopper: Shopper, now: datetime
 ) -> PromoRejection | None:
@@ -47,18 +62,15 @@ def check_promo(
             RejectionReason.UNSUPPORTED_RESTRICTION,
             "This code has conditions we can't check here, so it can't be applied.",
         )
-    if restrictions.get("first_purchase_only") and shopper.has_completed_purchase:
-        return PromoRejection(
-            RejectionReason.FIRST_PURCHASE_ONLY, "This code is for your first purchase only."
-        )
+    history = history_rejection(promo, shopper)
+    if history is not None:
+        return history
     tier = restrictions.get("tier")
     tiers = (tier,) if isinstance(tier, str) else tuple(tier or ())
     if tiers and shopper.tier not in tiers:
         return PromoRejection(
             RejectionReason.TIER_REQUIRED, f"This code is for {' or '.join(tiers)} members."
         )
-    if restrictions.get("once_per_user") and normalize_code(promo.code) in shopper.used_promo_codes:
-        return PromoRejection(RejectionReason.ALREADY_USED, "You have already used this code.")
     if not lines:
         return PromoRejection(
             RejectionReason.EMPTY_CART, "Add something to your cart before using a code."

@@ -95,6 +95,9 @@ class FakeStripe(_Server):
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.recurring_lines: dict[str, list[tuple[dict[str, Any], int, int]]] = {}
         self.idempotent: dict[str, tuple[int, dict]] = {}
+        self.refunds: list[dict[str, Any]] = []
+        # The PaymentIntent that paid each invoice (a subscription's first one).
+        self.invoice_intents: dict[str, str] = {}
         self.mode: str | None = None  # None, "error" or "timeout"
         self.delay = 0.0
 
@@ -241,7 +244,44 @@ class FakeStripe(_Server):
                 return 200, _public(subscription)
         if parts[:2] == ["v1", "subscription_items"]:
             return self._items(method, parts[2:], form)
+        if method == "POST" and path == "/v1/refunds":
+            return self._refund(form)
+        if method == "GET" and path == "/v1/invoice_payments":
+            intent = self.invoice_intents.get(form.get("invoice", ""))
+            payments = [] if intent is None else [_invoice_payment(form["invoice"], intent)]
+            return 200, {"object": "list", "url": path, "has_more": False, "data": payments}
         return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
+
+    def _refund(self, form):
+        intent = form.get("payment_intent", "")
+        paid = {  # the amount before any coupon: enough to refuse refunding more than that
+            session["payment_intent"] or self.invoice_intents[session["invoice"]]: (
+                session["amount_subtotal"]
+            )
+            for session in self.sessions.values()
+            if session["payment_intent"] or session["invoice"]
+        }
+        if intent not in paid:
+            return 404, {"error": {"type": "invalid_request_error", "message": "No such"}}
+        already = sum(r["amount"] for r in self.refunds if r["payment_intent"] == intent)
+        amount = int(form.get("amount") or paid[intent] - already)
+        if already + amount > paid[intent]:
+            return 400, {
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "charge_already_refunded",
+                    "message": "Refund amount is greater than unrefunded amount on charge.",
+                }
+            }
+        refund = {
+            "id": f"re_{uuid.uuid4().hex[:14]}",
+            "object": "refund",
+            "amount": amount,
+            "payment_intent": intent,
+            "status": "succeeded",
+        }
+        self.refunds.append(refund)
+        return 200, refund
 
     def _items(self, method, rest, form):
         """List (with the product expanded, as asked) and delete subscription items."""
@@ -276,14 +316,22 @@ class FakeStripe(_Server):
     # What Stripe does when the shopper pays ---------------------------------------------
 
     def complete(self, session_id: str, *, paid: bool = True) -> dict[str, Any]:
-        """Mark a session paid (or an async payment pending) and return it."""
+        """Mark a session paid (or an async payment pending) and return it.
+
+        As on Stripe, only an open session can be paid: an expired one raises.
+        """
         with self.lock:
             session = self.sessions[session_id]
+            if session["status"] != "open":
+                raise ValueError(f"session {session_id} is {session['status']}: it can't be paid")
             session["status"] = "complete"
             session["payment_status"] = "paid" if paid else "unpaid"
+            # Either way a PaymentIntent moved the money; a subscription names its first invoice.
+            intent = f"pi_{uuid.uuid4().hex[:14]}"
             if session["mode"] == "subscription":
                 session["subscription"] = f"sub_{uuid.uuid4().hex[:14]}"
                 session["invoice"] = f"in_{uuid.uuid4().hex[:14]}"
+                self.invoice_intents[session["invoice"]] = intent
                 self.subscriptions[session["subscription"]] = {
                     "id": session["subscription"],
                     "object": "subscription",
@@ -296,7 +344,7 @@ class FakeStripe(_Server):
                     ],
                 }
             else:
-                session["payment_intent"] = f"pi_{uuid.uuid4().hex[:14]}"
+                session["payment_intent"] = intent
             return dict(session)
 
 
@@ -315,6 +363,16 @@ def subscription_item(
             "unit_amount": unit,
             "product": product,
         },
+    }
+
+
+def _invoice_payment(invoice: str, intent: str) -> dict[str, Any]:
+    return {
+        "id": f"inpay_{uuid.uuid4().hex[:14]}",
+        "object": "invoice_payment",
+        "invoice": invoice,
+        "status": "paid",
+        "payment": {"type": "payment_intent", "payment_intent": intent},
     }
 
 

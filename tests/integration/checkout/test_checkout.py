@@ -232,7 +232,38 @@ def test_failed_async_payment_releases_the_promo(client, session, catalog, fake_
     assert holdings() == {}
 
 
-def test_cancelled_page_expires_the_session_releases_and_keeps_the_cart(
+def test_cancelled_page_alone_changes_nothing_and_offers_to_cancel(
+    client, session, catalog, fake_stripe
+):
+    code = catalog.codes["LAUNCH2025"]
+    start(client, session, catalog, catalog.tts, promo="LAUNCH2025")
+    [session_id] = fake_stripe.sessions
+    held = uses(code)
+
+    page = client.get("/checkout/cancelled")  # what a cross-site link can make a browser do
+
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Checkout not completed" in html
+    assert f'name="session_id" value="{session_id}"' in html
+    assert fake_stripe.sessions[session_id]["status"] == "open"
+    assert [p.status for p in purchases()] == ["pending"]
+    assert uses(code) == held
+
+
+def test_a_guessed_session_id_on_the_cancelled_page_changes_nothing(
+    client, session, catalog, fake_stripe
+):
+    start(client, session, catalog, catalog.tts)
+    [session_id] = fake_stripe.sessions
+
+    client.get("/checkout/cancelled?session_id=cs_test_someone_elses")
+
+    assert fake_stripe.sessions[session_id]["status"] == "open"
+    assert [p.status for p in purchases()] == ["pending"]
+
+
+def test_cancel_expires_the_session_releases_and_keeps_the_cart(
     client, session, catalog, fake_stripe
 ):
     code = catalog.codes["LAUNCH2025"]
@@ -240,9 +271,10 @@ def test_cancelled_page_expires_the_session_releases_and_keeps_the_cart(
     start(client, session, catalog, catalog.tts, promo="LAUNCH2025")
     [session_id] = fake_stripe.sessions
 
-    page = client.get("/checkout/cancelled")
+    response = client.post("/checkout/cancel", data={"session_id": session_id})
+    page = client.get(response.headers["Location"])
 
-    assert page.status_code == 200
+    assert response.status_code == 303
     assert "your cart is just as you left it" in page.get_data(as_text=True)
     assert fake_stripe.sessions[session_id]["status"] == "expired"
     assert [p.status for p in purchases()] == ["failed"]
@@ -251,6 +283,35 @@ def test_cancelled_page_expires_the_session_releases_and_keeps_the_cart(
     # Stripe then reports the expiry: nothing more happens.
     post_webhook(client, event("checkout.session.expired", fake_stripe.sessions[session_id]))
     assert uses(code) == before
+
+
+def test_the_cancelled_page_with_the_open_session_id_cancels_it(
+    client, session, catalog, fake_stripe
+):
+    start(client, session, catalog, catalog.tts)
+    [session_id] = fake_stripe.sessions
+
+    client.get(f"/checkout/cancelled?session_id={session_id}")
+
+    assert fake_stripe.sessions[session_id]["status"] == "expired"
+    assert [p.status for p in purchases()] == ["failed"]
+
+
+def test_cancelling_someone_elses_checkout_is_404(client, session, catalog, fake_stripe):
+    start(client, session, catalog, catalog.tts)
+    [session_id] = fake_stripe.sessions
+    sign_in(client, "intruder")
+
+    response = client.post("/checkout/cancel", data={"session_id": session_id})
+
+    assert response.status_code == 404
+    assert fake_stripe.sessions[session_id]["status"] == "open"
+    assert [p.status for p in purchases()] == ["pending"]
+
+
+def test_cancel_needs_a_csrf_token(csrf_app):
+    response = csrf_app.test_client().post("/checkout/cancel", data={"session_id": "cs_x"})
+    assert response.status_code == 400
 
 
 def test_bad_or_missing_signature_is_400_and_changes_nothing(client, session, catalog, fake_stripe):
