@@ -10,7 +10,8 @@ from sqlalchemy.exc import OperationalError
 from marketplace.database import first_line, safe_url
 
 config = context.config
-fileConfig(config.config_file_name)
+# Keep the app's loggers: `flask db upgrade` (and the tests' migration) run in its process.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 db = current_app.extensions["migrate"].db

@@ -337,9 +337,16 @@ class Receipt:
     @property
     def status(self) -> str:
         statuses = {p.status for p in self.purchases}
+        if statuses == {"refunded"}:
+            return "refunded"
         if statuses <= {"completed", "refunded"}:
             return "completed"
         return "pending" if "pending" in statuses else "failed"
+
+    @property
+    def refunded(self) -> tuple[AddOnPurchase, ...]:
+        """Lines paid for and given back (each says why)."""
+        return tuple(p for p in self.purchases if p.status == "refunded")
 
     @property
     def total(self) -> Decimal:

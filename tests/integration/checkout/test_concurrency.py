@@ -100,3 +100,56 @@ def test_success_page_and_webhook_racing_fulfil_once(committed_app, fake_stripe)
     assert db.session.scalar(select(func.count()).select_from(UserAddOn)) == 1
     assert db.session.scalar(select(func.count()).select_from(BillingOutboxEntry)) == 1
     assert db.session.scalar(select(func.count()).select_from(CartItem)) == 0
+
+
+def test_twenty_checkouts_at_once_leave_one_payable_session_and_hold_one_use(
+    committed_app, fake_stripe
+):
+    add_on = committed_add_on()
+    code = PromotionalCode(
+        code="HOARD",
+        discount_type="percentage",
+        discount_value=Decimal("10"),
+        max_uses=100,
+        current_uses=0,
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    db.session.add(code)
+    db.session.add(
+        CartItem(user_id="hoarder", add_on_id=add_on.id, unit_price_seen=add_on.base_price)
+    )
+    db.session.commit()
+    barrier = threading.Barrier(20)
+
+    def buy(_: int) -> int:
+        client = committed_app.test_client()
+        with client.session_transaction() as sess:
+            sess["user"] = {"id": "hoarder", "tier": None}
+            sess["promo_code"] = "HOARD"
+        barrier.wait()
+        return client.post("/checkout").status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(buy, range(20)))
+
+    assert statuses == [303] * 20  # each got an answer: its session, or the cart with a message
+    payable = [sid for sid, s in fake_stripe.sessions.items() if s["status"] == "open"]
+    assert len(payable) == 1
+    db.session.expire_all()
+    assert db.session.get(PromotionalCode, code.id).current_uses == 1
+    pending = db.session.scalars(
+        select(AddOnPurchase.checkout_session_id).where(AddOnPurchase.status == "pending")
+    ).all()
+    assert pending == payable
+    # Paying every session the shopper was shown: only the open one takes money.
+    for session_id in list(fake_stripe.sessions):
+        try:
+            completed = fake_stripe.complete(session_id)
+        except ValueError:
+            continue
+        post_webhook(committed_app.test_client(), event("checkout.session.completed", completed))
+    db.session.expire_all()
+    assert db.session.scalars(
+        select(AddOnPurchase.status).where(AddOnPurchase.status == "completed")
+    ).all() == ["completed"]
+    assert db.session.scalar(select(func.count()).select_from(UserAddOn)) == 1

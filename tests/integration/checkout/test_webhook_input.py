@@ -1,0 +1,99 @@
+"""Signed but malformed webhook events are refused with 400 and a log line, never a 500."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.models import StripeEvent
+from tests.integration.checkout.conftest import post_webhook
+from tests.integration.checkout.fakes import WEBHOOK_SECRET, event, sign
+
+SESSION = {"id": "cs_test_1", "object": "checkout.session", "payment_status": "paid"}
+
+
+def post_raw(client, payload: bytes, timestamp: int | None = None):
+    return client.post(
+        "/webhooks/stripe",
+        data=payload,
+        headers={
+            "Stripe-Signature": sign(payload, WEBHOOK_SECRET, timestamp),
+            "Content-Type": "application/json",
+        },
+    )
+
+
+def recorded_events(session) -> int:
+    return session.scalar(select(func.count()).select_from(StripeEvent))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"{}", b"[]", b"null", b"42", b'"text"', b"{not json", b"\xff\xfe"],
+    ids=["empty object", "array", "null", "number", "string", "broken json", "not utf-8"],
+)
+def test_signed_bodies_that_are_not_events_are_400(client, session, caplog, payload):
+    response = post_raw(client, payload)
+
+    assert response.status_code == 400
+    assert recorded_events(session) == 0
+    assert "webhook" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "evt_1", "type": "checkout.session.completed"},  # no data
+        {"id": "evt_1", "type": "checkout.session.completed", "data": []},
+        {"id": "evt_1", "type": "checkout.session.completed", "data": {"object": None}},
+        event("checkout.session.completed", {"object": "checkout.session"}),  # no id
+        event("checkout.session.completed", {**SESSION, "id": 42}),
+        event("checkout.session.completed", {**SESSION, "metadata": "purchase_ids_0"}),
+        event("checkout.session.completed", {**SESSION, "client_reference_id": ["u"]}),
+        event("checkout.session.expired", {**SESSION, "id": ""}),
+        event("customer.subscription.deleted", {"object": "subscription"}),
+        event("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": "1"}),
+        event("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": -5}),
+        event("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": 1e30}),
+        event(
+            "invoice.paid",
+            {
+                "id": "in_1",
+                "subscription": "sub_1",
+                "lines": {"data": [{"period": {"end": 10**15}}]},
+            },
+        ),
+        event(
+            "invoice.paid",
+            {"id": "in_1", "subscription": "sub_1", "lines": {"data": [{"period": {"end": "x"}}]}},
+        ),
+        {"id": 7, "type": "checkout.session.completed", "data": {"object": SESSION}},
+        {"id": "evt_1", "type": None, "data": {"object": SESSION}},
+    ],
+)
+def test_signed_events_of_the_wrong_shape_are_400(client, session, caplog, body):
+    response = post_webhook(client, body)
+
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "malformed" in response.get_json()["error"]
+    assert recorded_events(session) == 0
+    assert "malformed webhook event" in caplog.text
+
+
+def test_a_signature_dated_in_the_future_is_refused_like_an_old_one(client, session):
+    payload = json.dumps(event("checkout.session.completed", SESSION)).encode()
+
+    future = post_raw(client, payload, timestamp=int(time.time()) + 3600)
+    old = post_raw(client, payload, timestamp=int(time.time()) - 3600)
+
+    assert (future.status_code, old.status_code) == (400, 400)
+    assert recorded_events(session) == 0
+
+
+def test_an_unknown_event_type_is_acknowledged(client, session):
+    response = post_webhook(client, event("customer.created", {"id": "cus_1"}))
+
+    assert response.status_code == 200
