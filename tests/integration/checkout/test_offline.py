@@ -134,3 +134,28 @@ def test_production_mode_refuses_the_offline_provider(database_url, missing):
         make_app(database_url, MARKETPLACE_ENV="production", **{**settings, missing: None})
     assert missing in str(refused.value)
     assert payments.offline_allowed({"MARKETPLACE_ENV": "production"}) is False
+
+
+def test_a_second_test_checkout_closes_the_first_so_only_one_can_be_paid(client, session, catalog):
+    code = catalog.codes["LAUNCH2025"]
+    before = uses(code)
+    first = open_test_payment(client, session, catalog, promo="LAUNCH2025")
+    second = client.post("/checkout").headers["Location"].rsplit("/", 1)[1]
+
+    paying_first = client.post(f"/checkout/test-payment/{first}", data={"action": "pay"})
+    client.post(f"/checkout/test-payment/{second}", data={"action": "pay"})
+
+    assert paying_first.headers["Location"] == "/cart"
+    assert "already settled" in client.get(f"/checkout/test-payment/{first}").get_data(as_text=True)
+    assert sorted(p.status for p in purchases()) == ["completed", "failed"]
+    assert uses(code) == before + 1
+
+
+def test_the_offline_provider_records_a_refund_once_per_key():
+    provider = payments.provider_for({"MARKETPLACE_ENV": "development"}, lambda sid: sid)
+
+    first = provider.refund("test_pay_1", Decimal("9.99"), "refund-a")
+
+    assert first.startswith("test_re_")
+    assert provider.refund("test_pay_1", Decimal("9.99"), "refund-a") == first
+    assert provider.refund("test_pay_1", Decimal("9.99"), "refund-b") != first
