@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from marketplace.extensions import db
-from marketplace.models import AddOn, AddOnPurchase, BillingOutboxEntry, CartItem, UserAddOn
+from marketplace.models import (
+    AddOn,
+    AddOnPurchase,
+    BillingOutboxEntry,
+    CartItem,
+    PromotionalCode,
+    UserAddOn,
+)
 from tests.conftest import make_app, recreate_database, rolled_back
 from tests.integration.cart.conftest import catalog, put_in_cart, sign_in  # noqa: F401
 from tests.integration.checkout.fakes import WEBHOOK_SECRET, FakeLago, FakeStripe, sign
@@ -84,6 +91,12 @@ def purchases(user_id: str = USER) -> list[AddOnPurchase]:
             .order_by(AddOnPurchase.created_at, AddOnPurchase.amount)
         )
     )
+
+
+def uses(code: PromotionalCode) -> int:
+    """A promo code's `current_uses` as committed now."""
+    db.session.expire_all()
+    return db.session.get(PromotionalCode, code.id).current_uses
 
 
 def holdings(user_id: str = USER) -> dict[str, UserAddOn]:

@@ -12,7 +12,7 @@ from marketplace.billing import outbox
 from marketplace.billing.sync import payments_for
 from marketplace.checkout.fulfilment import add_months
 from marketplace.extensions import db
-from marketplace.models import BillingOutboxEntry, PromotionalCode, StripeEvent
+from marketplace.models import BillingOutboxEntry, StripeEvent
 from marketplace.payments import PaymentError
 from tests.integration.checkout.conftest import (
     USER,
@@ -24,13 +24,9 @@ from tests.integration.checkout.conftest import (
     purchases,
     put_in_cart,
     sign_in,
+    uses,
 )
 from tests.integration.checkout.fakes import event, subscription_item
-
-
-def uses(code: PromotionalCode) -> int:
-    db.session.expire_all()
-    return db.session.get(PromotionalCode, code.id).current_uses
 
 
 def start(client, session, catalog, *add_ons, promo=None):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete
 
 from marketplace.extensions import db
-from marketplace.models import BillingOutboxEntry, CartItem, PromotionalCode
+from marketplace.models import BillingOutboxEntry, CartItem
 from tests.integration.checkout.conftest import (
     USER,
     cart_count,
@@ -18,13 +18,9 @@ from tests.integration.checkout.conftest import (
     purchases,
     put_in_cart,
     sign_in,
+    uses,
 )
 from tests.integration.checkout.fakes import event
-
-
-def uses(code: PromotionalCode) -> int:
-    db.session.expire_all()
-    return db.session.get(PromotionalCode, code.id).current_uses
 
 
 def of_session(session_id: str):
@@ -45,6 +41,20 @@ def async_succeeded(client, fake_stripe, session_id: str):
     session = fake_stripe.sessions[session_id]
     session["payment_status"] = "paid"
     return post_webhook(client, event("checkout.session.async_payment_succeeded", session))
+
+
+def bought_twice(client, session, catalog, fake_stripe) -> tuple[str, str]:
+    """Two checkouts of one add-on: the second paid and fulfilled, the first paid by a delayed
+    method that has not cleared (so checkout could neither expire nor fulfil it)."""
+    put_in_cart(session, USER, catalog.tts)
+    sign_in(client, USER)
+    checkout(client)
+    [first] = fake_stripe.sessions
+    paid_async_later(fake_stripe, first)
+    checkout(client)  # the first can't be expired any more, and isn't paid yet: released
+    [second] = [sid for sid in fake_stripe.sessions if sid != first]
+    post_webhook(client, event("checkout.session.completed", fake_stripe.complete(second)))
+    return first, second
 
 
 def test_a_new_checkout_expires_the_previous_one_and_releases_its_code(
@@ -109,14 +119,7 @@ def test_a_previous_checkout_paid_meanwhile_is_fulfilled_and_not_bought_again(
 def test_a_payment_for_an_add_on_already_held_is_refunded_automatically(
     client, session, catalog, fake_stripe, fake_lago
 ):
-    put_in_cart(session, USER, catalog.tts)
-    sign_in(client, USER)
-    checkout(client)
-    [first] = fake_stripe.sessions
-    paid_async_later(fake_stripe, first)
-    checkout(client)  # the first can't be expired any more, and isn't paid yet: released
-    [second] = [sid for sid in fake_stripe.sessions if sid != first]
-    post_webhook(client, event("checkout.session.completed", fake_stripe.complete(second)))
+    first, second = bought_twice(client, session, catalog, fake_stripe)
     held = holdings()["unicorn-orator-tts"]
     second_subscription = fake_stripe.sessions[second]["subscription"]
     assert held.stripe_subscription_id == second_subscription
@@ -165,14 +168,7 @@ def test_a_payment_for_an_add_on_already_held_is_refunded_automatically(
 def test_a_refund_that_stripe_cannot_make_now_stays_owed(
     client, session, catalog, fake_stripe, fake_lago
 ):
-    put_in_cart(session, USER, catalog.tts)
-    sign_in(client, USER)
-    checkout(client)
-    [first] = fake_stripe.sessions
-    paid_async_later(fake_stripe, first)
-    checkout(client)
-    [second] = [sid for sid in fake_stripe.sessions if sid != first]
-    post_webhook(client, event("checkout.session.completed", fake_stripe.complete(second)))
+    first, second = bought_twice(client, session, catalog, fake_stripe)
     fake_stripe.mode = "error"
 
     async_succeeded(client, fake_stripe, first)

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from marketplace import payments
 from marketplace.extensions import db
-from marketplace.models import BillingOutboxEntry, PromotionalCode
+from marketplace.models import BillingOutboxEntry
 from tests.conftest import make_app
 from tests.integration.cart.conftest import put_in_cart, sign_in
-from tests.integration.checkout.conftest import USER, cart_count, holdings, purchases
+from tests.integration.checkout.conftest import USER, cart_count, holdings, purchases, uses
 
 
 @pytest.fixture
@@ -32,11 +32,6 @@ def open_test_payment(client, session, catalog, promo=None) -> str:
     location = response.headers["Location"]
     assert "/checkout/test-payment/cs_offline_" in location
     return location.rsplit("/", 1)[1]
-
-
-def uses(code) -> int:
-    db.session.expire_all()
-    return db.session.get(PromotionalCode, code.id).current_uses
 
 
 def test_the_page_is_clearly_a_test_payment(client, session, catalog):
