@@ -21,16 +21,20 @@ from tests.integration.checkout.conftest import committed_add_on, post_webhook
 from tests.integration.checkout.fakes import event
 
 
-def test_thirty_concurrent_checkouts_for_five_uses_reserve_exactly_five(committed_app, fake_stripe):
-    add_on = committed_add_on()
-    code = PromotionalCode(
-        code="LAST5",
+def ten_percent_code(code: str, *, max_uses: int, current_uses: int) -> PromotionalCode:
+    return PromotionalCode(
+        code=code,
         discount_type="percentage",
         discount_value=Decimal("10"),
-        max_uses=105,
-        current_uses=100,
+        max_uses=max_uses,
+        current_uses=current_uses,
         expires_at=datetime.now(UTC) + timedelta(days=1),
     )
+
+
+def test_thirty_concurrent_checkouts_for_five_uses_reserve_exactly_five(committed_app, fake_stripe):
+    add_on = committed_add_on()
+    code = ten_percent_code("LAST5", max_uses=105, current_uses=100)
     db.session.add(code)
     users = [f"racer-{n}" for n in range(30)]
     db.session.add_all(
@@ -106,14 +110,7 @@ def test_twenty_checkouts_at_once_leave_one_payable_session_and_hold_one_use(
     committed_app, fake_stripe
 ):
     add_on = committed_add_on()
-    code = PromotionalCode(
-        code="HOARD",
-        discount_type="percentage",
-        discount_value=Decimal("10"),
-        max_uses=100,
-        current_uses=0,
-        expires_at=datetime.now(UTC) + timedelta(days=1),
-    )
+    code = ten_percent_code("HOARD", max_uses=100, current_uses=0)
     db.session.add(code)
     db.session.add(
         CartItem(user_id="hoarder", add_on_id=add_on.id, unit_price_seen=add_on.base_price)
