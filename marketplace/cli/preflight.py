@@ -15,18 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.database import first_line, safe_url
 from marketplace.extensions import db
-
-MARKETPLACE_TABLES = (
-    "add_ons",
-    "user_add_ons",
-    "add_on_purchases",
-    "add_on_bundles",
-    "pricing_rules",
-    "cart_items",
-    "add_on_features",
-    "promotional_codes",
-)
-PLATFORM_TABLES = ("subscription_tiers", "feature_definitions")
+from marketplace.models import MARKETPLACE_TABLES, PLATFORM_TABLES
 
 
 class DatabaseUnreachable(click.ClickException):

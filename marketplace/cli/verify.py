@@ -14,10 +14,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from marketplace.cli import seed_data
-from marketplace.cli.preflight import MARKETPLACE_TABLES, requires_database
+from marketplace.cli.preflight import requires_database
 from marketplace.config import PROJECT_ROOT
 from marketplace.extensions import db
-from marketplace.models import AddOn, AddOnBundle, AddOnFeature, PromotionalCode
+from marketplace.models import MARKETPLACE_TABLES, AddOn, AddOnBundle, AddOnFeature, PromotionalCode
 from marketplace.models.catalog import slugify
 
 MIN_ADD_ON_FEATURES = 40

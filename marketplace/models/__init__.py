@@ -24,3 +24,16 @@ __all__ = [
     "SubscriptionTier",
     "UserAddOn",
 ]
+
+# The deployment guide's 8 tables, and the platform tables they reference.
+MARKETPLACE_TABLES = (
+    "add_ons",
+    "user_add_ons",
+    "add_on_purchases",
+    "add_on_bundles",
+    "pricing_rules",
+    "cart_items",
+    "add_on_features",
+    "promotional_codes",
+)
+PLATFORM_TABLES = ("subscription_tiers", "feature_definitions")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from marketplace.cli.maintain import cleanup_carts, deactivate_promos, expire_subscriptions
+from marketplace.maintenance.rows import ROW_TASKS
 from marketplace.models import AddOn, CartItem, PromotionalCode, UserAddOn
 
 
@@ -85,7 +85,9 @@ def active_codes(session) -> dict[str, bool]:
 def test_cleanup_carts_deletes_old_lines_in_batches(session, carts_of_various_ages, now):
     batches = []
 
-    deleted = cleanup_carts(session, 30, now=now, batch_size=2, after_batch=batches.append)
+    deleted = ROW_TASKS["cleanup-carts"].run(
+        session, now=now, days=30, batch_size=2, after_batch=batches.append
+    )
 
     assert deleted == 3
     assert batches == [2, 1]
@@ -111,10 +113,11 @@ def test_cleanup_carts_dry_run_counts_and_keeps_everything(runner, session, cart
 
 
 def test_expire_subscriptions_only_touches_lapsed_active_ones(session, subscriptions, now):
-    assert expire_subscriptions(session, dry_run=True, now=now) == 1
+    expire = ROW_TASKS["expire-subscriptions"]
+    assert expire.count(session, now=now) == 1
     assert statuses(session)["lapsed"] == "active"
 
-    assert expire_subscriptions(session, now=now) == 1
+    assert expire.run(session, now=now) == 1
 
     assert statuses(session) == {
         "lapsed": "expired",
@@ -125,7 +128,7 @@ def test_expire_subscriptions_only_touches_lapsed_active_ones(session, subscript
 
 
 def test_deactivate_promos_only_touches_expired_codes(session, promo_codes, now):
-    assert deactivate_promos(session, now=now) == 1
+    assert ROW_TASKS["deactivate-promos"].run(session, now=now) == 1
     assert active_codes(session) == {"OLD10": False, "NEW10": True, "FOREVER": True}
 
 

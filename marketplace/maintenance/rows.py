@@ -1,0 +1,115 @@
+"""Row tasks: batched DELETEs and UPDATEs that keep the marketplace tables tidy.
+
+Each changes at most `batch_size` rows per statement, taking only rows nobody else has locked
+(`FOR UPDATE SKIP LOCKED`); the caller commits after every batch, so locks stay short next to
+live traffic and rows skipped because a shopper holds them are picked up by the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+BATCH_SIZE = 5000
+DEFAULT_CART_DAYS = 30
+
+AfterBatch = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class RowTask:
+    """One task: `where` picks rows of `table`; `change` acts on the locked `batch` of their ids.
+
+    `where` may use `:now` and `:cutoff` (now less the `days` a run is given).
+    """
+
+    name: str
+    help: str
+    table: str
+    where: str
+    change: str  # a DELETE/UPDATE of `table` AS t joined to the locked `batch` of ids
+    progress: str  # the progress bar's label: what a batch does
+    verbs: tuple[str, str]  # (done, dry run)
+    report: str  # "{verb} {count} …", also given {cutoff} and {days}
+
+    def count(self, session: Session, *, now: datetime, days: int = DEFAULT_CART_DAYS) -> int:
+        """How many rows a run would change now."""
+        return session.scalar(
+            text(f"SELECT count(*) FROM {self.table} WHERE {self.where}"), _params(now, days)
+        )
+
+    def run(
+        self,
+        session: Session,
+        *,
+        now: datetime,
+        days: int = DEFAULT_CART_DAYS,
+        batch_size: int = BATCH_SIZE,
+        after_batch: AfterBatch | None = None,
+    ) -> int:
+        """Change every matching row, a batch per statement; return how many changed."""
+        statement = text(
+            f"WITH batch AS (SELECT id FROM {self.table} WHERE {self.where} "
+            f"LIMIT :batch_size FOR UPDATE SKIP LOCKED) {self.change}"
+        )
+        params = {**_params(now, days), "batch_size": batch_size}
+        total = 0
+        while True:
+            changed = session.execute(statement, params).rowcount
+            total += changed
+            if after_batch is not None and changed:
+                after_batch(changed)
+            if changed < batch_size:
+                return total
+
+    def describe(self, count: int, *, dry_run: bool, now: datetime, days: int) -> str:
+        """One line saying what the run changed (or would)."""
+        verb = self.verbs[1] if dry_run else self.verbs[0]
+        return self.report.format(verb=verb, count=count, days=days, **_params(now, days))
+
+
+def _params(now: datetime, days: int) -> dict[str, datetime]:
+    return {"now": now, "cutoff": now - timedelta(days=days)}
+
+
+ROW_TASKS = {
+    task.name: task
+    for task in (
+        RowTask(
+            name="cleanup-carts",
+            help="Delete abandoned cart lines (daily).",
+            table="cart_items",
+            where="added_at < :cutoff",
+            change="DELETE FROM cart_items t USING batch WHERE t.id = batch.id",
+            progress="deleting cart lines",
+            verbs=("deleted", "would delete"),
+            report="{verb} {count} cart lines added before {cutoff:%Y-%m-%d %H:%M} UTC "
+            "(older than {days} days)",
+        ),
+        RowTask(
+            name="expire-subscriptions",
+            help="Mark active subscriptions past their expiry as expired (weekly).",
+            table="user_add_ons",
+            where="status = 'active' AND expires_at < :now",
+            change="UPDATE user_add_ons t SET status = 'expired' FROM batch WHERE t.id = batch.id",
+            progress="expiring subscriptions",
+            verbs=("marked", "would mark"),
+            report="{verb} {count} active subscriptions expired",
+        ),
+        RowTask(
+            name="deactivate-promos",
+            help="Deactivate promo codes past their expiry (weekly).",
+            table="promotional_codes",
+            where="is_active AND expires_at < :now",
+            change="UPDATE promotional_codes t SET is_active = false FROM batch "
+            "WHERE t.id = batch.id",
+            progress="deactivating promo codes",
+            verbs=("deactivated", "would deactivate"),
+            report="{verb} {count} expired promo codes",
+        ),
+    )
+}

@@ -1,0 +1,62 @@
+"""Table upkeep: planner statistics (ANALYZE) and reclaimed space (VACUUM)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from marketplace.models import MARKETPLACE_TABLES
+
+
+@dataclass(frozen=True)
+class TableStats:
+    table: str
+    live_rows: int
+    dead_rows: int
+    modified_since_analyze: int
+
+
+def table_stats(bind: Session | Connection) -> list[TableStats]:
+    """Return the statistics collector's row counts for the marketplace tables."""
+    rows = bind.execute(
+        text(
+            "SELECT t, coalesce(s.n_live_tup, 0), coalesce(s.n_dead_tup, 0), "
+            "coalesce(s.n_mod_since_analyze, 0) "
+            "FROM unnest(CAST(:tables AS text[])) WITH ORDINALITY AS u(t, position) "
+            "LEFT JOIN pg_stat_user_tables s "
+            "ON s.relname = u.t AND s.schemaname = current_schema() "
+            "ORDER BY position"
+        ),
+        {"tables": list(MARKETPLACE_TABLES)},
+    ).all()
+    return [TableStats(*row) for row in rows]
+
+
+def analyze_tables(session: Session, dry_run: bool = False) -> list[TableStats]:
+    """ANALYZE the marketplace tables (allowed in a transaction); return their stats before."""
+    stats = table_stats(session)
+    if not dry_run:
+        for table in MARKETPLACE_TABLES:
+            session.execute(text(f"ANALYZE {table}"))
+    return stats
+
+
+def vacuum_tables(
+    engine: Engine,
+    dry_run: bool = False,
+    *,
+    after_table: Callable[[str], None] | None = None,
+) -> list[TableStats]:
+    """VACUUM (ANALYZE) the marketplace tables outside any transaction; return stats before."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        stats = table_stats(connection)
+        if not dry_run:
+            for table in MARKETPLACE_TABLES:
+                connection.execute(text(f"VACUUM (ANALYZE) {table}"))
+                if after_table is not None:
+                    after_table(table)
+    return stats
