@@ -39,9 +39,10 @@ from marketplace.account.queries import active_add_ons, purchase_history
 from marketplace.bundles.queries import bundles_containing
 from marketplace.cart.queries import cart_lines
 from marketplace.catalog.queries import add_ons_with_feature
-from marketplace.cli.demo import DemoSizes, demo_data_present, demo_user_id, load_demo_data
 from marketplace.config import INSTANCE_PATH
 from marketplace.database import embedded_url, ensure_database, normalize_url, safe_url
+from marketplace.demo.generator import DemoSizes, demo_user_id
+from marketplace.demo.load import demo_data_present, load_demo_data
 from marketplace.extensions import db
 
 FULL_SIZE = DemoSizes()  # 100k users, 10k add-ons, 1M subscriptions, 1M purchases, 20k carts

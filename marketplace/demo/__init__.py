@@ -1,0 +1,1 @@
+"""The demo data set for development and benchmarks (`flask seed demo`)."""
