@@ -1,7 +1,8 @@
 """Promo codes: whether a code can be used on a cart, and how its discount spreads over it."""
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -20,19 +21,142 @@ def normalize_code(code: str) -> str:
     return code.strip().upper()
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """A code tried by a shopper on priced lines at a moment: what every check reads."""
+
+    promo: PromoCode
+    lines: Sequence[LineQuote]
+    shopper: Shopper
+    now: datetime
+
+
+Check = Callable[[_Attempt], PromoRejection | None]
+
+
+def _reject(reason: RejectionReason, message: str) -> PromoRejection:
+    return PromoRejection(reason, message)
+
+
+def _inactive(a: _Attempt) -> PromoRejection | None:
+    if not a.promo.is_active:
+        return _reject(RejectionReason.INACTIVE, "This code is no longer active.")
+    return None
+
+
+def _not_started(a: _Attempt) -> PromoRejection | None:
+    if not has_started(a.promo.valid_from, a.now):
+        return _reject(RejectionReason.NOT_STARTED, "This code isn't valid yet.")
+    return None
+
+
+def _expired(a: _Attempt) -> PromoRejection | None:
+    if has_ended(a.promo.expires_at, a.now):
+        return _reject(RejectionReason.EXPIRED, "This code has expired.")
+    return None
+
+
+def _used_up(a: _Attempt) -> PromoRejection | None:
+    if a.promo.max_uses is not None and a.promo.current_uses >= a.promo.max_uses:
+        return _reject(RejectionReason.USED_UP, "This code has reached its usage limit.")
+    return None
+
+
+def _unsupported(a: _Attempt) -> PromoRejection | None:
+    # Fail closed: a condition we cannot check must not turn into a discount for everyone.
+    if a.promo.user_restrictions.keys() - _RESTRICTIONS:
+        return _reject(
+            RejectionReason.UNSUPPORTED_RESTRICTION,
+            "This code has conditions we can't check here, so it can't be applied.",
+        )
+    return None
+
+
+def _not_first_purchase(a: _Attempt) -> PromoRejection | None:
+    if a.promo.user_restrictions.get("first_purchase_only") and a.shopper.has_completed_purchase:
+        return _reject(
+            RejectionReason.FIRST_PURCHASE_ONLY, "This code is for your first purchase only."
+        )
+    return None
+
+
+def _already_used(a: _Attempt) -> PromoRejection | None:
+    once = a.promo.user_restrictions.get("once_per_user")
+    if once and normalize_code(a.promo.code) in a.shopper.used_promo_codes:
+        return _reject(RejectionReason.ALREADY_USED, "You have already used this code.")
+    return None
+
+
+def _wrong_tier(a: _Attempt) -> PromoRejection | None:
+    tier = a.promo.user_restrictions.get("tier")
+    tiers = (tier,) if isinstance(tier, str) else tuple(tier or ())
+    if tiers and a.shopper.tier not in tiers:
+        return _reject(
+            RejectionReason.TIER_REQUIRED, f"This code is for {' or '.join(tiers)} members."
+        )
+    return None
+
+
+def _empty_cart(a: _Attempt) -> PromoRejection | None:
+    if not a.lines:
+        return _reject(
+            RejectionReason.EMPTY_CART, "Add something to your cart before using a code."
+        )
+    return None
+
+
+def _not_applicable(a: _Attempt) -> PromoRejection | None:
+    if not any(_applies_to(a.promo, line.add_on_id) for line in a.lines):
+        return _reject(
+            RejectionReason.NOT_APPLICABLE, "This code doesn't apply to anything in your cart."
+        )
+    return None
+
+
+def _below_minimum(a: _Attempt) -> PromoRejection | None:
+    total = sum((line.recurring_total for line in a.lines), ZERO)
+    minimum = a.promo.min_purchase_amount
+    if minimum is not None and total < minimum:
+        return _reject(
+            RejectionReason.BELOW_MINIMUM,
+            f"Add {_dollars(minimum - total)} more to use this code (minimum {_dollars(minimum)}).",
+        )
+    return None
+
+
+# The shopper's purchase history: checked again when a payment is fulfilled.
+HISTORY_CHECKS: tuple[Check, ...] = (_not_first_purchase, _already_used)
+# In order: the code itself, then the shopper, then the cart; the first failure is reported.
+CHECKS: tuple[Check, ...] = (
+    _inactive,
+    _not_started,
+    _expired,
+    _used_up,
+    _unsupported,
+    *HISTORY_CHECKS,
+    _wrong_tier,
+    _empty_cart,
+    _not_applicable,
+    _below_minimum,
+)
+
+
+def _first_rejection(checks: Sequence[Check], attempt: _Attempt) -> PromoRejection | None:
+    for check in checks:
+        rejection = check(attempt)
+        if rejection is not None:
+            return rejection
+    return None
+
+
 def history_rejection(promo: PromoCode, shopper: Shopper) -> PromoRejection | None:
     """Return why the shopper's purchase history rules ``promo`` out, or None.
 
     Checked again when a payment is fulfilled: another checkout may have completed since.
     """
-    restrictions = promo.user_restrictions
-    if restrictions.get("first_purchase_only") and shopper.has_completed_purchase:
-        return PromoRejection(
-            RejectionReason.FIRST_PURCHASE_ONLY, "This code is for your first purchase only."
-        )
-    if restrictions.get("once_per_user") and normalize_code(promo.code) in shopper.used_promo_codes:
-        return PromoRejection(RejectionReason.ALREADY_USED, "You have already used this code.")
-    return None
+    # History checks read neither the lines nor the time.
+    attempt = _Attempt(promo, (), shopper, datetime.min.replace(tzinfo=UTC))
+    return _first_rejection(HISTORY_CHECKS, attempt)
 
 
 def check_promo(
@@ -47,46 +171,7 @@ def check_promo(
     lines the code applies to, since that is the total the shopper sees next to the code field.
     """
     require_aware(now, "now")
-    restrictions = promo.user_restrictions
-    if not promo.is_active:
-        return PromoRejection(RejectionReason.INACTIVE, "This code is no longer active.")
-    if not has_started(promo.valid_from, now):
-        return PromoRejection(RejectionReason.NOT_STARTED, "This code isn't valid yet.")
-    if has_ended(promo.expires_at, now):
-        return PromoRejection(RejectionReason.EXPIRED, "This code has expired.")
-    if promo.max_uses is not None and promo.current_uses >= promo.max_uses:
-        return PromoRejection(RejectionReason.USED_UP, "This code has reached its usage limit.")
-    if restrictions.keys() - _RESTRICTIONS:
-        # Fail closed: a condition we cannot check must not turn into a discount for everyone.
-        return PromoRejection(
-            RejectionReason.UNSUPPORTED_RESTRICTION,
-            "This code has conditions we can't check here, so it can't be applied.",
-        )
-    history = history_rejection(promo, shopper)
-    if history is not None:
-        return history
-    tier = restrictions.get("tier")
-    tiers = (tier,) if isinstance(tier, str) else tuple(tier or ())
-    if tiers and shopper.tier not in tiers:
-        return PromoRejection(
-            RejectionReason.TIER_REQUIRED, f"This code is for {' or '.join(tiers)} members."
-        )
-    if not lines:
-        return PromoRejection(
-            RejectionReason.EMPTY_CART, "Add something to your cart before using a code."
-        )
-    if not any(_applies_to(promo, line.add_on_id) for line in lines):
-        return PromoRejection(
-            RejectionReason.NOT_APPLICABLE, "This code doesn't apply to anything in your cart."
-        )
-    total = sum((line.recurring_total for line in lines), ZERO)
-    minimum = promo.min_purchase_amount
-    if minimum is not None and total < minimum:
-        return PromoRejection(
-            RejectionReason.BELOW_MINIMUM,
-            f"Add {_dollars(minimum - total)} more to use this code (minimum {_dollars(minimum)}).",
-        )
-    return None
+    return _first_rejection(CHECKS, _Attempt(promo, lines, shopper, now))
 
 
 def promo_discounts(promo: PromoCode, lines: Sequence[LineQuote]) -> dict[UUID, Decimal]:

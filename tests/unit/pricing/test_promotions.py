@@ -11,6 +11,7 @@ from marketplace.pricing import (
     RejectionReason,
     Shopper,
     check_promo,
+    history_rejection,
     normalize_code,
     quote,
 )
@@ -215,3 +216,16 @@ def test_a_percentage_over_100_is_rejected():
 def test_an_unknown_discount_type_is_rejected():
     with pytest.raises(ValueError, match="discount_type must be one of percentage, fixed_amount"):
         replace(LAUNCH2025, discount_type="bogo")
+
+
+def test_history_rejection_rechecks_only_the_shoppers_purchase_history():
+    once = replace(LAUNCH2025, user_restrictions={"once_per_user": True})
+    used = Shopper(has_completed_purchase=True, used_promo_codes=frozenset({"LAUNCH2025"}))
+
+    assert history_rejection(FIRSTBUY, NEW_SHOPPER) is None
+    assert history_rejection(FIRSTBUY, RETURNING_SHOPPER).reason is (
+        RejectionReason.FIRST_PURCHASE_ONLY
+    )
+    assert history_rejection(once, used).reason is RejectionReason.ALREADY_USED
+    # Code-level limits (used up, expired) are not history: fulfilment honours what was paid.
+    assert history_rejection(replace(LAUNCH2025, max_uses=1, current_uses=1), used) is None
