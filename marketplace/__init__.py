@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace import cli, errors
+from marketplace import cli, errors, rate_limits, security_headers
 from marketplace.auth import oidc
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, Settings, production_problems
 from marketplace.database import DatabaseUnavailable, embedded_url, engine_options, normalize_url
@@ -18,7 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the application: config → database → extensions → blueprints → CLI → errors."""
+    """Build the application: config → database → extensions → blueprints → CLI → errors →
+    security headers → proxy."""
     # templates/ and static/ live at the top level of the project, not inside the package.
     app = Flask(
         __name__,
@@ -36,6 +38,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     cli.register(app)
     errors.register(app)
+    security_headers.init_app(app)
+    _trust_proxies(app)
     return app
 
 
@@ -71,7 +75,16 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    rate_limits.init_app(app)
     oidc.init_app(app)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind `TRUSTED_PROXIES` reverse proxies, take the client's address and scheme from
+    their X-Forwarded-For/-Proto (rate limits count per client IP, not per proxy)."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _register_blueprints(app: Flask) -> None:

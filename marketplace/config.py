@@ -13,6 +13,25 @@ INSTANCE_PATH = PROJECT_ROOT / "instance"
 
 # The factory refuses to run in production mode with this key.
 DEVELOPMENT_SECRET_KEY = "dev-only-insecure-secret-key"
+# A production SECRET_KEY has at least this many bytes and is none of KNOWN_SECRET_KEYS.
+MIN_SECRET_KEY_BYTES = 32
+# Keys published somewhere (this project, its tests, Flask's documentation and common
+# placeholders): anyone can sign a session cookie with them.
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        DEVELOPMENT_SECRET_KEY,
+        "test-secret-key",
+        "a-real-production-secret",
+        "change-me",
+        "changeme",
+        "secret",
+        "secret-key",
+        "dev",
+        # The example output of `python -c 'import secrets; print(secrets.token_hex())'`
+        # in Flask's documentation.
+        "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
+    }
+)
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -56,6 +75,13 @@ class Settings:
     # checkout re-price from the database, so a stale card never changes what anyone pays.
     catalog_cache_seconds: float = 30.0
     catalog_cache_max_entries: int = 256
+    # Rate limits (flask-limiter syntax, "N/second|minute|hour|day"), counted per client IP
+    # (and, for promo codes, per shopper too); stored in Redis when REDIS_URL is set.
+    sign_in_rate_limit: str = "10/minute"
+    promo_rate_limit: str = "10/minute"
+    promo_ip_rate_limit: str = "30/minute"
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+    trusted_proxies: int = 0
 
     @classmethod
     def from_environ(cls) -> Settings:
@@ -83,6 +109,10 @@ class Settings:
             public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
             catalog_cache_seconds=float(os.environ.get("CATALOG_CACHE_SECONDS") or 30),
             catalog_cache_max_entries=int(os.environ.get("CATALOG_CACHE_MAX_ENTRIES") or 256),
+            sign_in_rate_limit=os.environ.get("SIGN_IN_RATE_LIMIT") or "10/minute",
+            promo_rate_limit=os.environ.get("PROMO_RATE_LIMIT") or "10/minute",
+            promo_ip_rate_limit=os.environ.get("PROMO_IP_RATE_LIMIT") or "30/minute",
+            trusted_proxies=int(os.environ.get("TRUSTED_PROXIES") or 0),
         )
 
     def as_flask_config(self) -> dict[str, object]:
@@ -94,6 +124,17 @@ class Settings:
             "SQLALCHEMY_ECHO": self.sql_echo,
             "REDIS_URL": self.redis_url,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            # A Redis that stops answering costs a request at most a second, then the limits
+            # are counted in this process's memory until Redis is back (checked with back-off).
+            "RATELIMIT_STORAGE_OPTIONS": (
+                {"socket_connect_timeout": 1, "socket_timeout": 1} if self.redis_url else {}
+            ),
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_KEY_PREFIX": "marketplace",
+            "SIGN_IN_RATE_LIMIT": self.sign_in_rate_limit,
+            "PROMO_RATE_LIMIT": self.promo_rate_limit,
+            "PROMO_IP_RATE_LIMIT": self.promo_ip_rate_limit,
+            "TRUSTED_PROXIES": self.trusted_proxies,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.env == "production",
@@ -118,8 +159,8 @@ class Settings:
 
 
 def production_problems(config: Mapping[str, Any]) -> list[str]:
-    """Name what production mode is missing: OIDC, Stripe (never the offline test payments)
-    and a real secret key."""
+    """Name what production mode is missing: OIDC, Stripe (never the offline test payments),
+    Redis for the rate limits and a strong secret key."""
     if config.get("MARKETPLACE_ENV") != "production":
         return []
     required = (
@@ -128,8 +169,26 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
         "OIDC_CLIENT_SECRET",
         "STRIPE_SECRET_KEY",
         "STRIPE_WEBHOOK_SECRET",
+        "REDIS_URL",
     )
     missing = [name for name in required if not config.get(name)]
-    if config.get("SECRET_KEY") in (None, "", DEVELOPMENT_SECRET_KEY):
-        missing.append("SECRET_KEY (a real one, not the development default)")
+    key_problem = secret_key_problem(config.get("SECRET_KEY"))
+    if key_problem:
+        missing.append(key_problem)
     return missing
+
+
+def secret_key_problem(key: str | bytes | None) -> str | None:
+    """Say why `key` can't sign production sessions (too short, or published), else None.
+
+    The message names the rule and the key's length, never the key.
+    """
+    rule = f"a SECRET_KEY of at least {MIN_SECRET_KEY_BYTES} random bytes"
+    if not key:
+        return f"{rule} (none is set)"
+    raw = key.encode() if isinstance(key, str) else bytes(key)
+    if (key.decode(errors="replace") if isinstance(key, bytes) else key) in KNOWN_SECRET_KEYS:
+        return f"{rule} (this one is a published default)"
+    if len(raw) < MIN_SECRET_KEY_BYTES:
+        return f"{rule} (this one has {len(raw)})"
+    return None

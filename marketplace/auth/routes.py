@@ -20,20 +20,34 @@ from flask import (
 )
 from joserfc.errors import JoseError
 
-from marketplace.auth import oidc, queries
+from marketplace.auth import oidc, queries, sessions
 from marketplace.auth.forms import DevSignInForm
 from marketplace.auth.guard import safe_next
 from marketplace.auth.oidc import TokenRejected
 from marketplace.auth.service import Identity, identity_from_tokens
 from marketplace.cart import service as cart_service
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.shopper import ANONYMOUS_PREFIX, PROMO_SESSION_KEY, current_shopper
 
 bp = Blueprint("auth", __name__)
+bp.before_app_request(sessions.forget_revoked_session)
 
 NEXT_KEY = "login_next"
 ID_TOKEN_KEY = "id_token"
 UNREACHABLE = "The sign-in service can't be reached right now. Please try again in a moment."
+TOO_MANY_SIGN_INS = (
+    "Too many sign-in attempts from your address. Please wait a minute and try again."
+)
+
+
+def _sign_in_limit() -> str:
+    return current_app.config.get("SIGN_IN_RATE_LIMIT", "10/minute")
+
+
+# One counter per client IP for both ways in (the development form and the OIDC callback).
+sign_in_limit = limiter.shared_limit(
+    _sign_in_limit, scope="sign-in", error_message=TOO_MANY_SIGN_INS
+)
 
 
 def dev_sign_in_enabled() -> bool:
@@ -60,6 +74,7 @@ def login():
 
 
 @bp.post("/login")
+@sign_in_limit
 def dev_login():
     if not dev_sign_in_enabled():
         abort(404)
@@ -73,6 +88,7 @@ def dev_login():
 
 
 @bp.get("/auth/callback")
+@sign_in_limit
 def callback():
     if not oidc.is_configured():
         abort(404)
@@ -109,8 +125,15 @@ def confirm_logout():
 
 @bp.post("/logout")
 def logout():
+    """End the session here and everywhere else the user is signed in (copied cookies too),
+    then the provider's session."""
     id_token = session.get(ID_TOKEN_KEY)
+    user_id = current_shopper().user_id
+    # The cookie is cleared first, so this browser is signed out even if recording the
+    # sign-out fails (the request then ends on an error page).
     session.clear()
+    if user_id:
+        sessions.end_all(user_id)
     flash("You are signed out.", "success")
     home = url_for("catalog.index", _external=True)
     if oidc.is_configured():
@@ -139,7 +162,7 @@ def _signed_in(identity: Identity, next_url: str, *, id_token: str | None = None
     anonymous_id = session.get("anonymous_id")
     promo = session.get(PROMO_SESSION_KEY)
     session.clear()
-    session["user"] = identity.as_session()
+    session["user"] = sessions.start(identity)
     if id_token:
         session[ID_TOKEN_KEY] = id_token
     if promo:

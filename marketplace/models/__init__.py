@@ -8,6 +8,7 @@ from marketplace.models.platform import FeatureDefinition, SubscriptionTier
 from marketplace.models.pricing_rules import PricingRule
 from marketplace.models.promotions import PromotionalCode
 from marketplace.models.purchases import AddOnPurchase
+from marketplace.models.sessions import SessionGeneration
 from marketplace.models.subscriptions import UserAddOn
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "FeatureDefinition",
     "PricingRule",
     "PromotionalCode",
+    "SessionGeneration",
     "StripeEvent",
     "SubscriptionTier",
     "UserAddOn",

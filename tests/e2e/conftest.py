@@ -42,8 +42,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def live_server(database_url):
+    # Named after the run's test database, so runs on one server with their own
+    # TEST_DATABASE_URL never share it.
+    test_url = make_url(database_url)
     url = recreate_database(
-        make_url(database_url).set(database="marketplace_e2e").render_as_string(False)
+        test_url.set(database=f"{test_url.database}_e2e").render_as_string(False)
     )
     app = make_app(url)
     with app.app_context():

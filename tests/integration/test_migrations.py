@@ -20,18 +20,16 @@ from tests.guide import GUIDE_TABLES, PLATFORM_TABLES
 @pytest.fixture
 def scratch_app(database_url):
     """An app on a database of its own, for tests that change the schema."""
-    url = recreate_database(
-        make_url(database_url).set(database="marketplace_scratch").render_as_string(False)
-    )
+    # Named after the run's test database, so runs on one server never share it.
+    name = f"{make_url(database_url).database}_scratch"
+    url = recreate_database(make_url(database_url).set(database=name).render_as_string(False))
     app = make_app(url)
     with app.app_context():
         yield app
         db.engine.dispose()
     admin = libpq_conninfo(make_url(url).set(database="postgres").render_as_string(False))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier("marketplace_scratch"))
-        )
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def tables() -> set[str]:

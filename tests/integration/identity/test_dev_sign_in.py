@@ -33,6 +33,7 @@ def test_dev_sign_in_stores_the_user(client, tiers):
         "tier": "vip_founder",
         "is_admin": True,
         "name": None,
+        "gen": 0,  # the user's session generation (tests/integration/security)
     }
 
 
@@ -115,6 +116,8 @@ def test_production_starts_with_oidc_stripe_and_a_real_key(database_url):
         OIDC_CLIENT_SECRET="s",
         STRIPE_SECRET_KEY="sk_live_x",
         STRIPE_WEBHOOK_SECRET="whsec_x",
+        REDIS_URL="redis://127.0.0.1:6379/5",
+        SECRET_KEY="Vq3bEh1f0m8Qy9C2xTz7LkWp4RnSd6Ug5JaHe",
     )
 
     assert "auth.callback" in app.view_functions

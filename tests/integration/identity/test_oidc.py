@@ -23,6 +23,7 @@ def test_sign_in_stores_user_tier_and_admin_role(oidc_client, keycloak):
         "tier": "pro",
         "is_admin": True,
         "name": "Ada Lovelace",
+        "gen": 0,  # the user's session generation (tests/integration/security)
     }
     assert stored["id_token"]
     # Authorization code + PKCE (S256), state and nonce.
