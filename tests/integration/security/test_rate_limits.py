@@ -7,6 +7,7 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,12 +34,14 @@ def redis_or_skip() -> redis.Redis:
     return client
 
 
-def read_port(process: subprocess.Popen, timeout: float = 60) -> int:
+def read_port(process: subprocess.Popen, log, timeout: float = 60) -> int:
     ready, _, _ = select.select([process.stdout], [], [], timeout)
     line = process.stdout.readline() if ready else ""
     if not line.strip().isdigit():
         process.kill()
-        raise AssertionError(f"the worker did not start: {line!r} {process.stderr.read()}")
+        process.wait(timeout=10)
+        log.seek(0)
+        raise AssertionError(f"the worker did not start: {line!r}\n{log.read()}")
     return int(line)
 
 
@@ -49,30 +52,36 @@ def workers(database_url: str, count: int, **settings: str) -> Iterator[list[str
     prefix = f"test-{uuid.uuid4().hex}"
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MARKETPLACE_ENV")}
     env.update(settings)
+    # Request logs go to a file: a pipe nobody reads could fill up and stall a worker.
+    logs = [tempfile.TemporaryFile("w+") for _ in range(count)]
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.integration.security.worker", database_url, prefix],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=log,
             text=True,
         )
-        for _ in range(count)
+        for log in logs
     ]
     try:
-        yield [f"http://127.0.0.1:{read_port(process)}" for process in processes]
+        yield [
+            f"http://127.0.0.1:{read_port(process, log)}"
+            for process, log in zip(processes, logs, strict=True)
+        ]
     finally:
         for process in processes:
             process.terminate()
-        for process in processes:
+        for process, log in zip(processes, logs, strict=True):
             process.wait(timeout=10)
             process.stdout.close()
-            process.stderr.close()
-        if "REDIS_URL" in settings:
-            store = redis_or_skip()
+            log.close()
+        if settings.get("REDIS_URL") == TEST_REDIS_URL:
+            store = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=1)
             for key in store.scan_iter(f"*{prefix}*"):
                 store.delete(key)
+            store.close()
 
 
 def alternate(urls: list[str], path: str, times: int, **data) -> list[tuple[int, int]]:

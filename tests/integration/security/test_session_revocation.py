@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
+from marketplace.auth import sessions
+from marketplace.catalog.cache import init_app as init_cache
 from marketplace.models import SessionGeneration
 
 from .conftest import oidc_sign_in, session_of
@@ -128,8 +131,6 @@ def test_a_signed_in_request_costs_one_primary_key_lookup(app, client, count_que
 
 def test_anonymous_shoppers_and_static_files_cost_no_lookup(app, client, count_queries):
     app.config["CATALOG_CACHE_SECONDS"] = 30
-    from marketplace.catalog.cache import init_app as init_cache
-
     init_cache(app)
     client.get("/")  # fills the catalog cache
     with count_queries() as statements:
@@ -156,3 +157,18 @@ def test_cookies_from_before_the_first_sign_out_stay_valid(app, client, generati
     client.post("/logout")
 
     assert_sent_to_sign_in(replay(app, copied))
+
+
+def test_this_browser_is_signed_out_even_if_the_sign_out_cannot_be_recorded(
+    app, client, monkeypatch
+):
+    def database_down(user_id):
+        raise OperationalError("UPDATE session_generations", {}, Exception("server closed"))
+
+    client.post("/login", data={"user_id": "dev-7"})
+    monkeypatch.setattr(sessions, "end_all", database_down)
+
+    response = client.post("/logout")
+
+    assert response.status_code >= 500  # the shopper is told it went wrong …
+    assert "user" not in session_of(client)  # … and this browser is signed out all the same
