@@ -56,6 +56,10 @@ class Settings:
     # checkout re-price from the database, so a stale card never changes what anyone pays.
     catalog_cache_seconds: float = 30.0
     catalog_cache_max_entries: int = 256
+    # Request bodies are refused (413) past these sizes before they are read: every form
+    # (Flask's MAX_CONTENT_LENGTH) and the webhook endpoints (see marketplace.request_guard).
+    max_form_bytes: int = 64 * 1024
+    max_webhook_bytes: int = 1024 * 1024
 
     @classmethod
     def from_environ(cls) -> Settings:
@@ -83,6 +87,8 @@ class Settings:
             public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
             catalog_cache_seconds=float(os.environ.get("CATALOG_CACHE_SECONDS") or 30),
             catalog_cache_max_entries=int(os.environ.get("CATALOG_CACHE_MAX_ENTRIES") or 256),
+            max_form_bytes=int(os.environ.get("MAX_FORM_BYTES") or 64 * 1024),
+            max_webhook_bytes=int(os.environ.get("MAX_WEBHOOK_BYTES") or 1024 * 1024),
         )
 
     def as_flask_config(self) -> dict[str, object]:
@@ -114,6 +120,8 @@ class Settings:
             "PUBLIC_BASE_URL": self.public_base_url,
             "CATALOG_CACHE_SECONDS": self.catalog_cache_seconds,
             "CATALOG_CACHE_MAX_ENTRIES": self.catalog_cache_max_entries,
+            "MAX_CONTENT_LENGTH": self.max_form_bytes,
+            "MAX_WEBHOOK_BYTES": self.max_webhook_bytes,
         }
 
 
