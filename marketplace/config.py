@@ -82,6 +82,10 @@ class Settings:
     promo_ip_rate_limit: str = "30/minute"
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
     trusted_proxies: int = 0
+    # Request bodies are refused (413) past these sizes before they are read: every form
+    # (Flask's MAX_CONTENT_LENGTH) and the webhook endpoints (see marketplace.request_guard).
+    max_form_bytes: int = 64 * 1024
+    max_webhook_bytes: int = 1024 * 1024
 
     @classmethod
     def from_environ(cls) -> Settings:
@@ -113,6 +117,8 @@ class Settings:
             promo_rate_limit=os.environ.get("PROMO_RATE_LIMIT") or "10/minute",
             promo_ip_rate_limit=os.environ.get("PROMO_IP_RATE_LIMIT") or "30/minute",
             trusted_proxies=int(os.environ.get("TRUSTED_PROXIES") or 0),
+            max_form_bytes=int(os.environ.get("MAX_FORM_BYTES") or 64 * 1024),
+            max_webhook_bytes=int(os.environ.get("MAX_WEBHOOK_BYTES") or 1024 * 1024),
         )
 
     def as_flask_config(self) -> dict[str, object]:
@@ -155,6 +161,8 @@ class Settings:
             "PUBLIC_BASE_URL": self.public_base_url,
             "CATALOG_CACHE_SECONDS": self.catalog_cache_seconds,
             "CATALOG_CACHE_MAX_ENTRIES": self.catalog_cache_max_entries,
+            "MAX_CONTENT_LENGTH": self.max_form_bytes,
+            "MAX_WEBHOOK_BYTES": self.max_webhook_bytes,
         }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 
-from flask import session
+from flask import current_app, session
 
 ANONYMOUS_PREFIX = "anon:"
 # The promo code the shopper applied to their cart (re-validated on every render).
@@ -53,6 +55,23 @@ def ensure_cart_owner() -> str:
     """Return the shopper's cart owner id, giving an anonymous shopper one on first use."""
     owner = current_shopper().cart_owner
     if owner is None:
-        session["anonymous_id"] = str(uuid.uuid4())
+        session["anonymous_id"] = _new_anonymous_id()
         owner = f"{ANONYMOUS_PREFIX}{session['anonymous_id']}"
     return owner
+
+
+def _new_anonymous_id() -> str:
+    """A first cart's id, the same for every request that carries the same session cookie.
+
+    A shopper's first adds can be sent at once (two tabs, quick clicks) with a cookie that has
+    no cart id yet; each response sets its own cookie and the browser keeps the last one. So
+    the id is derived from the one random value such a session already holds, its CSRF secret
+    (every POST needs one), keyed with the app's secret: concurrent first adds name one cart.
+    A session without one (no page seen, CSRF off) gets a random id.
+    """
+    seed = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if not isinstance(seed, str) or not seed:
+        return str(uuid.uuid4())
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(secret, b"anonymous-cart\0" + seed.encode(), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))

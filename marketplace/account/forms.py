@@ -13,6 +13,12 @@ from marketplace.models.purchases import PURCHASE_STATUSES
 
 MAX_PAGE = 10_000
 MAX_REASON = 1000
+# The dates a purchase filter may name: wide enough for any purchase, narrow enough that a
+# date never overflows (`until` + 1 day past 9999-12-31) or asks for millennia of history.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+DATE_RANGE_MESSAGE = f"Pick a date from {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}."
+REVERSED_RANGE_MESSAGE = "The end date is before the start date."
 STATUS_LABELS = {
     "pending": "Pending",
     "completed": "Completed",
@@ -25,8 +31,17 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _within_date_range(form, field) -> None:
+    if field.data is not None and not EARLIEST_DATE <= field.data <= LATEST_DATE:
+        raise ValidationError(DATE_RANGE_MESSAGE)
+
+
 class PurchaseFilters(Form):
     """`?status=&since=&until=&q=&page=` of the purchase history (GET: no CSRF token)."""
+
+    # The date inputs' min and max, so a browser's picker offers only dates we accept.
+    earliest_date = EARLIEST_DATE.isoformat()
+    latest_date = LATEST_DATE.isoformat()
 
     q = SearchField("Add-on name", validators=[Optional(), Length(max=100)], default="")
     status = SelectField(
@@ -37,15 +52,22 @@ class PurchaseFilters(Form):
         ],
         default="",
     )
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    since = DateField("From", validators=[Optional(), _within_date_range])
+    until = DateField("To", validators=[Optional(), _within_date_range])
     page = IntegerField(
         "Page", validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)], default=1
     )
 
-    def validate_until(self, field) -> None:
-        if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError("The end date is before the start date.")
+    def range_error(self) -> str | None:
+        """The message when `until` comes before `since` (also put on `until`), else None.
+
+        Checked after `validate()`: a malformed or out-of-range value is a 400, but a reversed
+        range is a form a shopper can send, so the page shows it.
+        """
+        if not (self.since.data and self.until.data and self.until.data < self.since.data):
+            return None
+        self.until.errors = [*self.until.errors, REVERSED_RANGE_MESSAGE]
+        return f"{self.until.label.text}: {REVERSED_RANGE_MESSAGE}"
 
     def first_error(self) -> str:
         for name, errors in self.errors.items():

@@ -162,6 +162,18 @@ def purchases():
     form = PurchaseFilters(request.args)
     if not form.validate():
         abort(400, description=form.first_error())
+    range_error = form.range_error()
+    if range_error:
+        return render(
+            "account/purchases.html",
+            "account/_purchases.html",
+            status=400,
+            form=form,
+            history=None,
+            range_error=range_error,
+            link_args=form.link_args(),
+            filtered=True,
+        )
     query = form.query()
     history = queries.purchase_history(db.session, _user_id(), **query)
     if not history.items and query["page"] != 1:

@@ -22,11 +22,11 @@ from joserfc.errors import JoseError
 
 from marketplace.auth import oidc, queries, sessions
 from marketplace.auth.forms import DevSignInForm
-from marketplace.auth.guard import safe_next
 from marketplace.auth.oidc import TokenRejected
 from marketplace.auth.service import Identity, identity_from_tokens
 from marketplace.cart import service as cart_service
 from marketplace.extensions import db, limiter
+from marketplace.redirects import safe_local_path
 from marketplace.shopper import ANONYMOUS_PREFIX, PROMO_SESSION_KEY, current_shopper
 
 bp = Blueprint("auth", __name__)
@@ -57,7 +57,7 @@ def dev_sign_in_enabled() -> bool:
 
 @bp.get("/login")
 def login():
-    next_url = safe_next(request.args.get("next"))
+    next_url = safe_local_path(request.args.get("next"))
     if current_shopper().is_signed_in:
         return redirect(next_url)
     if oidc.is_configured():
@@ -84,7 +84,7 @@ def dev_login():
     identity = Identity(
         user_id=form.user_id.data.strip(), tier=form.tier.data or None, is_admin=form.is_admin.data
     )
-    return _signed_in(identity, safe_next(form.next.data))
+    return _signed_in(identity, safe_local_path(form.next.data))
 
 
 @bp.get("/auth/callback")
@@ -113,7 +113,9 @@ def callback():
     except requests.RequestException:
         current_app.logger.warning("OIDC token exchange failed", exc_info=True)
         return _refused(502, UNREACHABLE)
-    return _signed_in(identity, safe_next(session.get(NEXT_KEY)), id_token=token.get("id_token"))
+    return _signed_in(
+        identity, safe_local_path(session.get(NEXT_KEY)), id_token=token.get("id_token")
+    )
 
 
 @bp.get("/logout")

@@ -38,13 +38,6 @@ def cart_count(session: Session, owner_id: str) -> int:
     )
 
 
-def cart_item(session: Session, owner_id: str, item_id: uuid.UUID) -> CartItem | None:
-    """Return the line `item_id` if it belongs to `owner_id`'s cart."""
-    return session.scalars(
-        select(CartItem).where(CartItem.id == item_id, CartItem.user_id == owner_id)
-    ).one_or_none()
-
-
 def holds_subscription(
     user_id: str | ColumnElement[str], now: datetime | ColumnElement[datetime]
 ) -> ColumnElement[bool]:

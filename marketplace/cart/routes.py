@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -12,7 +10,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    request,
     session,
     url_for,
 )
@@ -23,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from marketplace.cart import queries, quoting, service
 from marketplace.cart.forms import AddBundleForm, AddItemForm, PromoForm, QuantityForm
 from marketplace.extensions import db, limiter
+from marketplace.redirects import referrer_path
 from marketplace.rendering import render, trigger, wants_partial
 from marketplace.shopper import PROMO_SESSION_KEY, current_shopper, ensure_cart_owner
 
@@ -120,10 +118,7 @@ def _add_failed(status: int, message: str):
 
 def _back_or_cart() -> str:
     """The page the shopper added from (same site only), else the cart."""
-    referrer = urlsplit(request.referrer or "")
-    if referrer.path and referrer.netloc in ("", request.host):
-        return urlunsplit(("", "", referrer.path, referrer.query, ""))
-    return url_for("cart.show")
+    return referrer_path(default=url_for("cart.show"))
 
 
 # Views ---------------------------------------------------------------------------------------
@@ -174,10 +169,10 @@ def update(item_id):
     if not form.validate():
         return _failed(422, form.first_error(), line_errors={item_id: form.first_error()})
     try:
-        item = service.update_quantity(current_shopper().cart_owner, item_id, form.quantity.data)
+        line = service.update_quantity(current_shopper().cart_owner, item_id, form.quantity.data)
     except service.CartError as error:
         return _failed(error.status, error.message)
-    return _changed(f"{item.add_on.name}: quantity is now {item.quantity}.")
+    return _changed(f"{line.name}: quantity is now {line.quantity}.")
 
 
 @bp.post("/cart/items/<uuid:item_id>/delete")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 
 from marketplace.cart import queries
 from marketplace.extensions import db
@@ -20,6 +20,7 @@ from marketplace.models import AddOn, AddOnBundle, CartItem
 from marketplace.models.cart import MAX_QUANTITY
 
 MIN_QUANTITY = 1
+GONE = "That item isn't in your cart."
 
 
 class CartError(Exception):
@@ -106,21 +107,61 @@ def add_bundle(owner_id: str, bundle_id: uuid.UUID) -> Added:
     return Added(names=tuple(a.name for a in to_add), notes=tuple(notes))
 
 
-def update_quantity(owner_id: str | None, item_id: uuid.UUID, quantity: int) -> CartItem:
-    """Set the quantity of one of the owner's lines (1–100)."""
+@dataclass(frozen=True)
+class Line:
+    """One cart line as a change left it: its add-on's name and its quantity."""
+
+    name: str
+    quantity: int
+
+
+def update_quantity(owner_id: str | None, item_id: uuid.UUID, quantity: int) -> Line:
+    """Set the quantity of one of the owner's lines (1–100).
+
+    One `UPDATE … RETURNING`, so a line removed meanwhile (another tab, a double submit) is a
+    plain `NotFound`, never a stale ORM object.
+    """
     _check_quantity(quantity)
-    item = _owned_item(owner_id, item_id)
-    item.quantity = quantity
+    row = None
+    if owner_id is not None:
+        row = db.session.execute(
+            update(CartItem)
+            .where(
+                CartItem.id == item_id,
+                CartItem.user_id == owner_id,
+                CartItem.add_on_id == AddOn.id,
+            )
+            .values(quantity=quantity)
+            .returning(AddOn.name, CartItem.quantity),
+            execution_options={"synchronize_session": False},
+        ).one_or_none()
     db.session.commit()
-    return item
+    if row is None:
+        raise NotFound(GONE)
+    return Line(name=row.name, quantity=row.quantity)
 
 
 def remove_item(owner_id: str | None, item_id: uuid.UUID) -> str:
-    """Remove one of the owner's lines; return the add-on's name."""
-    item = _owned_item(owner_id, item_id)
-    name = item.add_on.name
-    db.session.delete(item)
+    """Remove one of the owner's lines; return the add-on's name.
+
+    One `DELETE … RETURNING`: of two removals of one line, or a removal racing an update, the
+    one that finds no line gets `NotFound`.
+    """
+    name = None
+    if owner_id is not None:
+        name = db.session.execute(
+            delete(CartItem)
+            .where(
+                CartItem.id == item_id,
+                CartItem.user_id == owner_id,
+                CartItem.add_on_id == AddOn.id,
+            )
+            .returning(AddOn.name),
+            execution_options={"synchronize_session": False},
+        ).scalar_one_or_none()
     db.session.commit()
+    if name is None:
+        raise NotFound(GONE)
     return name
 
 
@@ -225,13 +266,6 @@ def _add_lines(owner_id: str, lines: Sequence[tuple[uuid.UUID, int, Decimal | No
             for add_on_id, quantity, price_seen in lines
         ],
     )
-
-
-def _owned_item(owner_id: str | None, item_id: uuid.UUID) -> CartItem:
-    item = queries.cart_item(db.session, owner_id, item_id) if owner_id else None
-    if item is None:
-        raise NotFound("That item isn't in your cart.")
-    return item
 
 
 def _check_quantity(quantity: int) -> None:

@@ -23,6 +23,8 @@ SORT_LABELS = {
     "name": "Name: A to Z",
 }
 MAX_PAGE = 10_000
+# The query parameters `CatalogQuery` reads: a catalog page's cache key is made of these alone.
+CATALOG_PARAMS = ("q", "category", "sort", "page")
 
 
 class CatalogQuery(Form):

@@ -15,7 +15,7 @@ from marketplace.catalog.cache import (
     with_csrf_token,
 )
 from marketplace.catalog.cache import init_app as init_cache
-from marketplace.catalog.forms import CATEGORY_LABELS, SORT_LABELS, CatalogQuery
+from marketplace.catalog.forms import CATALOG_PARAMS, CATEGORY_LABELS, SORT_LABELS, CatalogQuery
 from marketplace.catalog.queries import catalog_page, feature_label, product_page
 from marketplace.extensions import db
 from marketplace.rendering import wants_partial
@@ -71,10 +71,7 @@ def fact(value) -> str:
 
 @bp.get("/")
 def index():
-    # Keyed by the raw query string, so a hit skips parsing it too; spellings of the same
-    # filters ("?q=+voice", "?q=voice") are separate entries of the same page.
-    key = ("catalog", request.script_root, request.query_string)
-    fragment = catalog_cache().get_or_create(key, _render_catalog)
+    fragment = catalog_cache().get_or_create(_catalog_key(), _render_catalog)
     filters = fragment.filters
     if fragment.empty and filters["page"] != 1:
         abort(404, description=f"There is no page {filters['page']} of these results.")
@@ -90,6 +87,19 @@ def index():
         )
     response.vary.add("HX-Request")
     return response
+
+
+def _catalog_key() -> tuple[object, ...]:
+    """The cache key of this request's catalog page: the known filters, as sent, in one order.
+
+    Only `CatalogQuery`'s parameters count (first value of each), so unknown ones (`utm_*`,
+    `fbclid`, `?x=1`, `?x=2`…) neither miss the cache nor fill it with copies of one page. The
+    values are not parsed, so a hit costs no WTForms; other spellings of the same filters
+    (`?q=+voice`, `?q=voice`) are separate entries of the same page, and a value the form
+    refuses is a 400, never an entry.
+    """
+    args = request.args
+    return ("catalog", request.script_root, *(args.get(name) for name in CATALOG_PARAMS))
 
 
 def _render_catalog() -> CatalogFragment:

@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 
-from marketplace import payments
+from marketplace import payments, request_guard
 from marketplace.billing.sync import deliver_after_response
 from marketplace.checkout import service, webhooks
 from marketplace.extensions import csrf
@@ -186,10 +186,11 @@ def settle_test_payment(session_id: str):
 
 @bp.post("/webhooks/stripe")
 @csrf.exempt
+@request_guard.webhook  # raw signed body, at most MAX_WEBHOOK_BYTES; errors in JSON
 def stripe_webhook():
     try:
         event = payments.verify_webhook(
-            request.get_data(),
+            request_guard.raw_body(),
             request.headers.get("Stripe-Signature"),
             current_app.config.get("STRIPE_WEBHOOK_SECRET"),
         )

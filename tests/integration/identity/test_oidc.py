@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from marketplace.auth.guard import safe_next
+from marketplace.redirects import safe_local_path
 
 from .conftest import bound_app, oidc_settings, oidc_sign_in, session_of, start_sign_in
 
@@ -173,7 +173,7 @@ def test_next_is_only_followed_to_this_site(oidc_client, keycloak):
     ],
 )
 def test_safe_next(target, expected):
-    assert safe_next(target) == expected
+    assert safe_local_path(target) == expected
 
 
 def test_sign_out_ends_the_keycloak_session(oidc_client, keycloak):
