@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace import cli, errors, rate_limits, request_guard, security_headers
+from marketplace import cli, errors, rate_limits, request_guard, security_headers, templating
 from marketplace.auth import oidc
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, Settings, production_problems
 from marketplace.database import DatabaseUnavailable, embedded_url, engine_options, normalize_url
@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the application: config → database → edge guard → extensions → blueprints → CLI
-    → errors → security headers → proxy."""
+    """Build the application: config → database → edge guard → extensions → templates →
+    blueprints → CLI → errors → security headers → proxy."""
     # templates/ and static/ live at the top level of the project, not inside the package.
     app = Flask(
         __name__,
@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _configure_database(app)
     request_guard.init_app(app)  # before the extensions: its hook must run before CSRF's
     _init_extensions(app)
+    templating.init_app(app)
     _register_blueprints(app)
     cli.register(app)
     errors.register(app)

@@ -19,6 +19,7 @@ from marketplace.auth.guard import sign_in_redirect
 from marketplace.extensions import db
 from marketplace.models import AddOnFeature, UserAddOn
 from marketplace.shopper import current_shopper
+from marketplace.vocabulary import SubscriptionStatus
 
 
 def _holding(user_id: str, now: datetime):
@@ -26,7 +27,7 @@ def _holding(user_id: str, now: datetime):
     # the user's rows; add_on_features is reached through (add_on_id, feature_key).
     return and_(
         UserAddOn.user_id == user_id,
-        UserAddOn.status == "active",
+        UserAddOn.status == SubscriptionStatus.ACTIVE,
         or_(UserAddOn.expires_at.is_(None), UserAddOn.expires_at > now),
         AddOnFeature.add_on_id == UserAddOn.add_on_id,
         AddOnFeature.enabled,

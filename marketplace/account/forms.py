@@ -9,7 +9,7 @@ from wtforms import DateField, Form, IntegerField, SearchField, SelectField, Tex
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from marketplace.models.purchases import PURCHASE_STATUSES
+from marketplace.vocabulary import PurchaseStatus
 
 MAX_PAGE = 10_000
 MAX_REASON = 1000
@@ -19,12 +19,6 @@ EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2099, 12, 31)
 DATE_RANGE_MESSAGE = f"Pick a date from {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}."
 REVERSED_RANGE_MESSAGE = "The end date is before the start date."
-STATUS_LABELS = {
-    "pending": "Pending",
-    "completed": "Completed",
-    "failed": "Failed",
-    "refunded": "Refunded",
-}
 
 
 def _start_of(day: date) -> datetime:
@@ -48,7 +42,7 @@ class PurchaseFilters(Form):
         "Status",
         choices=[
             SelectChoice("", "Any status"),
-            *(SelectChoice(s, STATUS_LABELS[s]) for s in PURCHASE_STATUSES),
+            *(SelectChoice(s.value, s.label) for s in PurchaseStatus),
         ],
         default="",
     )

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from marketplace.models import AddOn, AddOnFeature, AddOnPurchase, PromotionalCode, UserAddOn
+from marketplace.vocabulary import SubscriptionStatus
 
 MAX_PER_PAGE = 100
 
@@ -38,7 +39,7 @@ def active_add_ons(session: Session, user_id: str, now: datetime) -> list[UserAd
         .options(contains_eager(UserAddOn.add_on))
         .where(
             UserAddOn.user_id == user_id,
-            UserAddOn.status == "active",
+            UserAddOn.status == SubscriptionStatus.ACTIVE,
             or_(UserAddOn.expires_at.is_(None), UserAddOn.expires_at > now),
         )
         .order_by(AddOn.name, UserAddOn.id)
@@ -104,7 +105,7 @@ def subscriptions(session: Session, user_id: str) -> list[UserAddOn]:
             .selectinload(AddOnFeature.definition)
         )
         .where(UserAddOn.user_id == user_id)
-        .order_by((UserAddOn.status != "active"), AddOn.name, UserAddOn.id)
+        .order_by((UserAddOn.status != SubscriptionStatus.ACTIVE), AddOn.name, UserAddOn.id)
     )
     return list(session.scalars(statement))
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from marketplace import billing_types
 from marketplace.account.queries import Receipt
+from marketplace.pricing.money import format_money
 
 # The PDF core fonts speak Latin-1; typographic characters outside it get plain stand-ins.
 _PLAIN = str.maketrans({"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "…": "..."})
@@ -16,11 +14,6 @@ _PLAIN = str.maketrans({"—": "-", "–": "-", "“": '"', "”": '"', "‘": "
 
 def _plain(text: object) -> str:
     return str(text).translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{symbol}{amount:,.2f}"
 
 
 def receipt_pdf(receipt: Receipt) -> bytes:
@@ -55,22 +48,27 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     pdf.cell(25, 8, "Quantity", border="B", align="R")
     pdf.cell(0, 8, "Amount", border="B", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 11)
-    billing = billing_types.NAMES.get(purchase.billing_type or "", "")
+    billing = purchase.billing.label
     item = purchase.add_on.name + (f" ({billing})" if billing else "")
     pdf.cell(110, 8, _plain(item))
     pdf.cell(25, 8, str(purchase.quantity), align="R")
     pdf.cell(
-        0, 8, _money(receipt.subtotal, currency), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        0,
+        8,
+        format_money(receipt.subtotal, currency),
+        align="R",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
     )
     pdf.ln(2)
 
-    totals = [("Subtotal", _money(receipt.subtotal, currency))]
+    totals = [("Subtotal", format_money(receipt.subtotal, currency))]
     if purchase.discount_amount:
         label = f"Discount ({receipt.promo_code})" if receipt.promo_code else "Discount"
-        totals.append((label, "-" + _money(purchase.discount_amount, currency)))
-    totals.append(("Total paid", _money(purchase.amount, currency)))
+        totals.append((label, "-" + format_money(purchase.discount_amount, currency)))
+    totals.append(("Total paid", format_money(purchase.amount, currency)))
     if purchase.refund_amount:
-        totals.append(("Refunded", "-" + _money(purchase.refund_amount, currency)))
+        totals.append(("Refunded", "-" + format_money(purchase.refund_amount, currency)))
     for label, value in totals:
         bold = label == "Total paid"
         pdf.set_font("Helvetica", "B" if bold else "", 11)

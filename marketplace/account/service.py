@@ -16,6 +16,7 @@ from marketplace.account import queries
 from marketplace.billing import outbox
 from marketplace.extensions import db
 from marketplace.models import UserAddOn
+from marketplace.vocabulary import SubscriptionStatus
 
 
 class SubscriptionError(Exception):
@@ -51,11 +52,11 @@ def cancel(
     when other add-ons share it, the add-on's item removed from it).
     """
     subscription = _own(user_id, subscription_id)
-    if subscription.status != "active":
+    if subscription.status != SubscriptionStatus.ACTIVE:
         raise SubscriptionError(
             f"{subscription.add_on.name} is {subscription.status}, so it can't be cancelled."
         )
-    subscription.status = "cancelled"
+    subscription.status = SubscriptionStatus.CANCELLED
     subscription.cancelled_at = now or datetime.now(UTC)
     subscription.cancellation_reason = (reason or "").strip() or None
     subscription.auto_renew = False
@@ -78,7 +79,7 @@ def set_auto_renew(user_id: str, subscription_id: uuid.UUID, auto_renew: bool) -
     there is refused (409): that add-on renews with a new checkout.
     """
     subscription = _own(user_id, subscription_id)
-    if subscription.status != "active":
+    if subscription.status != SubscriptionStatus.ACTIVE:
         raise SubscriptionError(
             f"{subscription.add_on.name} is {subscription.status}, so it doesn't renew."
         )
@@ -123,7 +124,10 @@ def _payment_work(subscription: UserAddOn, *, cancelling: bool) -> list[uuid.UUI
         return [outbox.enqueue(db.session, outbox.REMOVE_PAYMENT_ITEM, payload)]
     still_active = db.session.scalar(
         select(UserAddOn.id)
-        .where(UserAddOn.stripe_subscription_id == provider_id, UserAddOn.status == "active")
+        .where(
+            UserAddOn.stripe_subscription_id == provider_id,
+            UserAddOn.status == SubscriptionStatus.ACTIVE,
+        )
         .limit(1)
     )
     if still_active is None:

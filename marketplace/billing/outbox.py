@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.models import BillingOutboxEntry, UserAddOn
 from marketplace.models.base import utcnow
+from marketplace.vocabulary import OutboxStatus, SubscriptionStatus
 
 CREATE_SUBSCRIPTION = "lago.subscription.create"
 TERMINATE_SUBSCRIPTION = "lago.subscription.terminate"
@@ -94,7 +95,10 @@ def deliver(
     while report.delivered + report.failed < limit:
         query = (
             select(BillingOutboxEntry)
-            .where(BillingOutboxEntry.status == "pending", BillingOutboxEntry.kind.in_(kinds))
+            .where(
+                BillingOutboxEntry.status == OutboxStatus.PENDING,
+                BillingOutboxEntry.kind.in_(kinds),
+            )
             .order_by(BillingOutboxEntry.next_attempt_at)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -120,13 +124,13 @@ def deliver(
             report.errors.append(f"{entry.kind} {entry.id}: {entry.last_error}")
         else:
             entry.attempts += 1
-            entry.status = "delivered"
+            entry.status = OutboxStatus.DELIVERED
             entry.delivered_at = utcnow()
             entry.last_error = None
             report.delivered += 1
         session.commit()
     report.still_pending = session.scalar(
-        select(func.count()).where(BillingOutboxEntry.status == "pending")
+        select(func.count()).where(BillingOutboxEntry.status == OutboxStatus.PENDING)
     )
     session.commit()
     return report
@@ -155,7 +159,7 @@ def _send(session: Session, lago, payments, entry: BillingOutboxEntry) -> None:
         wanted = session.scalars(
             select(UserAddOn.auto_renew).where(
                 UserAddOn.stripe_subscription_id == payload["subscription_id"],
-                UserAddOn.status == "active",
+                UserAddOn.status == SubscriptionStatus.ACTIVE,
             )
         ).all()
         if wanted:  # none active: cancelled, and the cancel entry ends it
@@ -177,7 +181,7 @@ def _send(session: Session, lago, payments, entry: BillingOutboxEntry) -> None:
 def _create_pending(session: Session, user_add_on_id: str) -> bool:
     pending = select(BillingOutboxEntry.id).where(
         BillingOutboxEntry.kind == CREATE_SUBSCRIPTION,
-        BillingOutboxEntry.status == "pending",
+        BillingOutboxEntry.status == OutboxStatus.PENDING,
         BillingOutboxEntry.payload["user_add_on_id"].astext == user_add_on_id,
     )
     return bool(session.scalar(select(pending.exists())))

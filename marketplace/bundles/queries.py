@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.models import AddOn, AddOnBundle
 from marketplace.models.base import utcnow
 from marketplace.pricing import BundleOffer, bundle_price
+from marketplace.pricing.money import format_money
 
 
 def live_at(now: datetime) -> ColumnElement[bool]:
@@ -66,7 +67,7 @@ def savings_label(bundle: AddOnBundle) -> str:
     if bundle.discount_percent:
         parts.append(f"{bundle.discount_percent.normalize():f}%")
     if bundle.discount_amount:
-        parts.append(f"${bundle.discount_amount:,.2f}")
+        parts.append(format_money(bundle.discount_amount))
     return "save " + " + ".join(parts) if parts else ""
 
 

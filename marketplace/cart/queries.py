@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from marketplace.bundles.queries import live_at
 from marketplace.models import AddOn, AddOnBundle, CartItem, PricingRule, UserAddOn
+from marketplace.vocabulary import SubscriptionStatus
 
 
 def cart_lines(session: Session, owner_id: str) -> list[CartItem]:
@@ -47,7 +48,7 @@ def holds_subscription(
     """
     return and_(
         UserAddOn.user_id == user_id,
-        UserAddOn.status == "active",
+        UserAddOn.status == SubscriptionStatus.ACTIVE,
         or_(UserAddOn.expires_at.is_(None), UserAddOn.expires_at > now),
     )
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from marketplace import billing_types, pricing
+from marketplace import pricing
 from marketplace.bundles.queries import as_offer, bundles_containing
 from marketplace.cart import queries
 from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnBundle, CartItem, PricingRule
 from marketplace.promotions import service as promotions
 from marketplace.shopper import Shopper
+from marketplace.vocabulary import BillingType
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,11 @@ class PeriodView:
 
     @property
     def label(self) -> str:
-        return billing_types.NAMES[self.totals.billing_type]
+        return BillingType(self.totals.billing_type).label
 
     @property
     def suffix(self) -> str:
-        return billing_types.SUFFIXES[self.totals.billing_type]
+        return BillingType(self.totals.billing_type).suffix
 
 
 @dataclass(frozen=True)

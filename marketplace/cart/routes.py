@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from marketplace.cart import queries, quoting, service
 from marketplace.cart.forms import AddBundleForm, AddItemForm, PromoForm, QuantityForm
 from marketplace.extensions import db, limiter
+from marketplace.pricing.money import format_money
 from marketplace.redirects import referrer_path
 from marketplace.rendering import render, trigger, wants_partial
 from marketplace.shopper import PROMO_SESSION_KEY, current_shopper, ensure_cart_owner
@@ -208,7 +209,7 @@ def apply_promo():
     session[PROMO_SESSION_KEY] = view.quote.promo.code
     return _changed(
         f"Code {view.quote.promo.code} applied: you save "
-        f"${view.quote.promo.discount:,} on today's payment.",
+        f"{format_money(view.quote.promo.discount)} on today's payment.",
         view=view,
     )
 

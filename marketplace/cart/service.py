@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, text, update
 from marketplace.cart import queries
 from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnBundle, CartItem
-from marketplace.models.cart import MAX_QUANTITY
+from marketplace.pricing.models import MAX_QUANTITY
 
 MIN_QUANTITY = 1
 GONE = "That item isn't in your cart."

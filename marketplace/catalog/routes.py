@@ -6,7 +6,6 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from marketplace import billing_types
 from marketplace.catalog.cache import (
     CSRF_PLACEHOLDER,
     CatalogFragment,
@@ -15,58 +14,14 @@ from marketplace.catalog.cache import (
     with_csrf_token,
 )
 from marketplace.catalog.cache import init_app as init_cache
-from marketplace.catalog.forms import CATALOG_PARAMS, CATEGORY_LABELS, SORT_LABELS, CatalogQuery
-from marketplace.catalog.queries import catalog_page, feature_label, product_page
+from marketplace.catalog.forms import CATALOG_PARAMS, SORT_LABELS, CatalogQuery
+from marketplace.catalog.queries import catalog_page, product_page
 from marketplace.extensions import db
 from marketplace.rendering import wants_partial
 from marketplace.shopper import current_shopper
 
 bp = Blueprint("catalog", __name__)
 bp.record_once(lambda state: init_cache(state.app))
-
-
-@bp.app_context_processor
-def storefront_context() -> dict[str, object]:
-    """Give every template the shopper (header sign-in state, product page prices)."""
-    return {"shopper": current_shopper()}
-
-
-@bp.app_template_filter("money")
-def money(amount) -> str:
-    """Format a Decimal amount of dollars: 1234.5 → "$1,234.50"."""
-    return f"${amount:,.2f}"
-
-
-@bp.app_template_filter("billing_suffix")
-def billing_suffix(billing_type: str) -> str:
-    return billing_types.SUFFIXES.get(billing_type, "")
-
-
-@bp.app_template_filter("billing_label")
-def billing_label(billing_type: str) -> str:
-    return billing_types.PHRASES.get(billing_type, billing_type.replace("_", " "))
-
-
-@bp.app_template_filter("category_label")
-def category_label(category: str) -> str:
-    return CATEGORY_LABELS.get(category, category.replace("-", " ").title())
-
-
-bp.add_app_template_filter(feature_label, "feature_label")
-
-
-@bp.app_template_filter("fact")
-def fact(value) -> str:
-    """Show a metadata or configuration value: True → "Yes", 1000000 → "1,000,000", lists joined."""
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, list):
-        return ", ".join(fact(item) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{feature_label(str(k))}: {fact(v)}" for k, v in value.items())
-    return "—" if value is None else str(value)
 
 
 @bp.get("/")

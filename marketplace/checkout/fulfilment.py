@@ -29,10 +29,9 @@ from marketplace.models.base import utcnow
 from marketplace.pricing import Shopper, history_rejection
 from marketplace.pricing.money import ZERO, allocate
 from marketplace.promotions import service as promotions
+from marketplace.vocabulary import BillingType, PurchaseStatus, SubscriptionStatus
 
 log = logging.getLogger(__name__)
-
-RECURRING_MONTHS = {"monthly": 1, "usage_based": 1, "annual": 12}
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None
     for buyer in _buyers(payment):
         lock_shopper(session, buyer)
     purchases = _lock_purchases(payment.session_id, payment.purchase_ids, payment.user_id)
-    due = [p for p in purchases if p.status in ("pending", "failed")]
+    due = [p for p in purchases if p.status in (PurchaseStatus.PENDING, PurchaseStatus.FAILED)]
     if not due:
         return _done(NOTHING)
     refused, owned = _unhonourable(due, now)
@@ -100,26 +99,27 @@ def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None
     # take the promo use back (guarded: never past max_uses). A session refunded whole gives
     # its use back instead.
     for code_id in {p.promo_code_id for p in due if p.promo_code_id}:
-        was_released = all(p.status == "failed" for p in due if p.promo_code_id == code_id)
+        was_released = all(
+            p.status == PurchaseStatus.FAILED for p in due if p.promo_code_id == code_id
+        )
         if kept and was_released and not reserve_promo(code_id):
             log.warning("promo %s used up; honouring paid session %s", code_id, payment.session_id)
         elif not kept and not was_released:
             give_back_promo(code_id)
     outbox_ids = []
     for purchase in due:
-        purchase.status = "completed"
+        purchase.status = PurchaseStatus.COMPLETED
         purchase.stripe_payment_id = payment.payment_reference
         purchase.completed_at = now
         purchase.failure_reason = None
         purchase.checkout_session_id = purchase.checkout_session_id or payment.session_id
         if purchase.id in refused:
-            purchase.status = "refunded"
+            purchase.status = PurchaseStatus.REFUNDED
             purchase.refund_amount = purchase.amount
             purchase.refunded_at = now
             purchase.refund_reason = refused[purchase.id]
             continue
-        billing_type = purchase.billing_type or purchase.add_on.billing_type
-        months = RECURRING_MONTHS.get(billing_type)
+        months = purchase.billing.months
         subscription_id = _activate(purchase, months, payment.subscription_id, now)
         if months is not None:
             outbox_ids.append(
@@ -207,7 +207,7 @@ def _give_back(payment: Payment, refunded: Sequence[AddOnPurchase]) -> list[uuid
         )
     if payment.subscription_id:
         for purchase in refunded:
-            if RECURRING_MONTHS.get(purchase.billing_type or purchase.add_on.billing_type):
+            if purchase.billing.months:
                 ids.append(
                     outbox.enqueue(
                         session,
@@ -234,7 +234,9 @@ def release(
     if event is not None and not _claim(event):
         return _done(NOTHING)
     pending = [
-        p for p in _lock_purchases(session_id, purchase_ids, user_id) if p.status == "pending"
+        p
+        for p in _lock_purchases(session_id, purchase_ids, user_id)
+        if p.status == PurchaseStatus.PENDING
     ]
     if not pending:
         return _done(NOTHING)
@@ -250,7 +252,7 @@ def release_open_checkouts(user_id: str, reason: str) -> None:
     fail(
         db.session.scalars(
             select(AddOnPurchase)
-            .where(AddOnPurchase.user_id == user_id, AddOnPurchase.status == "pending")
+            .where(AddOnPurchase.user_id == user_id, AddOnPurchase.status == PurchaseStatus.PENDING)
             .order_by(AddOnPurchase.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -262,7 +264,7 @@ def release_open_checkouts(user_id: str, reason: str) -> None:
 def fail(pending: Sequence[AddOnPurchase], reason: str) -> None:
     """Mark pending purchases failed and give back the promo use each checkout reserved."""
     for purchase in pending:
-        purchase.status = "failed"
+        purchase.status = PurchaseStatus.FAILED
         purchase.failure_reason = reason
     # One use was reserved per checkout (a purchase not yet given its session id is one too).
     reserved = {(p.checkout_session_id, p.promo_code_id) for p in pending if p.promo_code_id}
@@ -287,15 +289,19 @@ def renew(
         return _done(NOTHING)
     changed = False
     for held in _lock_subscriptions(subscription_id):
-        if held.status not in ("active", "expired"):
+        if held.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED):
             continue  # cancelled or suspended (refunded) stay so
         if not held.auto_renew:
             continue  # not renewing: its item is gone, or the subscription ends with the period
-        months = RECURRING_MONTHS.get(held.add_on.billing_type, 1)
+        months = BillingType(held.add_on.billing_type).months or 1
         new_expiry = period_end or add_months(max(held.expires_at or now, now), months)
-        if held.expires_at is None or new_expiry > held.expires_at or held.status != "active":
+        if (
+            held.expires_at is None
+            or new_expiry > held.expires_at
+            or held.status != SubscriptionStatus.ACTIVE
+        ):
             held.expires_at = max(new_expiry, held.expires_at or new_expiry)
-            held.status = "active"
+            held.status = SubscriptionStatus.ACTIVE
             changed = True
     return _done(Outcome(changed=changed))
 
@@ -309,9 +315,9 @@ def end_subscription(
         return _done(NOTHING)
     outbox_ids = []
     for held in _lock_subscriptions(subscription_id):
-        if held.status == "cancelled":
+        if held.status == SubscriptionStatus.CANCELLED:
             continue
-        held.status = "cancelled"
+        held.status = SubscriptionStatus.CANCELLED
         held.auto_renew = False
         held.cancelled_at = now
         held.cancellation_reason = "The subscription ended in Stripe."
@@ -346,7 +352,7 @@ def refund(
             select(AddOnPurchase)
             .where(
                 AddOnPurchase.stripe_payment_id.in_(references),
-                AddOnPurchase.status.in_(("completed", "refunded")),
+                AddOnPurchase.status.in_((PurchaseStatus.COMPLETED, PurchaseStatus.REFUNDED)),
             )
             .order_by(AddOnPurchase.id)
             .with_for_update()
@@ -369,7 +375,7 @@ def refund(
         purchase.refund_amount = (purchase.refund_amount or ZERO) + share
         purchase.refunded_at = now
         if purchase.refund_amount == purchase.amount:
-            purchase.status = "refunded"
+            purchase.status = PurchaseStatus.REFUNDED
             purchase.refund_reason = purchase.refund_reason or "Refunded through Stripe."
             db.session.execute(
                 update(UserAddOn)
@@ -377,7 +383,7 @@ def refund(
                     UserAddOn.user_id == purchase.user_id,
                     UserAddOn.add_on_id == purchase.add_on_id,
                 )
-                .values(status="suspended", auto_renew=False)
+                .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
             )
     return _done(Outcome(changed=True))
 
@@ -457,7 +463,7 @@ def _activate(
 ) -> uuid.UUID:
     """Upsert the buyer's `user_add_ons` row for the purchase; return its id."""
     values = {
-        "status": "active",
+        "status": SubscriptionStatus.ACTIVE,
         "purchased_at": now,
         "expires_at": None if months is None else add_months(now, months),
         "auto_renew": months is not None,

@@ -21,6 +21,7 @@ from marketplace.checkout import service, webhooks
 from marketplace.extensions import csrf
 from marketplace.payments.events import MalformedEvent
 from marketplace.shopper import PROMO_SESSION_KEY, current_shopper
+from marketplace.vocabulary import PurchaseStatus
 
 bp = Blueprint("checkout", __name__)
 
@@ -95,7 +96,7 @@ def success():
         receipt, outcome = service.confirm(shopper, request.args.get("session_id", ""), provider)
     except service.NotFound:
         abort(404)
-    if receipt.status == "completed":
+    if receipt.status == PurchaseStatus.COMPLETED:
         session.pop(OPEN_SESSION_KEY, None)
     response = make_response(render_template("checkout/success.html", receipt=receipt))
     return deliver_after_response(response, outcome.outbox_ids)
@@ -155,7 +156,7 @@ def test_payment(session_id: str):
         session_id=session_id,
         purchases=purchases,
         total=service.amount_charged(purchases),
-        settled=all(p.status != "pending" for p in purchases),
+        settled=all(p.status != PurchaseStatus.PENDING for p in purchases),
     )
 
 

@@ -39,13 +39,12 @@ from marketplace.payments import (
     offline,
 )
 from marketplace.payments.events import purchase_ids_metadata
-from marketplace.pricing.money import CENT
+from marketplace.pricing.money import CENT, format_money
 from marketplace.promotions import service as promotions
 from marketplace.shopper import Shopper
+from marketplace.vocabulary import BillingType, PurchaseStatus, SubscriptionStatus
 
 log = logging.getLogger(__name__)
-
-INTERVALS = {"monthly": "month", "usage_based": "month", "annual": "year", "one_time": None}
 
 
 UNREACHABLE = (
@@ -136,7 +135,7 @@ def _close_open_checkouts(user_id: str, provider: PaymentProvider) -> None:
         select(AddOnPurchase.checkout_session_id)
         .where(
             AddOnPurchase.user_id == user_id,
-            AddOnPurchase.status == "pending",
+            AddOnPurchase.status == PurchaseStatus.PENDING,
             AddOnPurchase.checkout_session_id.is_not(None),
         )
         .distinct()
@@ -177,7 +176,8 @@ def _refuse_unsellable(shopper: Shopper, view: CartView, promo_code: str | None)
     changed = [line for line in view.lines if line.price_changed_from is not None]
     if changed:
         details = "; ".join(
-            f"{line.add_on.name} from ${line.price_changed_from:,} to ${line.add_on.base_price:,}"
+            f"{line.add_on.name} from {format_money(line.price_changed_from)} "
+            f"to {format_money(line.add_on.base_price)}"
             for line in changed
         )
         # The shopper has now been shown the new prices: the next attempt goes through.
@@ -188,10 +188,10 @@ def _refuse_unsellable(shopper: Shopper, view: CartView, promo_code: str | None)
             f"Prices changed since you added them: {details}. "
             "Please review your cart and check out again."
         )
-    intervals = {INTERVALS[line.quote.billing_type] for line in view.lines} - {None}
+    intervals = {BillingType(line.quote.billing_type).interval for line in view.lines} - {None}
     if len(intervals) > 1:
         annual = ", ".join(
-            line.add_on.name for line in view.lines if line.quote.billing_type == "annual"
+            line.add_on.name for line in view.lines if line.quote.billing_type == BillingType.ANNUAL
         )
         raise CheckoutError(
             "Monthly and annual add-ons must be checked out separately. "
@@ -219,7 +219,7 @@ def _write_pending(user_id: str, view: CartView) -> tuple[list[AddOnPurchase], u
             add_on_id=line.add_on.id,
             amount=line.quote.due_today,
             currency="USD",
-            status="pending",
+            status=PurchaseStatus.PENDING,
             quantity=line.quote.quantity,
             billing_type=line.quote.billing_type,
             discount_amount=line.quote.subtotal - line.quote.due_today,
@@ -257,7 +257,7 @@ def _line_item(line) -> LineItem:
     """Net unit amount × quantity when it divides into whole cents, else the line as one unit."""
     quote = line.quote
     total = quote.recurring_total
-    interval = INTERVALS[quote.billing_type]
+    interval = BillingType(quote.billing_type).interval
     add_on_id = str(line.add_on.id)
     if (total / quote.quantity) % CENT == 0:
         return LineItem(quote.name, total / quote.quantity, quote.quantity, interval, add_on_id)
@@ -284,7 +284,8 @@ def _discard(purchases: Sequence[AddOnPurchase], code_id: uuid.UUID | None) -> N
     session.rollback()
     session.execute(
         delete(AddOnPurchase).where(
-            AddOnPurchase.id.in_([p.id for p in purchases]), AddOnPurchase.status == "pending"
+            AddOnPurchase.id.in_([p.id for p in purchases]),
+            AddOnPurchase.status == PurchaseStatus.PENDING,
         )
     )
     if code_id is not None:
@@ -304,7 +305,7 @@ def _record_session(user_id: str, purchases: Sequence[AddOnPurchase], session_id
     ).all()
     for purchase in rows:
         purchase.checkout_session_id = session_id
-    current = all(p.status == "pending" for p in rows)
+    current = all(p.status == PurchaseStatus.PENDING for p in rows)
     session.commit()
     return current
 
@@ -337,16 +338,18 @@ class Receipt:
     @property
     def status(self) -> str:
         statuses = {p.status for p in self.purchases}
-        if statuses == {"refunded"}:
-            return "refunded"
-        if statuses <= {"completed", "refunded"}:
-            return "completed"
-        return "pending" if "pending" in statuses else "failed"
+        if statuses == {PurchaseStatus.REFUNDED}:
+            return PurchaseStatus.REFUNDED
+        if statuses <= {PurchaseStatus.COMPLETED, PurchaseStatus.REFUNDED}:
+            return PurchaseStatus.COMPLETED
+        if PurchaseStatus.PENDING in statuses:
+            return PurchaseStatus.PENDING
+        return PurchaseStatus.FAILED
 
     @property
     def refunded(self) -> tuple[AddOnPurchase, ...]:
         """Lines paid for and given back (each says why)."""
-        return tuple(p for p in self.purchases if p.status == "refunded")
+        return tuple(p for p in self.purchases if p.status == PurchaseStatus.REFUNDED)
 
     @property
     def total(self) -> Decimal:
@@ -378,7 +381,7 @@ def confirm(
     if not purchases:
         raise NotFound("We couldn't find that checkout.")
     outcome = fulfilment.NOTHING
-    if any(p.status == "pending" for p in purchases):
+    if any(p.status == PurchaseStatus.PENDING for p in purchases):
         try:
             paid = provider.retrieve_session(session_id)
         except PaymentError:
@@ -399,7 +402,7 @@ def receipt(user_id: str, session_id: str) -> Receipt:
             .where(
                 UserAddOn.user_id == user_id,
                 UserAddOn.add_on_id.in_([p.add_on_id for p in purchases]),
-                UserAddOn.status == "active",
+                UserAddOn.status == SubscriptionStatus.ACTIVE,
             )
         )
     )
@@ -408,7 +411,7 @@ def receipt(user_id: str, session_id: str) -> Receipt:
 
 def is_open(purchases: Sequence[AddOnPurchase]) -> bool:
     """Whether a checkout still waits for payment."""
-    return any(p.status == "pending" for p in purchases)
+    return any(p.status == PurchaseStatus.PENDING for p in purchases)
 
 
 def cancel(shopper: Shopper, session_id: str, provider: PaymentProvider) -> bool:
@@ -435,10 +438,10 @@ def settle_test_payment(
     purchases = purchases_of(shopper.user_id, session_id)
     if not purchases:
         raise NotFound("We couldn't find that checkout.")
-    if all(p.status != "pending" for p in purchases):
+    if all(p.status != PurchaseStatus.PENDING for p in purchases):
         raise CheckoutError("This test payment was already settled.")
     if action == "pay":
-        recurring = any(INTERVALS.get(p.billing_type or "") for p in purchases)
+        recurring = any(p.billing.interval for p in purchases)
         test_id = session_id.removeprefix(offline.SESSION_PREFIX)
         outcome = fulfilment.fulfil(
             fulfilment.Payment(

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.extensions import db
 from marketplace.models.base import Money, Timestamp, UuidPrimaryKey
 from marketplace.models.catalog import AddOn
-
-MAX_QUANTITY = 100
+from marketplace.pricing.models import MAX_QUANTITY
 
 
 class CartItem(UuidPrimaryKey, db.Model):

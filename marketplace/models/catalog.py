@@ -25,9 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.extensions import db
 from marketplace.models.base import Money, Timestamps, UuidPrimaryKey
 from marketplace.models.platform import FeatureDefinition
+from marketplace.vocabulary import BillingType, sql_list
 
 CATEGORIES = ("ai-services", "infrastructure", "analytics", "development", "productivity")
-BILLING_TYPES = ("one_time", "monthly", "annual", "usage_based")
 
 # What full-text search reads: the name weighs most, then feature keys, then the description.
 SEARCH_DOCUMENT = (
@@ -52,7 +52,7 @@ class AddOn(UuidPrimaryKey, Timestamps, db.Model):
             name="category",
         ),
         CheckConstraint(
-            "billing_type IN ('one_time', 'monthly', 'annual', 'usage_based')",
+            f"billing_type IN ({sql_list(BillingType)})",
             name="billing_type",
         ),
         CheckConstraint("base_price >= 0", name="base_price_not_negative"),
@@ -84,7 +84,7 @@ class AddOn(UuidPrimaryKey, Timestamps, db.Model):
     description: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(100))
     base_price: Mapped[Decimal] = mapped_column(Money)
-    billing_type: Mapped[str] = mapped_column(String(50), server_default="monthly")
+    billing_type: Mapped[str] = mapped_column(String(50), server_default=BillingType.MONTHLY.value)
     features: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     # `metadata` is reserved on declarative classes, hence the attribute name.

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.extensions import db
 from marketplace.models.base import Timestamp, UuidPrimaryKey
-
-OUTBOX_STATUSES = ("pending", "delivered")
+from marketplace.vocabulary import OutboxStatus, sql_list
 
 
 class StripeEvent(db.Model):
@@ -30,7 +29,7 @@ class BillingOutboxEntry(UuidPrimaryKey, db.Model):
 
     __tablename__ = "billing_outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'delivered')", name="status"),
+        CheckConstraint(f"status IN ({sql_list(OutboxStatus)})", name="status"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index(
             "idx_billing_outbox_due", "next_attempt_at", postgresql_where=text("status = 'pending'")
@@ -39,7 +38,7 @@ class BillingOutboxEntry(UuidPrimaryKey, db.Model):
 
     kind: Mapped[str] = mapped_column(String(50))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(20), server_default="pending")
+    status: Mapped[str] = mapped_column(String(20), server_default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())

@@ -24,15 +24,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.extensions import db
 from marketplace.models.base import Money, Timestamp, Timestamps, UuidPrimaryKey
-
-DISCOUNT_TYPES = ("percentage", "fixed_amount")
+from marketplace.vocabulary import DiscountType, sql_list
 
 
 class PromotionalCode(UuidPrimaryKey, Timestamps, db.Model):
     __tablename__ = "promotional_codes"
     __table_args__ = (
         UniqueConstraint("code"),
-        CheckConstraint("discount_type IN ('percentage', 'fixed_amount')", name="discount_type"),
+        CheckConstraint(f"discount_type IN ({sql_list(DiscountType)})", name="discount_type"),
         CheckConstraint("discount_value > 0", name="discount_value_positive"),
         CheckConstraint(
             "discount_type <> 'percentage' OR discount_value <= 100", name="percentage_at_most_100"

@@ -12,14 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.extensions import db
 from marketplace.models.base import Money, Timestamp, Timestamps, UuidPrimaryKey
 from marketplace.models.catalog import AddOn
-
-PURCHASE_STATUSES = ("pending", "completed", "failed", "refunded")
+from marketplace.vocabulary import BillingType, PurchaseStatus, sql_list
 
 
 class AddOnPurchase(UuidPrimaryKey, Timestamps, db.Model):
     __tablename__ = "add_on_purchases"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'completed', 'failed', 'refunded')", name="status"),
+        CheckConstraint(f"status IN ({sql_list(PurchaseStatus)})", name="status"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso_4217"),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
@@ -61,7 +60,7 @@ class AddOnPurchase(UuidPrimaryKey, Timestamps, db.Model):
     currency: Mapped[str] = mapped_column(String(3), server_default="USD")
     stripe_payment_id: Mapped[str | None] = mapped_column(String(255))
     lago_invoice_id: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(50), server_default="pending")
+    status: Mapped[str] = mapped_column(String(50), server_default=PurchaseStatus.PENDING.value)
     purchased_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     quantity: Mapped[int] = mapped_column(Integer, server_default="1")
     # The billing type at the time of sale (the product's may change later).
@@ -79,3 +78,8 @@ class AddOnPurchase(UuidPrimaryKey, Timestamps, db.Model):
     refund_reason: Mapped[str | None] = mapped_column(Text)
 
     add_on: Mapped[AddOn] = relationship()
+
+    @property
+    def billing(self) -> BillingType:
+        """How this line was charged: its own billing type, else (older rows) the add-on's."""
+        return BillingType(self.billing_type or self.add_on.billing_type)

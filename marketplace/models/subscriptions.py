@@ -21,17 +21,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.extensions import db
 from marketplace.models.base import Timestamp, Timestamps, UuidPrimaryKey
 from marketplace.models.catalog import AddOn
-
-SUBSCRIPTION_STATUSES = ("active", "cancelled", "expired", "pending", "suspended")
+from marketplace.vocabulary import SubscriptionStatus, sql_list
 
 
 class UserAddOn(UuidPrimaryKey, Timestamps, db.Model):
     __tablename__ = "user_add_ons"
     __table_args__ = (
         UniqueConstraint("user_id", "add_on_id"),
-        CheckConstraint(
-            "status IN ('active', 'cancelled', 'expired', 'pending', 'suspended')", name="status"
-        ),
+        CheckConstraint(f"status IN ({sql_list(SubscriptionStatus)})", name="status"),
         Index(
             "idx_user_add_ons_user_id",
             "user_id",
@@ -61,7 +58,7 @@ class UserAddOn(UuidPrimaryKey, Timestamps, db.Model):
     user_id: Mapped[str] = mapped_column(String(255))
     # RESTRICT: a product with subscribers is deactivated, never deleted.
     add_on_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("add_ons.id", ondelete="RESTRICT"))
-    status: Mapped[str] = mapped_column(String(50), server_default="active")
+    status: Mapped[str] = mapped_column(String(50), server_default=SubscriptionStatus.ACTIVE.value)
     purchased_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     # NULL for lifetime (one-time) purchases.
     expires_at: Mapped[datetime | None] = mapped_column(Timestamp)

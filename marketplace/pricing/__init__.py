@@ -6,7 +6,6 @@ Money is ``Decimal`` rounded half up to the cent; times are timezone-aware.
 from .bundles import BundlePrice, bundle_price
 from .engine import quote
 from .models import (
-    BILLING_TYPES,
     AppliedBundle,
     AppliedPromo,
     BundleOffer,
@@ -24,7 +23,6 @@ from .money import round_money
 from .promotions import UNKNOWN_PROMO, check_promo, history_rejection, normalize_code
 
 __all__ = [
-    "BILLING_TYPES",
     "UNKNOWN_PROMO",
     "AppliedBundle",
     "AppliedPromo",

@@ -8,14 +8,13 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from marketplace.vocabulary import BillingType, DiscountType
+
 from .money import ZERO, round_money
 from .validity import require_aware
 
-BILLING_TYPES = ("one_time", "monthly", "annual", "usage_based")
-"""The billing types a line may have, in the order a quote lists its periods."""
-
-DISCOUNT_TYPES = ("percentage", "fixed_amount")
 MAX_QUANTITY = 100
+"""The most units one cart line holds (the cart_items CHECK, forms and templates use it)."""
 
 
 def _require_amount(value: Decimal | None, name: str) -> None:
@@ -48,9 +47,9 @@ class CartLine:
 
     def __post_init__(self) -> None:
         _require_amount(self.unit_price, f"{self.name}: unit_price")
-        if self.billing_type not in BILLING_TYPES:
+        if self.billing_type not in tuple(BillingType):
             raise ValueError(
-                f"{self.name}: billing_type must be one of {', '.join(BILLING_TYPES)}, "
+                f"{self.name}: billing_type must be one of {', '.join(BillingType)}, "
                 f"got {self.billing_type!r}"
             )
         quantity_is_int = isinstance(self.quantity, int) and not isinstance(self.quantity, bool)
@@ -135,12 +134,12 @@ class PromoCode:
     user_restrictions: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.discount_type not in DISCOUNT_TYPES:
+        if self.discount_type not in tuple(DiscountType):
             raise ValueError(
-                f"{self.code}: discount_type must be one of {', '.join(DISCOUNT_TYPES)}, "
+                f"{self.code}: discount_type must be one of {', '.join(DiscountType)}, "
                 f"got {self.discount_type!r}"
             )
-        if self.discount_type == "percentage":
+        if self.discount_type == DiscountType.PERCENTAGE:
             _require_percent(self.discount_value, f"{self.code}: discount_value")
         else:
             _require_amount(self.discount_value, f"{self.code}: discount_value")
@@ -281,7 +280,7 @@ class PeriodTotals(Totals):
     @property
     def renewal(self) -> Decimal | None:
         """What each following period costs (no promo code); None for one-time lines."""
-        return None if self.billing_type == "one_time" else self.recurring_total
+        return None if self.billing_type == BillingType.ONE_TIME else self.recurring_total
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,6 +296,6 @@ class Quote(Totals):
         """Totals per billing type present in the cart, one-time first."""
         return tuple(
             PeriodTotals(billing_type=billing_type, lines=lines)
-            for billing_type in BILLING_TYPES
+            for billing_type in BillingType  # in definition order: one-time first
             if (lines := tuple(line for line in self.lines if line.billing_type == billing_type))
         )

@@ -8,6 +8,17 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def format_money(amount: Decimal, currency: str = "USD") -> str:
+    """How an amount reads to people, everywhere: 1234.5 → "$1,234.50" (other currencies
+    without a symbol here: "1,234.50 CHF")."""
+    text = f"{round_money(Decimal(amount)):,}"
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    return f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
+
+
 def round_money(amount: Decimal) -> Decimal:
     """Round ``amount`` half up to the cent."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from marketplace.vocabulary import DiscountType
+
 from .models import LineQuote, PromoCode, PromoRejection, RejectionReason, Shopper
-from .money import ZERO, allocate, round_money
+from .money import ZERO, allocate, format_money, round_money
 from .validity import has_ended, has_started, require_aware
 
 UNKNOWN_PROMO = PromoRejection(RejectionReason.UNKNOWN, "We don't recognise this code.")
@@ -119,7 +121,8 @@ def _below_minimum(a: _Attempt) -> PromoRejection | None:
     if minimum is not None and total < minimum:
         return _reject(
             RejectionReason.BELOW_MINIMUM,
-            f"Add {_dollars(minimum - total)} more to use this code (minimum {_dollars(minimum)}).",
+            f"Add {format_money(minimum - total)} more to use this code "
+            f"(minimum {format_money(minimum)}).",
         )
     return None
 
@@ -184,7 +187,7 @@ def promo_discounts(promo: PromoCode, lines: Sequence[LineQuote]) -> dict[UUID, 
         line.add_on_id: line.recurring_total for line in lines if _applies_to(promo, line.add_on_id)
     }
     applicable = sum(amounts.values(), ZERO)
-    if promo.discount_type == "percentage":
+    if promo.discount_type == DiscountType.PERCENTAGE:
         discount = round_money(applicable * promo.discount_value / 100)
     else:
         discount = min(round_money(promo.discount_value), applicable)
@@ -193,7 +196,3 @@ def promo_discounts(promo: PromoCode, lines: Sequence[LineQuote]) -> dict[UUID, 
 
 def _applies_to(promo: PromoCode, add_on_id: UUID) -> bool:
     return promo.applicable_to is None or add_on_id in promo.applicable_to
-
-
-def _dollars(amount: Decimal) -> str:
-    return f"${round_money(amount):,}"

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.models import AddOnPurchase, PromotionalCode
 from marketplace.pricing import PromoCode, normalize_code
+from marketplace.vocabulary import PurchaseStatus
 
 MAX_CODE_LENGTH = 50
 
@@ -65,6 +66,6 @@ def purchase_facts(session: Session, user_id: str | None) -> PurchaseFacts:
         )
         .select_from(AddOnPurchase)
         .outerjoin(PromotionalCode, PromotionalCode.id == AddOnPurchase.promo_code_id)
-        .where(AddOnPurchase.user_id == user_id, AddOnPurchase.status == "completed")
+        .where(AddOnPurchase.user_id == user_id, AddOnPurchase.status == PurchaseStatus.COMPLETED)
     ).one()
     return PurchaseFacts(has_completed_purchase=count > 0, used_promo_codes=frozenset(codes or ()))

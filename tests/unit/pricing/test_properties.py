@@ -4,7 +4,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketplace.pricing import (
-    BILLING_TYPES,
     BundleOffer,
     CartLine,
     PromoCode,
@@ -13,6 +12,7 @@ from marketplace.pricing import (
     quote,
 )
 from marketplace.pricing.money import CENT, allocate
+from marketplace.vocabulary import BillingType
 
 from .catalogue import NOW
 
@@ -34,7 +34,7 @@ def carts(draw) -> list[CartLine]:
             add_on_id=line_id,
             name=f"Add-on {line_id.int}",
             unit_price=draw(money),
-            billing_type=draw(st.sampled_from(BILLING_TYPES)),
+            billing_type=draw(st.sampled_from(list(BillingType))),
             quantity=draw(st.integers(min_value=1, max_value=100)),
         )
         for line_id in draw(st.lists(add_on_id, max_size=len(ADD_ON_IDS), unique=True))

@@ -1,0 +1,115 @@
+"""The marketplace's words, defined once: billing types, discount types and every status.
+
+Each is a `StrEnum`, so a member is the very string stored in PostgreSQL (the CHECK
+constraints list the same values) and compares equal to it. Pure: the pricing engine, the
+models, services and templates all read it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class BillingType(StrEnum):
+    """How an add-on is charged."""
+
+    ONE_TIME = "one_time"
+    MONTHLY = "monthly"
+    ANNUAL = "annual"
+    USAGE_BASED = "usage_based"
+
+    @property
+    def label(self) -> str:
+        """A period's heading: "Monthly" (cart totals, receipts)."""
+        return _LABELS[self]
+
+    @property
+    def phrase(self) -> str:
+        """After a price in a sentence: "per month"."""
+        return _PHRASES[self]
+
+    @property
+    def suffix(self) -> str:
+        """Right after a price: "/mo"."""
+        return _SUFFIXES[self]
+
+    @property
+    def months(self) -> int | None:
+        """The months one payment covers; None for a one-time purchase (it never expires).
+
+        Usage-based add-ons pay a monthly base fee (their usage is billed by Lago).
+        """
+        return _MONTHS[self]
+
+    @property
+    def interval(self) -> str | None:
+        """The payment provider's recurring interval ("month", "year"), or None."""
+        return {1: "month", 12: "year"}.get(self.months or 0)
+
+
+_LABELS = {
+    BillingType.ONE_TIME: "One-time",
+    BillingType.MONTHLY: "Monthly",
+    BillingType.ANNUAL: "Annual",
+    BillingType.USAGE_BASED: "Usage-based",
+}
+_PHRASES = {
+    BillingType.ONE_TIME: "one-time payment",
+    BillingType.MONTHLY: "per month",
+    BillingType.ANNUAL: "per year",
+    BillingType.USAGE_BASED: "usage-based",
+}
+_SUFFIXES = {
+    BillingType.ONE_TIME: "",
+    BillingType.MONTHLY: "/mo",
+    BillingType.ANNUAL: "/yr",
+    BillingType.USAGE_BASED: "/mo + usage",
+}
+_MONTHS = {
+    BillingType.ONE_TIME: None,
+    BillingType.MONTHLY: 1,
+    BillingType.ANNUAL: 12,
+    BillingType.USAGE_BASED: 1,
+}
+
+
+class DiscountType(StrEnum):
+    """How a promo code discounts: a percentage, or a fixed amount capped at what it covers."""
+
+    PERCENTAGE = "percentage"
+    FIXED_AMOUNT = "fixed_amount"
+
+
+class PurchaseStatus(StrEnum):
+    """One line of a checkout: pending until paid, then completed (or refunded), or failed."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class SubscriptionStatus(StrEnum):
+    """A shopper's holding of an add-on (`user_add_ons.status`)."""
+
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    PENDING = "pending"
+    SUSPENDED = "suspended"
+
+
+class OutboxStatus(StrEnum):
+    """A billing outbox entry: pending until delivered."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+
+
+def sql_list(enum: type[StrEnum]) -> str:
+    """The members as a SQL list for a CHECK constraint: `'a', 'b'`."""
+    return ", ".join(f"'{member.value}'" for member in enum)
