@@ -1,25 +1,55 @@
-"""Full page or htmx partial from the same view (one template per fragment)."""
+"""Full page or htmx partial from the same view: the one place that reads `request.htmx`.
+
+Follows django-htmx: a partial answers only a real htmx request, not a boosted navigation or a
+history restore (both want the whole page); every response that can differ by that says
+`Vary: HX-Request`, so no cache serves a fragment where a page was asked for.
+"""
 
 from __future__ import annotations
 
-from flask import Response, make_response, render_template, request
+from flask import Response, make_response, redirect, render_template, request
+
+
+def is_htmx() -> bool:
+    """True for any request htmx made (an XHR: it cannot follow a redirect to another page)."""
+    return bool(getattr(request, "htmx", False))
 
 
 def wants_partial() -> bool:
     """True for a real htmx request: not a boosted navigation, not a history restore."""
-    htmx = request.htmx
+    htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(page: str, partial: str, *, status: int = 200, **context) -> Response:
-    """Render `partial` for htmx requests, else the full `page` (which includes the partial).
-
-    `Vary: HX-Request` keeps caches from serving a fragment where a page was asked for.
-    """
-    template = partial if wants_partial() else page
-    response = make_response(render_template(template, **context), status)
+def varies(response: Response) -> Response:
+    """Mark a response whose body depends on whether htmx asked (`Vary: HX-Request`)."""
     response.vary.add("HX-Request")
     return response
+
+
+def render(page: str, partial: str, *, status: int = 200, **context) -> Response:
+    """Render `partial` for htmx requests, else the full `page` (which includes the partial)."""
+    template = partial if wants_partial() else page
+    return varies(make_response(render_template(template, **context), status))
+
+
+def render_partial(template: str, *, status: int = 200, **context) -> Response:
+    """A fragment only htmx asks for (its plain-form twin redirects instead)."""
+    return varies(make_response(render_template(template, **context), status))
+
+
+def htmx_redirect(url: str, status: int = 200) -> Response:
+    """Make htmx load `url` as a whole page (`HX-Redirect`)."""
+    response = make_response("", status)
+    response.headers["HX-Redirect"] = url
+    return response
+
+
+def go_to(url: str, *, htmx_status: int = 200, status: int = 303) -> Response:
+    """Send the browser to `url`: a redirect, or for htmx an `HX-Redirect`."""
+    if is_htmx():
+        return htmx_redirect(url, htmx_status)
+    return redirect(url, status)
 
 
 def trigger(response: Response, *events: str) -> Response:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import make_response, redirect, request, url_for
+from flask import request, url_for
 
+from marketplace.rendering import go_to
 from marketplace.shopper import current_shopper
 
 
@@ -13,11 +14,7 @@ def sign_in_redirect():
     """Send the shopper to sign in and back here; htmx requests navigate the whole page."""
     here = request.full_path if request.query_string else request.path
     target = url_for("auth.login", next=here)
-    if getattr(request, "htmx", False):
-        response = make_response("", 401)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target, 303 if request.method != "GET" else 302)
+    return go_to(target, htmx_status=401, status=303 if request.method != "GET" else 302)
 
 
 def login_required(view):

@@ -22,7 +22,7 @@ from marketplace.cart.forms import AddBundleForm, AddItemForm, PromoForm, Quanti
 from marketplace.extensions import db, limiter
 from marketplace.pricing.money import format_money
 from marketplace.redirects import referrer_path
-from marketplace.rendering import render, trigger, wants_partial
+from marketplace.rendering import render, render_partial, trigger, wants_partial
 from marketplace.shopper import PROMO_SESSION_KEY, current_shopper, ensure_cart_owner
 
 bp = Blueprint("cart", __name__)
@@ -102,18 +102,14 @@ def _failed(status: int, message: str, **context):
 
 def _added_response(result: service.Added):
     if wants_partial():
-        response = make_response(render_template("cart/_added.html", added=result))
-        response.vary.add("HX-Request")
-        return trigger(response, CART_CHANGED)
+        return trigger(render_partial("cart/_added.html", added=result), CART_CHANGED)
     flash(result.message, "success")
     return redirect(_back_or_cart(), 303)
 
 
 def _add_failed(status: int, message: str):
     if wants_partial():
-        response = make_response(render_template("cart/_added.html", error=message), status)
-        response.vary.add("HX-Request")
-        return response
+        return render_partial("cart/_added.html", status=status, error=message)
     return _failed(status, message)
 
 

@@ -17,7 +17,7 @@ from marketplace.catalog.cache import init_app as init_cache
 from marketplace.catalog.forms import CATALOG_PARAMS, SORT_LABELS, CatalogQuery
 from marketplace.catalog.queries import catalog_page, product_page
 from marketplace.extensions import db
-from marketplace.rendering import wants_partial
+from marketplace.rendering import varies, wants_partial
 from marketplace.shopper import current_shopper
 
 bp = Blueprint("catalog", __name__)
@@ -31,17 +31,14 @@ def index():
     if fragment.empty and filters["page"] != 1:
         abort(404, description=f"There is no page {filters['page']} of these results.")
     if wants_partial():
-        response = make_response(with_csrf_token(fragment.results_html))
+        body = with_csrf_token(fragment.results_html)
     else:
-        response = make_response(
-            render_template(
-                "catalog/index.html",
-                filters=filters,
-                content_html=with_csrf_token(fragment.content_html),
-            )
+        body = render_template(
+            "catalog/index.html",
+            filters=filters,
+            content_html=with_csrf_token(fragment.content_html),
         )
-    response.vary.add("HX-Request")
-    return response
+    return varies(make_response(body))
 
 
 def _catalog_key() -> tuple[object, ...]:

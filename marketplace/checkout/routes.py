@@ -20,6 +20,7 @@ from marketplace.billing.sync import deliver_after_response
 from marketplace.checkout import service, webhooks
 from marketplace.extensions import csrf
 from marketplace.payments.events import MalformedEvent
+from marketplace.rendering import go_to
 from marketplace.shopper import PROMO_SESSION_KEY, current_shopper
 from marketplace.vocabulary import PurchaseStatus
 
@@ -43,18 +44,9 @@ def _provider() -> payments.PaymentProvider:
     )
 
 
-def _go(url: str):
-    """303 to `url`, or for htmx an `HX-Redirect` (an XHR cannot follow to Stripe's page)."""
-    if getattr(request, "htmx", False):
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, 303)
-
-
 def _back_to_cart(message: str, category: str = "error"):
     flash(message, category)
-    return _go(url_for("cart.show"))
+    return go_to(url_for("cart.show"))
 
 
 def _login_url() -> str:
@@ -66,7 +58,7 @@ def start():
     shopper = current_shopper()
     if not shopper.is_signed_in:
         flash("Sign in to check out; your cart will be waiting.", "info")
-        return _go(_login_url())
+        return go_to(_login_url())
     try:
         provider = _provider()
     except payments.PaymentsUnavailable:
@@ -80,7 +72,7 @@ def start():
     except service.CheckoutError as error:
         return _back_to_cart(error.message)
     session[OPEN_SESSION_KEY] = started.session_id
-    return _go(started.url)
+    return go_to(started.url)
 
 
 @bp.get("/checkout/success")
