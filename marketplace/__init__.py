@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from marketplace import cli, errors
+from marketplace import cli, errors, outages
 from marketplace.auth import oidc
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, Settings, production_problems
 from marketplace.database import DatabaseUnavailable, embedded_url, engine_options, normalize_url
@@ -67,6 +67,7 @@ def _init_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401  (registers the tables on db.metadata)
 
     db.init_app(app)
+    outages.init_app(app)  # after db: its teardown must run before Flask-SQLAlchemy's
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     htmx.init_app(app)

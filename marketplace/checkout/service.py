@@ -55,6 +55,12 @@ class ProviderFailed(CheckoutError):
     status = 502
 
 
+PROVIDER_UNREACHABLE = (
+    "We couldn't reach the payment provider, so nothing was charged and your cart is as it was. "
+    "Please try again in a moment."
+)
+
+
 @dataclass(frozen=True)
 class Started:
     session_id: str
@@ -83,10 +89,7 @@ def start(
         opened = provider.create_session(request)
     except PaymentError as error:
         _discard(purchases, code_id)
-        raise ProviderFailed(
-            "We couldn't reach the payment provider, so nothing was charged and your cart is "
-            "as it was. Please try again in a moment."
-        ) from error
+        raise ProviderFailed(PROVIDER_UNREACHABLE) from error
     _record_session(purchases, opened.id)
     return Started(session_id=opened.id, url=opened.url or urls.cancel)
 
