@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 
-.PHONY: install run serve test lint format bench bench-queries bench-http bench-checkout
+.PHONY: install run serve test lint format bench bench-queries bench-http bench-checkout bench-faults
 
 install: $(VENV)/.installed
 
@@ -38,8 +38,9 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 ## Benchmarks on a large demo data set (loaded on first use); print p50/p99 against the targets.
-## BENCH_DATABASE_URL selects a server, else the embedded one. `make -k bench` runs all three.
-bench: bench-queries bench-http bench-checkout
+## BENCH_DATABASE_URL selects a server, else the embedded one (bench-faults starts a private
+## cluster of its own). `make -k bench` runs them all.
+bench: bench-queries bench-http bench-checkout bench-faults
 
 bench-queries: install
 	$(PYTHON) -m tests.benchmarks.bench_queries
@@ -49,3 +50,6 @@ bench-http: install
 
 bench-checkout: install
 	$(PYTHON) -m tests.benchmarks.bench_checkout
+
+bench-faults: install
+	$(PYTHON) -m tests.benchmarks.bench_faults

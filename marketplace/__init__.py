@@ -9,7 +9,15 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace import cli, errors, rate_limits, request_guard, security_headers, templating
+from marketplace import (
+    cli,
+    errors,
+    outages,
+    rate_limits,
+    request_guard,
+    security_headers,
+    templating,
+)
 from marketplace.auth import oidc
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, Settings, production_problems
 from marketplace.database import DatabaseUnavailable, embedded_url, engine_options, normalize_url
@@ -73,6 +81,7 @@ def _init_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401  (registers the tables on db.metadata)
 
     db.init_app(app)
+    outages.init_app(app)  # after db: its teardown must run before Flask-SQLAlchemy's
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     htmx.init_app(app)

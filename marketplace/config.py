@@ -11,6 +11,9 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
 
+# Slots and circuit-breaker state of the server's Stripe calls (marketplace/payments/breaker.py).
+STRIPE_GUARD_DIR = INSTANCE_PATH / "run" / "stripe-guard"
+
 # The factory refuses to run in production mode with this key.
 DEVELOPMENT_SECRET_KEY = "dev-only-insecure-secret-key"
 # A production SECRET_KEY has at least this many bytes and is none of KNOWN_SECRET_KEYS.
@@ -67,7 +70,14 @@ class Settings:
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str = "https://api.stripe.com"
-    stripe_timeout_seconds: float = 10.0
+    # Each Stripe call may hold a worker for connect + read timeout at most; a hanging Stripe
+    # is further bounded by a cap on concurrent calls and a circuit breaker shared by the
+    # server's processes through files in `stripe_guard_dir`.
+    stripe_connect_timeout_seconds: float = 2.0
+    stripe_read_timeout_seconds: float = 8.0
+    stripe_max_concurrent_calls: int = 2
+    stripe_breaker_seconds: float = 30.0
+    stripe_guard_dir: str = str(STRIPE_GUARD_DIR)
     lago_api_url: str | None = None
     lago_api_key: str | None = None
     public_base_url: str | None = None
@@ -107,7 +117,13 @@ class Settings:
             stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
             stripe_api_base=os.environ.get("STRIPE_API_BASE") or "https://api.stripe.com",
-            stripe_timeout_seconds=float(os.environ.get("STRIPE_TIMEOUT_SECONDS") or 10),
+            stripe_connect_timeout_seconds=float(
+                os.environ.get("STRIPE_CONNECT_TIMEOUT_SECONDS") or 2
+            ),
+            stripe_read_timeout_seconds=float(os.environ.get("STRIPE_READ_TIMEOUT_SECONDS") or 8),
+            stripe_max_concurrent_calls=int(os.environ.get("STRIPE_MAX_CONCURRENT_CALLS") or 2),
+            stripe_breaker_seconds=float(os.environ.get("STRIPE_BREAKER_SECONDS") or 30),
+            stripe_guard_dir=os.environ.get("STRIPE_GUARD_DIR") or str(STRIPE_GUARD_DIR),
             lago_api_url=os.environ.get("LAGO_API_URL") or None,
             lago_api_key=os.environ.get("LAGO_API_KEY") or None,
             public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
@@ -155,7 +171,11 @@ class Settings:
             "STRIPE_SECRET_KEY": self.stripe_secret_key,
             "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
             "STRIPE_API_BASE": self.stripe_api_base,
-            "STRIPE_TIMEOUT_SECONDS": self.stripe_timeout_seconds,
+            "STRIPE_CONNECT_TIMEOUT_SECONDS": self.stripe_connect_timeout_seconds,
+            "STRIPE_READ_TIMEOUT_SECONDS": self.stripe_read_timeout_seconds,
+            "STRIPE_MAX_CONCURRENT_CALLS": self.stripe_max_concurrent_calls,
+            "STRIPE_BREAKER_SECONDS": self.stripe_breaker_seconds,
+            "STRIPE_GUARD_DIR": self.stripe_guard_dir,
             "LAGO_API_URL": self.lago_api_url,
             "LAGO_API_KEY": self.lago_api_key,
             "PUBLIC_BASE_URL": self.public_base_url,

@@ -7,7 +7,11 @@ commits made by the code under test are undone at teardown.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+import uuid
 from contextlib import contextmanager
 
 import psycopg
@@ -21,6 +25,10 @@ from marketplace.database import embedded_url, libpq_conninfo, normalize_url
 from marketplace.extensions import db
 
 TEST_DB_NAME = "marketplace_test"
+# Each app keeps its Stripe slots and circuit breaker in a folder of its own under this one, so
+# a breaker one test opens never refuses another test's calls.
+STRIPE_GUARD_ROOT = tempfile.mkdtemp(prefix="mkt-test-stripe-guard-")
+atexit.register(shutil.rmtree, STRIPE_GUARD_ROOT, True)
 
 
 def recreate_database(url: str) -> str:
@@ -53,6 +61,7 @@ def make_app(database_url: str, **overrides):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_STORAGE_URI": "memory://",
             "CATALOG_CACHE_SECONDS": 0,  # tests/integration/storefront/test_catalog_cache.py
+            "STRIPE_GUARD_DIR": os.path.join(STRIPE_GUARD_ROOT, uuid.uuid4().hex),
             **overrides,
         }
     )

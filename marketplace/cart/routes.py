@@ -17,6 +17,7 @@ from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import SQLAlchemyError
 
+from marketplace import outages
 from marketplace.cart import queries, quoting, service
 from marketplace.cart.forms import AddBundleForm, AddItemForm, PromoForm, QuantityForm
 from marketplace.extensions import db, limiter
@@ -35,23 +36,37 @@ TOO_MANY_ATTEMPTS = "Too many promo code attempts. Please wait a minute and try 
 
 
 @bp.app_context_processor
-def cart_count_context() -> dict[str, int]:
+def cart_count_context() -> dict[str, int | None]:
     """Give every full page `cart_count` (sum of quantities) with one query, none without a cart.
 
-    htmx partials skip it (the badge view passes its own count); the cart is never worth an
-    error page, so a database failure here shows an empty badge and is logged.
+    htmx partials skip it (the badge view passes its own count). The cart is never worth an
+    error page: when the count can't be read (the database is down) it is None, and the badge
+    shows no number rather than claiming an empty cart.
     """
     if not has_request_context() or wants_partial():
         return {}
     owner = current_shopper().cart_owner
     if owner is None:
         return {"cart_count": 0}
+    return {"cart_count": _count_or_none(owner)}
+
+
+def _count_or_none(owner: str) -> int | None:
+    """The cart's count, or None (logged) when the database can't say."""
+    if outages.known_unavailable():
+        return None
     try:
-        return {"cart_count": queries.cart_count(db.session, owner)}
-    except SQLAlchemyError:
-        current_app.logger.warning("cart badge count failed", exc_info=True)
-        db.session.rollback()
-        return {"cart_count": 0}
+        return queries.cart_count(db.session, owner)
+    except SQLAlchemyError as error:
+        outage = outages.is_database_outage(error)
+        current_app.logger.warning("cart badge count failed", exc_info=not outage)
+        if outage:
+            outages.mark_unavailable()
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass  # the connection is gone; the request's teardown discards it
+        return None
 
 
 def _promo_limit() -> str:
@@ -129,7 +144,7 @@ def show():
 @bp.get("/cart/badge")
 def badge():
     owner = current_shopper().cart_owner
-    count = queries.cart_count(db.session, owner) if owner else 0
+    count = _count_or_none(owner) if owner else 0
     response = make_response(render_template("cart/_badge.html", cart_count=count))
     response.headers["Cache-Control"] = "no-store"
     return response

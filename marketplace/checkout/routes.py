@@ -19,6 +19,7 @@ from marketplace import payments, request_guard
 from marketplace.billing.sync import deliver_after_response
 from marketplace.checkout import service, webhooks
 from marketplace.extensions import csrf
+from marketplace.payments.breaker import Refused, stripe_admission
 from marketplace.payments.events import MalformedEvent
 from marketplace.rendering import go_to
 from marketplace.shopper import PROMO_SESSION_KEY, current_shopper
@@ -68,7 +69,11 @@ def start():
         cancel=_external("checkout.cancelled"),
     )
     try:
-        started = service.start(shopper, session.get(PROMO_SESSION_KEY), provider, urls)
+        # While Stripe hangs, a checkout without a call slot is turned away before any work.
+        with stripe_admission(current_app.config):
+            started = service.start(shopper, session.get(PROMO_SESSION_KEY), provider, urls)
+    except Refused:
+        return _back_to_cart(service.PROVIDER_UNREACHABLE)
     except service.CheckoutError as error:
         return _back_to_cart(error.message)
     session[OPEN_SESSION_KEY] = started.session_id

@@ -47,10 +47,6 @@ from marketplace.vocabulary import BillingType, PurchaseStatus, SubscriptionStat
 log = logging.getLogger(__name__)
 
 
-UNREACHABLE = (
-    "We couldn't reach the payment provider, so nothing was charged and your cart is "
-    "as it was. Please try again in a moment."
-)
 SUPERSEDED = "Replaced by a newer checkout."
 
 
@@ -70,6 +66,12 @@ class NotFound(CheckoutError):
 
 class ProviderFailed(CheckoutError):
     status = 502
+
+
+PROVIDER_UNREACHABLE = (
+    "We couldn't reach the payment provider, so nothing was charged and your cart is as it was. "
+    "Please try again in a moment."
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def start(
         _close_open_checkouts(user_id, provider)
     except PaymentError as error:
         db.session.rollback()
-        raise ProviderFailed(UNREACHABLE) from error
+        raise ProviderFailed(PROVIDER_UNREACHABLE) from error
     view = quote_cart(shopper, user_id, promo_code)
     _refuse_unsellable(shopper, view, promo_code)
     purchases, code_id = _write_pending(user_id, view)
@@ -112,7 +114,7 @@ def start(
         opened = provider.create_session(request)
     except PaymentError as error:
         _discard(purchases, code_id)
-        raise ProviderFailed(UNREACHABLE) from error
+        raise ProviderFailed(PROVIDER_UNREACHABLE) from error
     if not _record_session(user_id, purchases, opened.id):
         _expire_quietly(provider, opened.id)
         raise CheckoutError(

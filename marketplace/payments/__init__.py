@@ -134,12 +134,17 @@ def provider_for(
 ) -> PaymentProvider:
     """Return Stripe when a secret key is set, else the offline provider (never in production)."""
     if config.get("STRIPE_SECRET_KEY"):
+        from marketplace.payments.breaker import stripe_guard
         from marketplace.payments.stripe_provider import StripeProvider
 
         return StripeProvider(
             config["STRIPE_SECRET_KEY"],
             api_base=config.get("STRIPE_API_BASE") or "https://api.stripe.com",
-            timeout=float(config.get("STRIPE_TIMEOUT_SECONDS") or 10),
+            timeouts=(
+                float(config.get("STRIPE_CONNECT_TIMEOUT_SECONDS") or 2),
+                float(config.get("STRIPE_READ_TIMEOUT_SECONDS") or 8),
+            ),
+            guard=stripe_guard(config),
         )
     if not offline_allowed(config):
         raise PaymentsUnavailable("Payments are not configured.")

@@ -18,6 +18,7 @@ from marketplace.payments import (
     ProviderSession,
     SessionRequest,
 )
+from marketplace.payments.breaker import Guard, Refused
 from marketplace.payments.events import (
     Ignored,
     MalformedEvent,
@@ -47,13 +48,17 @@ def to_cents(amount: Decimal) -> int:
 class StripeProvider:
     name = "stripe"
 
-    def __init__(self, secret_key: str, *, api_base: str, timeout: float) -> None:
+    def __init__(
+        self, secret_key: str, *, api_base: str, timeouts: tuple[float, float], guard: Guard
+    ) -> None:
         self._client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base},
-            http_client=stripe.RequestsClient(timeout=timeout),
-            # Safe: every POST carries our idempotency key.
-            max_network_retries=1,
+            http_client=GuardedHttpClient(guard, timeout=timeouts),
+            # No retry: one attempt (connect + read timeout) is all the time a worker may spend
+            # waiting. A create that timed out may have been made; its session is never shown,
+            # expires unpaid, and the shopper's next attempt is a new one.
+            max_network_retries=0,
         )
 
     def create_session(self, request: SessionRequest) -> ProviderSession:
@@ -396,3 +401,21 @@ def _describe(error: Exception) -> str:
     if isinstance(error, stripe.APIConnectionError):
         return "Stripe could not be reached (network error or timeout)."
     return f"Stripe refused the request: {getattr(error, 'user_message', None) or error}"
+
+
+class GuardedHttpClient(stripe.RequestsClient):
+    """stripe-python's HTTP client with every request let through, or refused at once, by the
+    server's slots and circuit breaker (`marketplace/payments/breaker.py`)."""
+
+    def __init__(self, guard: Guard, *, timeout: tuple[float, float]) -> None:
+        super().__init__(timeout=timeout)  # (connect, read) seconds, passed on to requests
+        self._guard = guard
+
+    def request(self, method, url, headers, post_data=None):
+        try:
+            with self._guard.call():
+                return super().request(method, url, headers, post_data)
+        except Refused as refused:
+            raise stripe.APIConnectionError(
+                f"Stripe was not called: {refused}", should_retry=False
+            ) from refused

@@ -45,7 +45,7 @@ def stripe_config(fake_stripe, fake_lago) -> dict:
         "STRIPE_SECRET_KEY": "sk_test_fake",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": fake_stripe.url,
-        "STRIPE_TIMEOUT_SECONDS": 1,
+        "STRIPE_READ_TIMEOUT_SECONDS": 1,
         "LAGO_API_URL": fake_lago.url,
         "LAGO_API_KEY": "lago-test-key",
     }
@@ -132,7 +132,10 @@ def committed_database_url(database_url):
 
 @pytest.fixture
 def committed_app(committed_database_url, fake_stripe, fake_lago):
-    app = make_app(committed_database_url, **stripe_config(fake_stripe, fake_lago))
+    # These races are about the database: room for every racer's Stripe call at once (the cap
+    # that refuses the third concurrent one is tested in tests/integration/outages).
+    config = {**stripe_config(fake_stripe, fake_lago), "STRIPE_MAX_CONCURRENT_CALLS": 64}
+    app = make_app(committed_database_url, **config)
     with app.app_context():
         _truncate()
         yield app
