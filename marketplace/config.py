@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -37,153 +37,116 @@ KNOWN_SECRET_KEYS = frozenset(
 )
 
 
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def _flag(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _list(name: str) -> tuple[str, ...]:
-    """A comma-separated variable as a tuple of its non-empty, stripped items."""
-    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+def _items(raw: str) -> tuple[str, ...]:
+    """A comma-separated value as a tuple of its non-empty, stripped items."""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _base_url(raw: str) -> str | None:
+    return raw.rstrip("/") or None
+
+
+def _word(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def setting(env: str, default: Any, parse: Callable[[str], Any] = str, *, key: str = "") -> Any:
+    """Declare one setting: read from `env` (unset or empty: `default`), parsed by `parse`, and
+    given to Flask as `key` (the variable's own name unless Flask knows it by another)."""
+    return field(default=default, metadata={"env": env, "parse": parse, "key": key or env})
 
 
 @dataclass(frozen=True)
 class Settings:
-    """A snapshot of the environment, turned into Flask config keys by `as_flask_config`."""
+    """Every setting: its environment variable, its default and its Flask config key, once.
 
-    env: str
-    secret_key: str
-    database_url: str | None
-    redis_url: str | None
-    embedded_db_name: str
-    sql_echo: bool
-    oidc_issuer: str | None = None
-    oidc_client_id: str | None = None
-    oidc_client_secret: str | None = None
-    oidc_admin_role: str = "marketplace-admin"
-    oidc_tier_claim: str = "subscription_tier"
-    oidc_service_role: str = "marketplace-service"
-    api_tokens: tuple[str, ...] = ()
+    `from_environ` reads them and `as_flask_config` hands them to Flask; the README's
+    Configuration table documents each variable (a test holds the two together).
+    """
+
+    env: str = setting("MARKETPLACE_ENV", "development", _word)
+    secret_key: str = setting("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+    database_url: str | None = setting("DATABASE_URL", None)
+    redis_url: str | None = setting("REDIS_URL", None)
+    embedded_db_name: str = setting("EMBEDDED_DB_NAME", "marketplace")
+    sql_echo: bool = setting("SQL_ECHO", False, _flag, key="SQLALCHEMY_ECHO")
+    # The Keycloak realm URL, e.g. https://sso.example.com/realms/platform.
+    oidc_issuer: str | None = setting("OIDC_ISSUER", None, _base_url)
+    oidc_client_id: str | None = setting("OIDC_CLIENT_ID", None)
+    oidc_client_secret: str | None = setting("OIDC_CLIENT_SECRET", None)
+    oidc_admin_role: str = setting("OIDC_ADMIN_ROLE", "marketplace-admin")
+    oidc_tier_claim: str = setting("OIDC_TIER_CLAIM", "subscription_tier")
+    oidc_service_role: str = setting("OIDC_SERVICE_ROLE", "marketplace-service")
+    api_tokens: tuple[str, ...] = setting("MARKETPLACE_API_TOKENS", (), _items)
     # No Stripe key selects the offline test-payment provider (refused in production mode).
-    stripe_secret_key: str | None = None
-    stripe_webhook_secret: str | None = None
-    stripe_api_base: str = "https://api.stripe.com"
+    stripe_secret_key: str | None = setting("STRIPE_SECRET_KEY", None)
+    stripe_webhook_secret: str | None = setting("STRIPE_WEBHOOK_SECRET", None)
+    stripe_api_base: str = setting("STRIPE_API_BASE", "https://api.stripe.com")
     # Each Stripe call may hold a worker for connect + read timeout at most; a hanging Stripe
     # is further bounded by a cap on concurrent calls and a circuit breaker shared by the
-    # server's processes through files in `stripe_guard_dir`.
-    stripe_connect_timeout_seconds: float = 2.0
-    stripe_read_timeout_seconds: float = 8.0
-    stripe_max_concurrent_calls: int = 2
-    stripe_breaker_seconds: float = 30.0
-    stripe_guard_dir: str = str(STRIPE_GUARD_DIR)
-    lago_api_url: str | None = None
-    lago_api_key: str | None = None
-    public_base_url: str | None = None
+    # server's processes through files in `stripe_guard_dir` (marketplace/payments/breaker.py).
+    stripe_connect_timeout_seconds: float = setting("STRIPE_CONNECT_TIMEOUT_SECONDS", 2.0, float)
+    stripe_read_timeout_seconds: float = setting("STRIPE_READ_TIMEOUT_SECONDS", 8.0, float)
+    stripe_max_concurrent_calls: int = setting("STRIPE_MAX_CONCURRENT_CALLS", 2, int)
+    stripe_slot_wait_seconds: float = setting("STRIPE_SLOT_WAIT_SECONDS", 1.0, float)
+    stripe_breaker_seconds: float = setting("STRIPE_BREAKER_SECONDS", 30.0, float)
+    stripe_guard_dir: str = setting("STRIPE_GUARD_DIR", str(STRIPE_GUARD_DIR))
+    lago_api_url: str | None = setting("LAGO_API_URL", None)
+    lago_api_key: str | None = setting("LAGO_API_KEY", None)
+    public_base_url: str | None = setting("PUBLIC_BASE_URL", None, _base_url)
     # Seconds a rendered catalog page is served from memory (0 disables); the cart and
     # checkout re-price from the database, so a stale card never changes what anyone pays.
-    catalog_cache_seconds: float = 30.0
-    catalog_cache_max_entries: int = 256
+    catalog_cache_seconds: float = setting("CATALOG_CACHE_SECONDS", 30.0, float)
+    catalog_cache_max_entries: int = setting("CATALOG_CACHE_MAX_ENTRIES", 256, int)
     # Rate limits (flask-limiter syntax, "N/second|minute|hour|day"), counted per client IP
     # (and, for promo codes, per shopper too); stored in Redis when REDIS_URL is set.
-    sign_in_rate_limit: str = "10/minute"
-    promo_rate_limit: str = "10/minute"
-    promo_ip_rate_limit: str = "30/minute"
+    sign_in_rate_limit: str = setting("SIGN_IN_RATE_LIMIT", "10/minute")
+    promo_rate_limit: str = setting("PROMO_RATE_LIMIT", "10/minute")
+    promo_ip_rate_limit: str = setting("PROMO_IP_RATE_LIMIT", "30/minute")
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
-    trusted_proxies: int = 0
+    trusted_proxies: int = setting("TRUSTED_PROXIES", 0, int)
     # Request bodies are refused (413) past these sizes before they are read: every form
     # (Flask's MAX_CONTENT_LENGTH) and the webhook endpoints (see marketplace.request_guard).
-    max_form_bytes: int = 64 * 1024
-    max_webhook_bytes: int = 1024 * 1024
+    max_form_bytes: int = setting("MAX_FORM_BYTES", 64 * 1024, int, key="MAX_CONTENT_LENGTH")
+    max_webhook_bytes: int = setting("MAX_WEBHOOK_BYTES", 1024 * 1024, int)
 
     @classmethod
-    def from_environ(cls) -> Settings:
-        return cls(
-            env=os.environ.get("MARKETPLACE_ENV", "development").strip().lower(),
-            secret_key=os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
-            database_url=os.environ.get("DATABASE_URL") or None,
-            redis_url=os.environ.get("REDIS_URL") or None,
-            embedded_db_name=os.environ.get("EMBEDDED_DB_NAME", "marketplace"),
-            sql_echo=_bool("SQL_ECHO", False),
-            # The Keycloak realm URL, e.g. https://sso.example.com/realms/platform.
-            oidc_issuer=(os.environ.get("OIDC_ISSUER") or "").rstrip("/") or None,
-            oidc_client_id=os.environ.get("OIDC_CLIENT_ID") or None,
-            oidc_client_secret=os.environ.get("OIDC_CLIENT_SECRET") or None,
-            oidc_admin_role=os.environ.get("OIDC_ADMIN_ROLE") or "marketplace-admin",
-            oidc_tier_claim=os.environ.get("OIDC_TIER_CLAIM") or "subscription_tier",
-            oidc_service_role=os.environ.get("OIDC_SERVICE_ROLE") or "marketplace-service",
-            api_tokens=_list("MARKETPLACE_API_TOKENS"),
-            stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
-            stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
-            stripe_api_base=os.environ.get("STRIPE_API_BASE") or "https://api.stripe.com",
-            stripe_connect_timeout_seconds=float(
-                os.environ.get("STRIPE_CONNECT_TIMEOUT_SECONDS") or 2
-            ),
-            stripe_read_timeout_seconds=float(os.environ.get("STRIPE_READ_TIMEOUT_SECONDS") or 8),
-            stripe_max_concurrent_calls=int(os.environ.get("STRIPE_MAX_CONCURRENT_CALLS") or 2),
-            stripe_breaker_seconds=float(os.environ.get("STRIPE_BREAKER_SECONDS") or 30),
-            stripe_guard_dir=os.environ.get("STRIPE_GUARD_DIR") or str(STRIPE_GUARD_DIR),
-            lago_api_url=os.environ.get("LAGO_API_URL") or None,
-            lago_api_key=os.environ.get("LAGO_API_KEY") or None,
-            public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
-            catalog_cache_seconds=float(os.environ.get("CATALOG_CACHE_SECONDS") or 30),
-            catalog_cache_max_entries=int(os.environ.get("CATALOG_CACHE_MAX_ENTRIES") or 256),
-            sign_in_rate_limit=os.environ.get("SIGN_IN_RATE_LIMIT") or "10/minute",
-            promo_rate_limit=os.environ.get("PROMO_RATE_LIMIT") or "10/minute",
-            promo_ip_rate_limit=os.environ.get("PROMO_IP_RATE_LIMIT") or "30/minute",
-            trusted_proxies=int(os.environ.get("TRUSTED_PROXIES") or 0),
-            max_form_bytes=int(os.environ.get("MAX_FORM_BYTES") or 64 * 1024),
-            max_webhook_bytes=int(os.environ.get("MAX_WEBHOOK_BYTES") or 1024 * 1024),
-        )
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Read every setting from `environ`; an unset or empty variable keeps its default."""
+        values = {
+            f.name: f.metadata["parse"](environ[f.metadata["env"]])
+            for f in fields(cls)
+            if environ.get(f.metadata["env"])
+        }
+        return cls(**values)
 
     def as_flask_config(self) -> dict[str, object]:
-        return {
-            "MARKETPLACE_ENV": self.env,
-            "SECRET_KEY": self.secret_key,
-            "DATABASE_URL": self.database_url,
-            "EMBEDDED_DB_NAME": self.embedded_db_name,
-            "SQLALCHEMY_ECHO": self.sql_echo,
-            "REDIS_URL": self.redis_url,
-            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+        """Every setting under its Flask key, and what Flask's extensions derive from them."""
+        config: dict[str, object] = {f.metadata["key"]: getattr(self, f.name) for f in fields(self)}
+        config.update(
+            RATELIMIT_STORAGE_URI=self.redis_url or "memory://",
             # A Redis that stops answering costs a request at most a second, then the limits
             # are counted in this process's memory until Redis is back (checked with back-off).
-            "RATELIMIT_STORAGE_OPTIONS": (
+            RATELIMIT_STORAGE_OPTIONS=(
                 {"socket_connect_timeout": 1, "socket_timeout": 1} if self.redis_url else {}
             ),
-            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-            "RATELIMIT_KEY_PREFIX": "marketplace",
-            "SIGN_IN_RATE_LIMIT": self.sign_in_rate_limit,
-            "PROMO_RATE_LIMIT": self.promo_rate_limit,
-            "PROMO_IP_RATE_LIMIT": self.promo_ip_rate_limit,
-            "TRUSTED_PROXIES": self.trusted_proxies,
-            "SESSION_COOKIE_HTTPONLY": True,
-            "SESSION_COOKIE_SAMESITE": "Lax",
-            "SESSION_COOKIE_SECURE": self.env == "production",
-            "WTF_CSRF_TIME_LIMIT": None,
-            "OIDC_ISSUER": self.oidc_issuer,
-            "OIDC_CLIENT_ID": self.oidc_client_id,
-            "OIDC_CLIENT_SECRET": self.oidc_client_secret,
-            "OIDC_ADMIN_ROLE": self.oidc_admin_role,
-            "OIDC_TIER_CLAIM": self.oidc_tier_claim,
-            "OIDC_SERVICE_ROLE": self.oidc_service_role,
-            "MARKETPLACE_API_TOKENS": self.api_tokens,
-            "STRIPE_SECRET_KEY": self.stripe_secret_key,
-            "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
-            "STRIPE_API_BASE": self.stripe_api_base,
-            "STRIPE_CONNECT_TIMEOUT_SECONDS": self.stripe_connect_timeout_seconds,
-            "STRIPE_READ_TIMEOUT_SECONDS": self.stripe_read_timeout_seconds,
-            "STRIPE_MAX_CONCURRENT_CALLS": self.stripe_max_concurrent_calls,
-            "STRIPE_BREAKER_SECONDS": self.stripe_breaker_seconds,
-            "STRIPE_GUARD_DIR": self.stripe_guard_dir,
-            "LAGO_API_URL": self.lago_api_url,
-            "LAGO_API_KEY": self.lago_api_key,
-            "PUBLIC_BASE_URL": self.public_base_url,
-            "CATALOG_CACHE_SECONDS": self.catalog_cache_seconds,
-            "CATALOG_CACHE_MAX_ENTRIES": self.catalog_cache_max_entries,
-            "MAX_CONTENT_LENGTH": self.max_form_bytes,
-            "MAX_WEBHOOK_BYTES": self.max_webhook_bytes,
-        }
+            RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+            RATELIMIT_KEY_PREFIX="marketplace",
+            SESSION_COOKIE_HTTPONLY=True,
+            SESSION_COOKIE_SAMESITE="Lax",
+            SESSION_COOKIE_SECURE=self.env == "production",
+            WTF_CSRF_TIME_LIMIT=None,
+        )
+        return config
+
+    @classmethod
+    def variables(cls) -> tuple[str, ...]:
+        """The environment variables read, in declaration order."""
+        return tuple(f.metadata["env"] for f in fields(cls))
 
 
 def production_problems(config: Mapping[str, Any]) -> list[str]:

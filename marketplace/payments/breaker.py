@@ -6,12 +6,14 @@ hanging on Stripe used to take all five, and the shop stopped answering. Two lim
 provider to a corner of the server:
 
 - **Slots** cap how many calls are in flight at once across the server's processes (default 2
-  of `make serve`'s 5 workers on 2 cores). A call that finds every slot taken is refused at
-  once, not queued: with sync workers a caller waiting for a slot holds a worker just as a
-  hanging call does. A slot is an exclusive `flock` on a small file, so it is freed by the
-  kernel when its holder ends, even killed. Work that must precede its call (a checkout writes
-  its pending purchases first) reserves its slot up front (`reserve`), so that in a burst the
-  refused ones are turned away before they do any of it.
+  of `make serve`'s 5 workers on 2 cores). A call that finds every slot taken waits a moment
+  (`wait`, a second by default: a normal call frees its slot well within it, so a burst of
+  checkouts queues briefly instead of failing) and is then refused: with sync workers a caller
+  waiting longer would hold a worker just as a hanging call does. A slot is an exclusive
+  `flock` on a small file, so it is freed by the kernel when its holder ends, even killed.
+  Work that must precede its call (a checkout writes its pending purchases first) reserves its
+  slot up front (`reserve`), so that in a burst the refused ones are turned away before they
+  do any of it.
 - **The breaker** counts consecutive failed calls (timeouts, refused connections). At
   `threshold` it opens: every call is refused without touching the network for `cooldown`
   seconds. Then one call is let through as a probe (the others are still refused): its success
@@ -44,6 +46,9 @@ from marketplace.config import STRIPE_GUARD_DIR
 log = logging.getLogger(__name__)
 
 
+# How often a call waiting for a slot looks again.
+SLOT_POLL_SECONDS = 0.02
+
 _local = threading.local()
 
 
@@ -61,6 +66,7 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Limits:
     slots: int = 2  # calls in flight at once, across the server's processes
+    wait: float = 0.0  # seconds a call waits for a slot before it is refused
     threshold: int = 2  # consecutive failures that open the breaker
     cooldown: float = 30.0  # seconds the open breaker refuses every call
 
@@ -161,6 +167,10 @@ class Guard:
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             slot = self._take_slot()
+            deadline = time.monotonic() + self.limits.wait
+            while slot is None and time.monotonic() < deadline:
+                time.sleep(SLOT_POLL_SECONDS)
+                slot = self._take_slot()
         except OSError as error:
             # The guard protects the site; it must not take checkout down with it.
             log.warning("%s guard unusable (%s): calling unguarded", self.name, error)
@@ -278,6 +288,7 @@ def stripe_guard(config: Mapping[str, Any]) -> Guard:
         f"stripe-{address}",
         Limits(
             slots=int(config.get("STRIPE_MAX_CONCURRENT_CALLS") or Limits.slots),
+            wait=float(config.get("STRIPE_SLOT_WAIT_SECONDS") or 0),
             cooldown=float(config.get("STRIPE_BREAKER_SECONDS") or Limits.cooldown),
         ),
     )

@@ -107,6 +107,7 @@ def hanging_config(stripe: FakeStripe, guard_dir: str, **overrides) -> dict:
         "STRIPE_CONNECT_TIMEOUT_SECONDS": 0.5,
         "STRIPE_READ_TIMEOUT_SECONDS": 0.5,
         "STRIPE_GUARD_DIR": guard_dir,
+        "STRIPE_SLOT_WAIT_SECONDS": 0.2,  # a burst waits this long for a slot, then is refused
         "LAGO_API_URL": None,
         **overrides,
     }

@@ -20,7 +20,7 @@ from tests.integration.outages.conftest import hanging_config
 
 FRIENDLY = "couldn&#39;t reach the payment provider"
 TIMEOUT = 0.5 + 0.5  # hanging_config: connect + read; the fake accepts at once, so read counts
-FAST = 0.3  # a checkout turned away without calling Stripe
+FAST = 0.6  # a checkout turned away without calling Stripe (after the 0.2 s slot wait)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
 
@@ -224,3 +225,30 @@ def test_the_stripe_guard_is_per_api_address_and_from_the_settings(tmp_path):
     assert g.limits == Limits(slots=3, threshold=2, cooldown=5.0)
     other = stripe_guard({**config, "STRIPE_API_BASE": "https://api.stripe.com"})
     assert g.name != other.name and g.name.startswith("stripe-")
+
+
+def test_a_call_waits_briefly_for_a_slot_freed_meanwhile(tmp_path):
+    g = guard(tmp_path, slots=1, wait=2.0)
+    released = threading.Event()
+
+    def hold_then_release():
+        with g.call():
+            released.wait(5)
+
+    holder = threading.Thread(target=hold_then_release)
+    holder.start()
+    time.sleep(0.1)
+    threading.Timer(0.2, released.set).start()
+    entered = False
+
+    with g.call():  # the only slot is held now; it frees within the wait
+        entered = True
+
+    holder.join()
+    assert entered  # it got the freed slot instead of being refused
+
+
+def test_a_call_still_refused_when_no_slot_frees_within_the_wait(tmp_path):
+    g = guard(tmp_path, slots=1, wait=0.1)
+    with g.call(), pytest.raises(Refused), g.call():
+        pass
