@@ -9,16 +9,12 @@ lists, nested objects merged the same way; other values from the most recent pur
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import wraps
 from typing import Any
 
-from flask import abort
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
 
-from marketplace.auth.guard import sign_in_redirect
-from marketplace.extensions import db
 from marketplace.models import AddOnFeature, UserAddOn
-from marketplace.shopper import current_shopper
 from marketplace.vocabulary import SubscriptionStatus
 
 
@@ -34,10 +30,12 @@ def _holding(user_id: str, now: datetime):
     )
 
 
-def user_features(user_id: str, now: datetime | None = None) -> dict[str, dict[str, Any]]:
+def user_features(
+    session: Session, user_id: str, now: datetime | None = None
+) -> dict[str, dict[str, Any]]:
     """Return each enabled feature key of `user_id` with its merged configuration (one query)."""
     now = now or datetime.now(UTC)
-    rows = db.session.execute(
+    rows = session.execute(
         select(AddOnFeature.feature_key, AddOnFeature.configuration)
         .select_from(UserAddOn)
         .join(AddOnFeature, AddOnFeature.add_on_id == UserAddOn.add_on_id)
@@ -50,13 +48,15 @@ def user_features(user_id: str, now: datetime | None = None) -> dict[str, dict[s
     return features
 
 
-def has_feature(user_id: str | None, key: str, now: datetime | None = None) -> bool:
+def has_feature(
+    session: Session, user_id: str | None, key: str, now: datetime | None = None
+) -> bool:
     """Whether `user_id` holds an active, unexpired add-on that enables feature `key`."""
     if not user_id:
         return False
     now = now or datetime.now(UTC)
     return bool(
-        db.session.scalar(
+        session.scalar(
             select(exists().where(_holding(user_id, now), AddOnFeature.feature_key == key))
         )
     )
@@ -85,30 +85,3 @@ def merge_configuration(old: dict[str, Any], new: dict[str, Any]) -> dict[str, A
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def requires_feature(key: str):
-    """Let a view run only for a signed-in user who has feature `key`.
-
-    Anonymous shoppers are sent to sign in; others get a 403 page saying what is missing.
-    """
-
-    def decorate(view):
-        @wraps(view)
-        def guarded(*args, **kwargs):
-            shopper = current_shopper()
-            if not shopper.is_signed_in:
-                return sign_in_redirect()
-            if not has_feature(shopper.user_id, key):
-                abort(
-                    403,
-                    description=(
-                        f"This page needs the “{key}” feature, which none of your active "
-                        "add-ons includes. Browse the add-ons to get it."
-                    ),
-                )
-            return view(*args, **kwargs)
-
-        return guarded
-
-    return decorate

@@ -132,7 +132,7 @@ def cancel(subscription_id):
             form=form,
         )
     try:
-        change = service.cancel(_user_id(), subscription_id, form.reason.data)
+        change = service.cancel(db.session, _user_id(), subscription_id, form.reason.data)
     except service.SubscriptionError as error:
         return _refused(subscription_id, error)
     subscription = change.subscription
@@ -147,7 +147,7 @@ def auto_renew(subscription_id):
     if not form.validate():
         return _refused(subscription_id, service.SubscriptionError(form.first_error(), 422))
     try:
-        change = service.set_auto_renew(_user_id(), subscription_id, form.wanted)
+        change = service.set_auto_renew(db.session, _user_id(), subscription_id, form.wanted)
     except service.SubscriptionError as error:
         return _refused(subscription_id, error)
     subscription = change.subscription

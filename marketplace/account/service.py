@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from marketplace.account import queries
 from marketplace.billing import outbox
-from marketplace.extensions import db
 from marketplace.models import UserAddOn
 from marketplace.vocabulary import SubscriptionStatus
 
@@ -44,14 +44,18 @@ class Change:
 
 
 def cancel(
-    user_id: str, subscription_id: uuid.UUID, reason: str | None, now: datetime | None = None
+    session: Session,
+    user_id: str,
+    subscription_id: uuid.UUID,
+    reason: str | None,
+    now: datetime | None = None,
 ) -> Change:
     """Cancel the user's active subscription: status `cancelled`, when and why; no renewal.
 
     Billing stops too: the Lago subscription is terminated and the Stripe one cancelled now (or,
     when other add-ons share it, the add-on's item removed from it).
     """
-    subscription = _own(user_id, subscription_id)
+    subscription = _own(session, user_id, subscription_id)
     if subscription.status != SubscriptionStatus.ACTIVE:
         raise SubscriptionError(
             f"{subscription.add_on.name} is {subscription.status}, so it can't be cancelled."
@@ -61,33 +65,35 @@ def cancel(
     subscription.cancellation_reason = (reason or "").strip() or None
     subscription.auto_renew = False
     outbox_ids = []
-    if outbox.lago_subscription_owed(db.session, subscription):
+    if outbox.lago_subscription_owed(session, subscription):
         outbox_ids.append(
             outbox.enqueue(
-                db.session, outbox.TERMINATE_SUBSCRIPTION, {"user_add_on_id": str(subscription.id)}
+                session, outbox.TERMINATE_SUBSCRIPTION, {"user_add_on_id": str(subscription.id)}
             )
         )
-    outbox_ids += _payment_work(subscription, cancelling=True)
-    db.session.commit()
+    outbox_ids += _payment_work(session, subscription, cancelling=True)
+    session.commit()
     return Change(subscription, tuple(outbox_ids))
 
 
-def set_auto_renew(user_id: str, subscription_id: uuid.UUID, auto_renew: bool) -> Change:
+def set_auto_renew(
+    session: Session, user_id: str, subscription_id: uuid.UUID, auto_renew: bool
+) -> Change:
     """Switch renewal of the user's active, renewing (not lifetime) subscription on or off.
 
     Off for an add-on sharing its Stripe subscription removes its item, so switching it back on
     there is refused (409): that add-on renews with a new checkout.
     """
-    subscription = _own(user_id, subscription_id)
+    subscription = _own(session, user_id, subscription_id)
     if subscription.status != SubscriptionStatus.ACTIVE:
         raise SubscriptionError(
             f"{subscription.add_on.name} is {subscription.status}, so it doesn't renew."
         )
     if subscription.expires_at is None:
         raise SubscriptionError(f"{subscription.add_on.name} is yours for life; nothing renews.")
-    if auto_renew and _shared(subscription):
+    if auto_renew and _shared(session, subscription):
         if subscription.auto_renew:
-            db.session.commit()
+            session.commit()
             return Change(subscription)  # renewing already: its item is still there
         # Switching it off took its item off the shared Stripe subscription; putting it back
         # would need its net price re-quoted outside a checkout, which we don't do.
@@ -97,12 +103,14 @@ def set_auto_renew(user_id: str, subscription_id: uuid.UUID, auto_renew: bool) -
             "runs out."
         )
     subscription.auto_renew = auto_renew
-    outbox_ids = _payment_work(subscription, cancelling=False)
-    db.session.commit()
+    outbox_ids = _payment_work(session, subscription, cancelling=False)
+    session.commit()
     return Change(subscription, tuple(outbox_ids))
 
 
-def _payment_work(subscription: UserAddOn, *, cancelling: bool) -> list[uuid.UUID]:
+def _payment_work(
+    session: Session, subscription: UserAddOn, *, cancelling: bool
+) -> list[uuid.UUID]:
     """Queue what the provider's subscription needs now that `subscription` changed.
 
     One Stripe subscription can pay for several add-ons bought together (one item each). For
@@ -114,15 +122,15 @@ def _payment_work(subscription: UserAddOn, *, cancelling: bool) -> list[uuid.UUI
     provider_id = subscription.stripe_subscription_id
     if provider_id is None:
         return []
-    db.session.flush()
-    if _shared(subscription):
+    session.flush()
+    if _shared(session, subscription):
         payload = {
             "subscription_id": provider_id,
             "add_on_id": str(subscription.add_on_id),
             "cancel_if_last": cancelling,
         }
-        return [outbox.enqueue(db.session, outbox.REMOVE_PAYMENT_ITEM, payload)]
-    still_active = db.session.scalar(
+        return [outbox.enqueue(session, outbox.REMOVE_PAYMENT_ITEM, payload)]
+    still_active = session.scalar(
         select(UserAddOn.id)
         .where(
             UserAddOn.stripe_subscription_id == provider_id,
@@ -134,15 +142,15 @@ def _payment_work(subscription: UserAddOn, *, cancelling: bool) -> list[uuid.UUI
         kind = outbox.CANCEL_PAYMENT_SUBSCRIPTION
     else:
         kind = outbox.SET_PAYMENT_RENEWAL
-    return [outbox.enqueue(db.session, kind, {"subscription_id": provider_id})]
+    return [outbox.enqueue(session, kind, {"subscription_id": provider_id})]
 
 
-def _shared(subscription: UserAddOn) -> bool:
+def _shared(session: Session, subscription: UserAddOn) -> bool:
     """Whether other add-ons were bought on the same provider subscription."""
     if subscription.stripe_subscription_id is None:
         return False  # (== None would match every row without one)
     return (
-        db.session.scalar(
+        session.scalar(
             select(UserAddOn.id)
             .where(
                 UserAddOn.stripe_subscription_id == subscription.stripe_subscription_id,
@@ -154,8 +162,8 @@ def _shared(subscription: UserAddOn) -> bool:
     )
 
 
-def _own(user_id: str, subscription_id: uuid.UUID) -> UserAddOn:
-    subscription = queries.subscription(db.session, user_id, subscription_id, for_update=True)
+def _own(session: Session, user_id: str, subscription_id: uuid.UUID) -> UserAddOn:
+    subscription = queries.subscription(session, user_id, subscription_id, for_update=True)
     if subscription is None:
         raise NotFound("That subscription doesn't exist.")
     return subscription

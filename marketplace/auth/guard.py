@@ -1,11 +1,13 @@
-"""The sign-in guard for pages: send a shopper to sign in, and back here afterwards."""
+"""Guards for pages: sign-in (and back here afterwards), and features a page needs."""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import request, url_for
+from flask import abort, request, url_for
 
+from marketplace.entitlements import has_feature
+from marketplace.extensions import db
 from marketplace.rendering import go_to
 from marketplace.shopper import current_shopper
 
@@ -27,3 +29,30 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return guarded
+
+
+def requires_feature(key: str):
+    """Let a view run only for a signed-in user who has feature `key`.
+
+    Anonymous shoppers are sent to sign in; others get a 403 page saying what is missing.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            shopper = current_shopper()
+            if not shopper.is_signed_in:
+                return sign_in_redirect()
+            if not has_feature(db.session, shopper.user_id, key):
+                abort(
+                    403,
+                    description=(
+                        f"This page needs the “{key}” feature, which none of your active "
+                        "add-ons includes. Browse the add-ons to get it."
+                    ),
+                )
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate

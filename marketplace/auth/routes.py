@@ -171,7 +171,9 @@ def _signed_in(identity: Identity, next_url: str, *, id_token: str | None = None
         session[PROMO_SESSION_KEY] = promo
     flash(f"Welcome, {identity.name or identity.user_id}. You are signed in.", "success")
     if anonymous_id:
-        merged = cart_service.merge_carts(f"{ANONYMOUS_PREFIX}{anonymous_id}", identity.user_id)
+        merged = cart_service.merge_carts(
+            db.session, f"{ANONYMOUS_PREFIX}{anonymous_id}", identity.user_id
+        )
         if merged.message:
             flash(merged.message, "info")
     return redirect(next_url, 303)

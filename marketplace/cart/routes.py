@@ -17,8 +17,8 @@ from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import SQLAlchemyError
 
-from marketplace import outages
-from marketplace.cart import queries, quoting, service
+from marketplace import outages, quoting
+from marketplace.cart import queries, service
 from marketplace.cart.forms import AddBundleForm, AddItemForm, PromoForm, QuantityForm
 from marketplace.extensions import db, limiter
 from marketplace.pricing.money import format_money
@@ -93,7 +93,7 @@ def _render_cart(*, status: int = 200, view: quoting.CartView | None = None, **c
     shopper = current_shopper()
     stored = session.get(PROMO_SESSION_KEY)
     if view is None:
-        view = quoting.quote_cart(shopper, shopper.cart_owner, stored)
+        view = quoting.quote_cart(db.session, shopper, shopper.cart_owner, stored)
     rejection = view.quote.promo_rejection
     if stored and view.promo_code == stored and rejection is not None:
         session.pop(PROMO_SESSION_KEY, None)
@@ -157,7 +157,9 @@ def add():
         status = 400 if form.add_on_id.errors else 422
         return _add_failed(status, form.first_error())
     try:
-        result = service.add_item(ensure_cart_owner(), form.add_on_id.parsed, form.quantity.data)
+        result = service.add_item(
+            db.session, ensure_cart_owner(), form.add_on_id.parsed, form.quantity.data
+        )
     except service.CartError as error:
         return _add_failed(error.status, error.message)
     return _added_response(result)
@@ -169,7 +171,7 @@ def add_bundle():
     if not form.validate():
         return _add_failed(400, form.first_error())
     try:
-        result = service.add_bundle(ensure_cart_owner(), form.bundle_id.parsed)
+        result = service.add_bundle(db.session, ensure_cart_owner(), form.bundle_id.parsed)
     except service.CartError as error:
         return _add_failed(error.status, error.message)
     return _added_response(result)
@@ -181,7 +183,9 @@ def update(item_id):
     if not form.validate():
         return _failed(422, form.first_error(), line_errors={item_id: form.first_error()})
     try:
-        line = service.update_quantity(current_shopper().cart_owner, item_id, form.quantity.data)
+        line = service.update_quantity(
+            db.session, current_shopper().cart_owner, item_id, form.quantity.data
+        )
     except service.CartError as error:
         return _failed(error.status, error.message)
     return _changed(f"{line.name}: quantity is now {line.quantity}.")
@@ -190,7 +194,7 @@ def update(item_id):
 @bp.post("/cart/items/<uuid:item_id>/delete")
 def remove(item_id):
     try:
-        name = service.remove_item(current_shopper().cart_owner, item_id)
+        name = service.remove_item(db.session, current_shopper().cart_owner, item_id)
     except service.CartError as error:
         return _failed(error.status, error.message)
     return _changed(f"Removed {name} from your cart.")
@@ -198,7 +202,7 @@ def remove(item_id):
 
 @bp.post("/cart/clear")
 def clear():
-    service.clear(current_shopper().cart_owner)
+    service.clear(db.session, current_shopper().cart_owner)
     return _changed("Your cart is empty now.")
 
 
@@ -212,7 +216,7 @@ def apply_promo():
             status=422, promo_error=form.first_error(), promo_attempt=form.code.data
         )
     shopper = current_shopper()
-    view = quoting.quote_cart(shopper, shopper.cart_owner, form.code.data.strip())
+    view = quoting.quote_cart(db.session, shopper, shopper.cart_owner, form.code.data.strip())
     if view.quote.promo is None:
         rejection = view.quote.promo_rejection
         message = rejection.message if rejection else "This code can't be applied."

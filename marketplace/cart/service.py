@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.orm import Session
 
 from marketplace.cart import queries
-from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnBundle, CartItem
 from marketplace.pricing.models import MAX_QUANTITY
 
@@ -58,19 +58,19 @@ class Added:
         return " ".join(part for part in (added, *self.notes) if part)
 
 
-def add_item(owner_id: str, add_on_id: uuid.UUID, quantity: int = 1) -> Added:
+def add_item(session: Session, owner_id: str, add_on_id: uuid.UUID, quantity: int = 1) -> Added:
     """Add `quantity` of an active add-on to the cart, or raise the quantity of its line.
 
     The line's quantity is capped at 100; a shopper who owns the add-on is refused.
     """
     _check_quantity(quantity)
-    target = queries.add_target(db.session, owner_id, add_on_id, datetime.now(UTC))
+    target = queries.add_target(session, owner_id, add_on_id, datetime.now(UTC))
     if target is None:
         raise NotFound("That add-on doesn't exist or is no longer available.")
     if target.owned:
         raise AlreadyOwned(f"You already own {target.name}.")
-    _add_lines(owner_id, [(add_on_id, quantity, target.base_price)])
-    db.session.commit()
+    _add_lines(session, owner_id, [(add_on_id, quantity, target.base_price)])
+    session.commit()
     notes = ()
     if target.in_cart + quantity > MAX_QUANTITY:
         notes = (
@@ -79,9 +79,8 @@ def add_item(owner_id: str, add_on_id: uuid.UUID, quantity: int = 1) -> Added:
     return Added(names=(target.name,), notes=notes)
 
 
-def add_bundle(owner_id: str, bundle_id: uuid.UUID) -> Added:
+def add_bundle(session: Session, owner_id: str, bundle_id: uuid.UUID) -> Added:
     """Add each add-on of an active bundle that is neither in the cart nor owned, one of each."""
-    session = db.session
     now = datetime.now(UTC)
     bundle: AddOnBundle | None = queries.active_bundle(session, bundle_id, now)
     if bundle is None:
@@ -96,7 +95,7 @@ def add_bundle(owner_id: str, bundle_id: uuid.UUID) -> Added:
         )
     )
     to_add = [a for a in add_ons if a.id not in owned and a.id not in in_cart]
-    _add_lines(owner_id, [(add_on.id, 1, add_on.base_price) for add_on in to_add])
+    _add_lines(session, owner_id, [(add_on.id, 1, add_on.base_price) for add_on in to_add])
     session.commit()
     notes = []
     if owned:
@@ -115,7 +114,9 @@ class Line:
     quantity: int
 
 
-def update_quantity(owner_id: str | None, item_id: uuid.UUID, quantity: int) -> Line:
+def update_quantity(
+    session: Session, owner_id: str | None, item_id: uuid.UUID, quantity: int
+) -> Line:
     """Set the quantity of one of the owner's lines (1–100).
 
     One `UPDATE … RETURNING`, so a line removed meanwhile (another tab, a double submit) is a
@@ -124,7 +125,7 @@ def update_quantity(owner_id: str | None, item_id: uuid.UUID, quantity: int) -> 
     _check_quantity(quantity)
     row = None
     if owner_id is not None:
-        row = db.session.execute(
+        row = session.execute(
             update(CartItem)
             .where(
                 CartItem.id == item_id,
@@ -135,13 +136,13 @@ def update_quantity(owner_id: str | None, item_id: uuid.UUID, quantity: int) -> 
             .returning(AddOn.name, CartItem.quantity),
             execution_options={"synchronize_session": False},
         ).one_or_none()
-    db.session.commit()
+    session.commit()
     if row is None:
         raise NotFound(GONE)
     return Line(name=row.name, quantity=row.quantity)
 
 
-def remove_item(owner_id: str | None, item_id: uuid.UUID) -> str:
+def remove_item(session: Session, owner_id: str | None, item_id: uuid.UUID) -> str:
     """Remove one of the owner's lines; return the add-on's name.
 
     One `DELETE … RETURNING`: of two removals of one line, or a removal racing an update, the
@@ -149,7 +150,7 @@ def remove_item(owner_id: str | None, item_id: uuid.UUID) -> str:
     """
     name = None
     if owner_id is not None:
-        name = db.session.execute(
+        name = session.execute(
             delete(CartItem)
             .where(
                 CartItem.id == item_id,
@@ -159,18 +160,18 @@ def remove_item(owner_id: str | None, item_id: uuid.UUID) -> str:
             .returning(AddOn.name),
             execution_options={"synchronize_session": False},
         ).scalar_one_or_none()
-    db.session.commit()
+    session.commit()
     if name is None:
         raise NotFound(GONE)
     return name
 
 
-def clear(owner_id: str | None) -> int:
+def clear(session: Session, owner_id: str | None) -> int:
     """Remove every line of the owner's cart; return how many lines went."""
     if owner_id is None:
         return 0
-    removed = db.session.execute(delete(CartItem).where(CartItem.user_id == owner_id)).rowcount
-    db.session.commit()
+    removed = session.execute(delete(CartItem).where(CartItem.user_id == owner_id)).rowcount
+    session.commit()
     return removed
 
 
@@ -195,14 +196,13 @@ class Merged:
         return " ".join(parts)
 
 
-def merge_carts(anonymous_owner: str, user_id: str) -> Merged:
+def merge_carts(session: Session, anonymous_owner: str, user_id: str) -> Merged:
     """Move an anonymous cart into `user_id`'s cart at sign-in, in one transaction.
 
     Quantities of an add-on in both carts are summed and capped at 100; add-ons the user
     already owns are dropped. The anonymous lines are claimed with one DELETE … RETURNING, so
     two concurrent sign-ins cannot merge the same lines twice.
     """
-    session = db.session
     claimed = session.execute(
         delete(CartItem)
         .where(CartItem.user_id == anonymous_owner)
@@ -231,7 +231,7 @@ def merge_carts(anonymous_owner: str, user_id: str) -> Merged:
             capped.append(name)
         lines.append((row.add_on_id, row.quantity, row.unit_price_seen))
         moved.append(name)
-    _add_lines(user_id, lines)
+    _add_lines(session, user_id, lines)
     session.commit()
     return Merged(moved=tuple(moved), dropped=tuple(dropped), capped=tuple(capped))
 
@@ -249,11 +249,13 @@ UPSERT_LINE = text(
 )
 
 
-def _add_lines(owner_id: str, lines: Sequence[tuple[uuid.UUID, int, Decimal | None]]) -> None:
+def _add_lines(
+    session: Session, owner_id: str, lines: Sequence[tuple[uuid.UUID, int, Decimal | None]]
+) -> None:
     """Add each (add-on, quantity, price seen) to the owner's cart, in order, in one batch."""
     if not lines:
         return
-    db.session.connection().execute(
+    session.connection().execute(
         UPSERT_LINE,
         [
             {

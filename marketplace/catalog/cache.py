@@ -28,7 +28,7 @@ from markupsafe import Markup
 EXTENSION_KEY = "catalog_cache"
 # How long a rendered catalog page is served from memory. A card may show a price, name or
 # bundle hint up to this many seconds old; that never changes what anyone pays, because the
-# cart and checkout always re-price every line from the database (marketplace.cart.quoting).
+# cart and checkout always re-price every line from the database (marketplace.quoting).
 DEFAULT_TTL_SECONDS = 30.0
 DEFAULT_MAX_ENTRIES = 256
 # Random per process, so no search text can spell it; it is made only of [a-z0-9-], which

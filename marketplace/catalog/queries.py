@@ -21,8 +21,8 @@ from marketplace.bundles.queries import (
     price_bundles,
     savings_label,
 )
-from marketplace.cart.quoting import quote_add_ons
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, FeatureDefinition
+from marketplace.quoting import quote_add_ons
 from marketplace.shopper import Shopper
 
 PAGE_SIZE = 24
@@ -246,17 +246,20 @@ def product_page(
         add_on=add_on,
         features=features,
         bundles=price_bundles(bundles, members),
-        shopper_price=tier_price(tier, add_on, bundles),
+        shopper_price=tier_price(session, tier, add_on, bundles),
     )
 
 
 def tier_price(
-    tier: str | None, add_on: AddOn, bundles: Sequence[AddOnBundle] | None = None
+    session: Session,
+    tier: str | None,
+    add_on: AddOn,
+    bundles: Sequence[AddOnBundle] | None = None,
 ) -> ShopperPrice:
     """Return what a shopper on `tier` pays for one unit after tier pricing.
 
     `bundles`: the live bundles containing `add_on`, when the caller has them already.
     """
-    quote = quote_add_ons(Shopper.anonymous(tier=tier), [(add_on, 1)], bundles=bundles)
+    quote = quote_add_ons(session, Shopper.anonymous(tier=tier), [(add_on, 1)], bundles=bundles)
     line = quote.lines[0]
     return ShopperPrice(amount=line.recurring_total, discount=line.tier_discount)

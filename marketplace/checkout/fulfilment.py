@@ -18,12 +18,11 @@ from decimal import Decimal
 
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from marketplace.billing import outbox
 from marketplace.cart import queries as cart_queries
 from marketplace.checkout.locks import lock_shopper
-from marketplace.extensions import db
 from marketplace.models import AddOnPurchase, CartItem, PromotionalCode, StripeEvent, UserAddOn
 from marketplace.models.base import utcnow
 from marketplace.pricing import Shopper, history_rejection
@@ -72,7 +71,9 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None = None) -> Outcome:
+def fulfil(
+    session: Session, payment: Payment, *, event: Event | None = None, now: datetime | None = None
+) -> Outcome:
     """Complete the purchases of a paid session and activate what they bought.
 
     Purchases become `completed` with the payment reference; each add-on's `user_add_ons` row is
@@ -83,17 +84,16 @@ def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None
     for an add-on they already hold, or a whole session whose promo code their history now rules
     out (another checkout completed first), is refunded through the provider, never kept.
     """
-    session = db.session
     now = now or utcnow()
-    if event is not None and not _claim(event):
-        return _done(NOTHING)
-    for buyer in _buyers(payment):
+    if event is not None and not _claim(session, event):
+        return _done(session, NOTHING)
+    for buyer in _buyers(session, payment):
         lock_shopper(session, buyer)
-    purchases = _lock_purchases(payment.session_id, payment.purchase_ids, payment.user_id)
+    purchases = _lock_purchases(session, payment.session_id, payment.purchase_ids, payment.user_id)
     due = [p for p in purchases if p.status in (PurchaseStatus.PENDING, PurchaseStatus.FAILED)]
     if not due:
-        return _done(NOTHING)
-    refused, owned = _unhonourable(due, now)
+        return _done(session, NOTHING)
+    refused, owned = _unhonourable(session, due, now)
     kept = [p for p in due if p.id not in refused]
     # A session released (failed) and then paid after all: the money moved, so honour it and
     # take the promo use back (guarded: never past max_uses). A session refunded whole gives
@@ -102,10 +102,10 @@ def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None
         was_released = all(
             p.status == PurchaseStatus.FAILED for p in due if p.promo_code_id == code_id
         )
-        if kept and was_released and not reserve_promo(code_id):
+        if kept and was_released and not reserve_promo(session, code_id):
             log.warning("promo %s used up; honouring paid session %s", code_id, payment.session_id)
         elif not kept and not was_released:
-            give_back_promo(code_id)
+            give_back_promo(session, code_id)
     outbox_ids = []
     for purchase in due:
         purchase.status = PurchaseStatus.COMPLETED
@@ -120,7 +120,7 @@ def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None
             purchase.refund_reason = refused[purchase.id]
             continue
         months = purchase.billing.months
-        subscription_id = _activate(purchase, months, payment.subscription_id, now)
+        subscription_id = _activate(session, purchase, months, payment.subscription_id, now)
         if months is not None:
             outbox_ids.append(
                 outbox.enqueue(
@@ -133,7 +133,7 @@ def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None
                     },
                 )
             )
-    outbox_ids.extend(_give_back(payment, [p for p in due if p.id in refused]))
+    outbox_ids.extend(_give_back(session, payment, [p for p in due if p.id in refused]))
     # The cart keeps only what the shopper still can buy (all of it when refunded whole).
     session.execute(
         delete(CartItem).where(
@@ -141,10 +141,10 @@ def fulfil(payment: Payment, *, event: Event | None = None, now: datetime | None
             CartItem.add_on_id.in_(owned | {p.add_on_id for p in kept}),
         )
     )
-    return _done(Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
+    return _done(session, Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
 
 
-def _buyers(payment: Payment) -> list[str]:
+def _buyers(session: Session, payment: Payment) -> list[str]:
     """Whose lock a fulfilment takes: read before any row lock, so locks are taken in one order
     (shopper, then purchases) by checkout and fulfilment alike."""
     if payment.user_id is not None:
@@ -152,15 +152,14 @@ def _buyers(payment: Payment) -> list[str]:
     match = AddOnPurchase.checkout_session_id == payment.session_id
     if payment.purchase_ids:
         match = or_(match, AddOnPurchase.id.in_(list(payment.purchase_ids)))
-    return sorted(db.session.scalars(select(AddOnPurchase.user_id).where(match).distinct()))
+    return sorted(session.scalars(select(AddOnPurchase.user_id).where(match).distinct()))
 
 
 def _unhonourable(
-    due: Sequence[AddOnPurchase], now: datetime
+    session: Session, due: Sequence[AddOnPurchase], now: datetime
 ) -> tuple[dict[uuid.UUID, str], frozenset[uuid.UUID]]:
     """The purchases of a paid session that must be refunded, each with the reason the shopper
     sees, and the add-ons among them the shopper already holds."""
-    session = db.session
     user_id = due[0].user_id
     code_ids = {p.promo_code_id for p in due if p.promo_code_id}
     facts = promotions.purchase_facts(session, user_id)
@@ -187,9 +186,10 @@ def _unhonourable(
     return reasons, owned
 
 
-def _give_back(payment: Payment, refunded: Sequence[AddOnPurchase]) -> list[uuid.UUID]:
+def _give_back(
+    session: Session, payment: Payment, refunded: Sequence[AddOnPurchase]
+) -> list[uuid.UUID]:
     """Queue the refund of `refunded` lines, and take them off the new provider subscription."""
-    session = db.session
     amount = sum((p.amount for p in refunded), ZERO)
     ids: list[uuid.UUID] = []
     if amount > 0 and payment.payment_reference:
@@ -223,6 +223,7 @@ def _give_back(payment: Payment, refunded: Sequence[AddOnPurchase]) -> list[uuid
 
 
 def release(
+    session: Session,
     session_id: str,
     reason: str,
     *,
@@ -231,26 +232,27 @@ def release(
     event: Event | None = None,
 ) -> Outcome:
     """Fail the pending purchases of a session and give its promo use back, exactly once."""
-    if event is not None and not _claim(event):
-        return _done(NOTHING)
+    if event is not None and not _claim(session, event):
+        return _done(session, NOTHING)
     pending = [
         p
-        for p in _lock_purchases(session_id, purchase_ids, user_id)
+        for p in _lock_purchases(session, session_id, purchase_ids, user_id)
         if p.status == PurchaseStatus.PENDING
     ]
     if not pending:
-        return _done(NOTHING)
-    fail(pending, reason)
-    return _done(Outcome(changed=True))
+        return _done(session, NOTHING)
+    fail(session, pending, reason)
+    return _done(session, Outcome(changed=True))
 
 
-def release_open_checkouts(user_id: str, reason: str) -> None:
+def release_open_checkouts(session: Session, user_id: str, reason: str) -> None:
     """Fail every pending purchase of the shopper and give their promo uses back (no commit).
 
     The caller holds the shopper's lock and has closed the sessions at the provider first.
     """
     fail(
-        db.session.scalars(
+        session,
+        session.scalars(
             select(AddOnPurchase)
             .where(AddOnPurchase.user_id == user_id, AddOnPurchase.status == PurchaseStatus.PENDING)
             .order_by(AddOnPurchase.id)
@@ -261,7 +263,7 @@ def release_open_checkouts(user_id: str, reason: str) -> None:
     )
 
 
-def fail(pending: Sequence[AddOnPurchase], reason: str) -> None:
+def fail(session: Session, pending: Sequence[AddOnPurchase], reason: str) -> None:
     """Mark pending purchases failed and give back the promo use each checkout reserved."""
     for purchase in pending:
         purchase.status = PurchaseStatus.FAILED
@@ -269,10 +271,11 @@ def fail(pending: Sequence[AddOnPurchase], reason: str) -> None:
     # One use was reserved per checkout (a purchase not yet given its session id is one too).
     reserved = {(p.checkout_session_id, p.promo_code_id) for p in pending if p.promo_code_id}
     for _, code_id in reserved:
-        give_back_promo(code_id)
+        give_back_promo(session, code_id)
 
 
 def renew(
+    session: Session,
     subscription_id: str,
     period_end: datetime | None,
     *,
@@ -285,10 +288,10 @@ def renew(
     off a shared subscription, so the invoice did not pay for it (it runs out at `expires_at`).
     """
     now = now or utcnow()
-    if event is not None and not _claim(event):
-        return _done(NOTHING)
+    if event is not None and not _claim(session, event):
+        return _done(session, NOTHING)
     changed = False
-    for held in _lock_subscriptions(subscription_id):
+    for held in _lock_subscriptions(session, subscription_id):
         if held.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED):
             continue  # cancelled or suspended (refunded) stay so
         if not held.auto_renew:
@@ -303,18 +306,22 @@ def renew(
             held.expires_at = max(new_expiry, held.expires_at or new_expiry)
             held.status = SubscriptionStatus.ACTIVE
             changed = True
-    return _done(Outcome(changed=changed))
+    return _done(session, Outcome(changed=changed))
 
 
 def end_subscription(
-    subscription_id: str, *, event: Event | None = None, now: datetime | None = None
+    session: Session,
+    subscription_id: str,
+    *,
+    event: Event | None = None,
+    now: datetime | None = None,
 ) -> Outcome:
     """Cancel what a deleted Stripe subscription covered and queue the Lago terminations."""
     now = now or utcnow()
-    if event is not None and not _claim(event):
-        return _done(NOTHING)
+    if event is not None and not _claim(session, event):
+        return _done(session, NOTHING)
     outbox_ids = []
-    for held in _lock_subscriptions(subscription_id):
+    for held in _lock_subscriptions(session, subscription_id):
         if held.status == SubscriptionStatus.CANCELLED:
             continue
         held.status = SubscriptionStatus.CANCELLED
@@ -322,14 +329,13 @@ def end_subscription(
         held.cancelled_at = now
         held.cancellation_reason = "The subscription ended in Stripe."
         outbox_ids.append(
-            outbox.enqueue(
-                db.session, outbox.TERMINATE_SUBSCRIPTION, {"user_add_on_id": str(held.id)}
-            )
+            outbox.enqueue(session, outbox.TERMINATE_SUBSCRIPTION, {"user_add_on_id": str(held.id)})
         )
-    return _done(Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))
+    return _done(session, Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))
 
 
 def refund(
+    session: Session,
     payment_references: Iterable[str],
     amount_refunded: Decimal,
     *,
@@ -344,11 +350,11 @@ def refund(
     since its refund is recorded before the provider reports it.
     """
     now = now or utcnow()
-    if event is not None and not _claim(event):
-        return _done(NOTHING)
+    if event is not None and not _claim(session, event):
+        return _done(session, NOTHING)
     references = [r for r in payment_references if r]
     purchases = list(
-        db.session.scalars(
+        session.scalars(
             select(AddOnPurchase)
             .where(
                 AddOnPurchase.stripe_payment_id.in_(references),
@@ -365,7 +371,7 @@ def refund(
     # provider's cumulative amount: only what goes beyond them is new.
     new = min(amount_refunded, charged) - recorded
     if new <= 0:
-        return _done(NOTHING)
+        return _done(session, NOTHING)
     remaining = {p.id: p.amount - (p.refund_amount or ZERO) for p in purchases}
     shares = allocate(new, {key: value for key, value in remaining.items() if value > 0})
     for purchase in purchases:
@@ -377,7 +383,7 @@ def refund(
         if purchase.refund_amount == purchase.amount:
             purchase.status = PurchaseStatus.REFUNDED
             purchase.refund_reason = purchase.refund_reason or "Refunded through Stripe."
-            db.session.execute(
+            session.execute(
                 update(UserAddOn)
                 .where(
                     UserAddOn.user_id == purchase.user_id,
@@ -385,13 +391,13 @@ def refund(
                 )
                 .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
             )
-    return _done(Outcome(changed=True))
+    return _done(session, Outcome(changed=True))
 
 
-def reserve_promo(code_id: uuid.UUID) -> bool:
+def reserve_promo(session: Session, code_id: uuid.UUID) -> bool:
     """Take one use of a code if it is active, unexpired and not used up (one guarded UPDATE)."""
     return (
-        db.session.execute(
+        session.execute(
             text(
                 "UPDATE promotional_codes SET current_uses = current_uses + 1 "
                 "WHERE id = :id AND is_active "
@@ -405,17 +411,17 @@ def reserve_promo(code_id: uuid.UUID) -> bool:
     )
 
 
-def give_back_promo(code_id: uuid.UUID) -> None:
-    db.session.execute(
+def give_back_promo(session: Session, code_id: uuid.UUID) -> None:
+    session.execute(
         update(PromotionalCode)
         .where(PromotionalCode.id == code_id, PromotionalCode.current_uses > 0)
         .values(current_uses=PromotionalCode.current_uses - 1)
     )
 
 
-def _claim(event: Event) -> bool:
+def _claim(session: Session, event: Event) -> bool:
     """Record `event`; False when it was already handled (or is being, by a racing request)."""
-    inserted = db.session.execute(
+    inserted = session.execute(
         insert(StripeEvent)
         .values(id=event.id, type=event.type)
         .on_conflict_do_nothing(index_elements=[StripeEvent.id])
@@ -425,7 +431,7 @@ def _claim(event: Event) -> bool:
 
 
 def _lock_purchases(
-    session_id: str, purchase_ids: Sequence[uuid.UUID], user_id: str | None
+    session: Session, session_id: str, purchase_ids: Sequence[uuid.UUID], user_id: str | None
 ) -> list[AddOnPurchase]:
     """The purchases of a session (by its id or the ids in its metadata), locked in id order."""
     match = AddOnPurchase.checkout_session_id == session_id
@@ -442,12 +448,12 @@ def _lock_purchases(
     )
     if user_id is not None:
         query = query.where(AddOnPurchase.user_id == user_id)
-    return list(db.session.scalars(query))
+    return list(session.scalars(query))
 
 
-def _lock_subscriptions(subscription_id: str) -> list[UserAddOn]:
+def _lock_subscriptions(session: Session, subscription_id: str) -> list[UserAddOn]:
     return list(
-        db.session.scalars(
+        session.scalars(
             select(UserAddOn)
             .where(UserAddOn.stripe_subscription_id == subscription_id)
             .options(selectinload(UserAddOn.add_on))  # renewals read each add-on's period
@@ -459,7 +465,11 @@ def _lock_subscriptions(subscription_id: str) -> list[UserAddOn]:
 
 
 def _activate(
-    purchase: AddOnPurchase, months: int | None, subscription_id: str | None, now: datetime
+    session: Session,
+    purchase: AddOnPurchase,
+    months: int | None,
+    subscription_id: str | None,
+    now: datetime,
 ) -> uuid.UUID:
     """Upsert the buyer's `user_add_ons` row for the purchase; return its id."""
     values = {
@@ -474,7 +484,7 @@ def _activate(
     statement = insert(UserAddOn).values(
         id=uuid.uuid4(), user_id=purchase.user_id, add_on_id=purchase.add_on_id, **values
     )
-    return db.session.execute(
+    return session.execute(
         statement.on_conflict_do_update(
             index_elements=[UserAddOn.user_id, UserAddOn.add_on_id],
             set_={**values, "lago_subscription_id": None},
@@ -482,6 +492,6 @@ def _activate(
     ).scalar_one()
 
 
-def _done(outcome: Outcome) -> Outcome:
-    db.session.commit()
+def _done(session: Session, outcome: Outcome) -> Outcome:
+    session.commit()
     return outcome

@@ -18,7 +18,7 @@ from flask import (
 from marketplace import payments, request_guard
 from marketplace.billing.sync import deliver_after_response
 from marketplace.checkout import service, webhooks
-from marketplace.extensions import csrf
+from marketplace.extensions import csrf, db
 from marketplace.payments.breaker import Refused, stripe_admission
 from marketplace.payments.events import MalformedEvent
 from marketplace.rendering import go_to
@@ -71,7 +71,9 @@ def start():
     try:
         # While Stripe hangs, a checkout without a call slot is turned away before any work.
         with stripe_admission(current_app.config):
-            started = service.start(shopper, session.get(PROMO_SESSION_KEY), provider, urls)
+            started = service.start(
+                db.session, shopper, session.get(PROMO_SESSION_KEY), provider, urls
+            )
     except Refused:
         return _back_to_cart(service.PROVIDER_UNREACHABLE)
     except service.CheckoutError as error:
@@ -90,7 +92,9 @@ def success():
     except payments.PaymentsUnavailable:
         abort(404)
     try:
-        receipt, outcome = service.confirm(shopper, request.args.get("session_id", ""), provider)
+        receipt, outcome = service.confirm(
+            db.session, shopper, request.args.get("session_id", ""), provider
+        )
     except service.NotFound:
         abort(404)
     if receipt.status == PurchaseStatus.COMPLETED:
@@ -113,7 +117,7 @@ def cancelled():
     still_open = bool(
         shopper.is_signed_in
         and open_session
-        and service.is_open(service.purchases_of(shopper.user_id, open_session))
+        and service.is_open(service.purchases_of(db.session, shopper.user_id, open_session))
     )
     return render_template(
         "checkout/cancelled.html", open_session=open_session if still_open else None
@@ -125,14 +129,16 @@ def cancel():
     """Cancel one of the shopper's open checkouts: its session closes, its promo use returns."""
     shopper = current_shopper()
     session_id = request.form.get("session_id", "")
-    if not shopper.is_signed_in or not service.purchases_of(shopper.user_id, session_id):
+    if not shopper.is_signed_in or not service.purchases_of(
+        db.session, shopper.user_id, session_id
+    ):
         abort(404)
     return _cancel(shopper, session_id)
 
 
 def _cancel(shopper, session_id: str):
     try:
-        service.cancel(shopper, session_id, _provider())
+        service.cancel(db.session, shopper, session_id, _provider())
     except payments.PaymentsUnavailable:
         pass
     if session.get(OPEN_SESSION_KEY) == session_id:
@@ -145,7 +151,7 @@ def _cancel(shopper, session_id: str):
 def test_payment(session_id: str):
     if not payments.offline_allowed(current_app.config):
         abort(404)
-    purchases = service.purchases_of(current_shopper().user_id, session_id)
+    purchases = service.purchases_of(db.session, current_shopper().user_id, session_id)
     if not purchases:
         abort(404)
     return render_template(
@@ -165,7 +171,9 @@ def settle_test_payment(session_id: str):
     if action not in TEST_PAYMENT_ACTIONS:
         abort(400)
     try:
-        result, outcome = service.settle_test_payment(current_shopper(), session_id, action)
+        result, outcome = service.settle_test_payment(
+            db.session, current_shopper(), session_id, action
+        )
     except service.NotFound:
         abort(404)
     except service.CheckoutError as error:
@@ -197,5 +205,5 @@ def stripe_webhook():
     except MalformedEvent as error:
         current_app.logger.warning("refused a signed but malformed webhook event: %s", error)
         return {"error": f"malformed event: {error}"}, 400
-    outcome = webhooks.handle(event)
+    outcome = webhooks.handle(db.session, event)
     return deliver_after_response(make_response({"received": True}), outcome.outbox_ids)

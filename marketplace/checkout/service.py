@@ -21,13 +21,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from marketplace.cart import queries as cart_queries
-from marketplace.cart.quoting import CartView, quote_cart
 from marketplace.checkout import fulfilment
 from marketplace.checkout.locks import lock_shopper
-from marketplace.extensions import db
 from marketplace.models import AddOnPurchase, UserAddOn
 from marketplace.models.base import utcnow
 from marketplace.payments import (
@@ -41,6 +39,7 @@ from marketplace.payments import (
 from marketplace.payments.events import purchase_ids_metadata
 from marketplace.pricing.money import CENT, format_money
 from marketplace.promotions import service as promotions
+from marketplace.quoting import CartView, quote_cart
 from marketplace.shopper import Shopper
 from marketplace.vocabulary import BillingType, PurchaseStatus, SubscriptionStatus
 
@@ -89,7 +88,11 @@ class Urls:
 
 
 def start(
-    shopper: Shopper, promo_code: str | None, provider: PaymentProvider, urls: Urls
+    session: Session,
+    shopper: Shopper,
+    promo_code: str | None,
+    provider: PaymentProvider,
+    urls: Urls,
 ) -> Started:
     """Check the cart out: refuse, or return the payment session to redirect to.
 
@@ -102,20 +105,20 @@ def start(
         raise CheckoutError("Sign in to check out.")
     user_id = shopper.user_id
     try:
-        _close_open_checkouts(user_id, provider)
+        _close_open_checkouts(session, user_id, provider)
     except PaymentError as error:
-        db.session.rollback()
+        session.rollback()
         raise ProviderFailed(PROVIDER_UNREACHABLE) from error
-    view = quote_cart(shopper, user_id, promo_code)
-    _refuse_unsellable(shopper, view, promo_code)
-    purchases, code_id = _write_pending(user_id, view)
+    view = quote_cart(session, shopper, user_id, promo_code)
+    _refuse_unsellable(session, shopper, view, promo_code)
+    purchases, code_id = _write_pending(session, user_id, view)
     request = _session_request(user_id, view, purchases, urls)
     try:
         opened = provider.create_session(request)
     except PaymentError as error:
-        _discard(purchases, code_id)
+        _discard(session, purchases, code_id)
         raise ProviderFailed(PROVIDER_UNREACHABLE) from error
-    if not _record_session(user_id, purchases, opened.id):
+    if not _record_session(session, user_id, purchases, opened.id):
         _expire_quietly(provider, opened.id)
         raise CheckoutError(
             "You started another checkout at the same time, so this one was closed and nothing "
@@ -124,14 +127,13 @@ def start(
     return Started(session_id=opened.id, url=opened.url or urls.cancel)
 
 
-def _close_open_checkouts(user_id: str, provider: PaymentProvider) -> None:
+def _close_open_checkouts(session: Session, user_id: str, provider: PaymentProvider) -> None:
     """Take the shopper's lock and close every checkout they have open (the lock stays held).
 
     Each open session is expired at the provider first, so it can no longer be paid; one the
     provider reports paid is fulfilled now. Then the pending purchases fail and their promo uses
     come back, uncommitted: `_write_pending` commits them with the new checkout.
     """
-    session = db.session
     lock_shopper(session, user_id)
     open_sessions = session.scalars(
         select(AddOnPurchase.checkout_session_id)
@@ -147,9 +149,9 @@ def _close_open_checkouts(user_id: str, provider: PaymentProvider) -> None:
             continue
         current = provider.retrieve_session(session_id)
         if current.is_paid:
-            fulfilment.fulfil(_payment_of(current, user_id))  # commits, releasing the lock
+            fulfilment.fulfil(session, _payment_of(current, user_id))  # commits, releasing the lock
             lock_shopper(session, user_id)
-    fulfilment.release_open_checkouts(user_id, SUPERSEDED)
+    fulfilment.release_open_checkouts(session, user_id, SUPERSEDED)
 
 
 def _payment_of(paid: ProviderSession, user_id: str) -> fulfilment.Payment:
@@ -161,8 +163,9 @@ def _payment_of(paid: ProviderSession, user_id: str) -> fulfilment.Payment:
     )
 
 
-def _refuse_unsellable(shopper: Shopper, view: CartView, promo_code: str | None) -> None:
-    session = db.session
+def _refuse_unsellable(
+    session: Session, shopper: Shopper, view: CartView, promo_code: str | None
+) -> None:
     if view.is_empty:
         raise CheckoutError("Your cart is empty.")
     owned = cart_queries.owned_add_on_ids(
@@ -201,13 +204,14 @@ def _refuse_unsellable(shopper: Shopper, view: CartView, promo_code: str | None)
         )
 
 
-def _write_pending(user_id: str, view: CartView) -> tuple[list[AddOnPurchase], uuid.UUID | None]:
+def _write_pending(
+    session: Session, user_id: str, view: CartView
+) -> tuple[list[AddOnPurchase], uuid.UUID | None]:
     """Reserve the promo use and write one pending purchase per line; one commit."""
-    session = db.session
     code_id = None
     if view.quote.promo is not None:
         row = promotions.find_code(session, view.quote.promo.code)
-        if row is None or not fulfilment.reserve_promo(row.id):
+        if row is None or not fulfilment.reserve_promo(session, row.id):
             session.rollback()
             raise CheckoutError(
                 f"The code {view.quote.promo.code} has just been used up or expired. "
@@ -280,9 +284,10 @@ def idempotency_key(user_id: str, view: CartView, purchase_ids: Sequence[str]) -
     return "checkout-" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _discard(purchases: Sequence[AddOnPurchase], code_id: uuid.UUID | None) -> None:
+def _discard(
+    session: Session, purchases: Sequence[AddOnPurchase], code_id: uuid.UUID | None
+) -> None:
     """Undo `_write_pending` after the provider failed: no session exists, so nothing was paid."""
-    session = db.session
     session.rollback()
     session.execute(
         delete(AddOnPurchase).where(
@@ -291,13 +296,14 @@ def _discard(purchases: Sequence[AddOnPurchase], code_id: uuid.UUID | None) -> N
         )
     )
     if code_id is not None:
-        fulfilment.give_back_promo(code_id)
+        fulfilment.give_back_promo(session, code_id)
     session.commit()
 
 
-def _record_session(user_id: str, purchases: Sequence[AddOnPurchase], session_id: str) -> bool:
+def _record_session(
+    session: Session, user_id: str, purchases: Sequence[AddOnPurchase], session_id: str
+) -> bool:
     """Give the purchases their session id; False when a newer checkout released them meanwhile."""
-    session = db.session
     lock_shopper(session, user_id)
     rows = session.scalars(
         select(AddOnPurchase)
@@ -358,12 +364,12 @@ class Receipt:
         return amount_charged(self.purchases)
 
 
-def purchases_of(user_id: str | None, session_id: str) -> list[AddOnPurchase]:
+def purchases_of(session: Session, user_id: str | None, session_id: str) -> list[AddOnPurchase]:
     """The user's purchases in a checkout session; someone else's session is not found."""
     if not user_id or not session_id:
         return []
     return list(
-        db.session.scalars(
+        session.scalars(
             select(AddOnPurchase)
             .options(joinedload(AddOnPurchase.add_on))  # the receipt pages name each add-on
             .where(
@@ -376,10 +382,10 @@ def purchases_of(user_id: str | None, session_id: str) -> list[AddOnPurchase]:
 
 
 def confirm(
-    shopper: Shopper, session_id: str, provider: PaymentProvider
+    session: Session, shopper: Shopper, session_id: str, provider: PaymentProvider
 ) -> tuple[Receipt, fulfilment.Outcome]:
     """Back from the provider: fulfil the session if it is paid (idempotent), return the receipt."""
-    purchases = purchases_of(shopper.user_id, session_id)
+    purchases = purchases_of(session, shopper.user_id, session_id)
     if not purchases:
         raise NotFound("We couldn't find that checkout.")
     outcome = fulfilment.NOTHING
@@ -389,14 +395,13 @@ def confirm(
         except PaymentError:
             paid = None  # the webhook will confirm it; the page says so
         if paid is not None and paid.is_paid:
-            outcome = fulfilment.fulfil(_payment_of(paid, shopper.user_id))
-    return receipt(shopper.user_id, session_id), outcome
+            outcome = fulfilment.fulfil(session, _payment_of(paid, shopper.user_id))
+    return receipt(session, shopper.user_id, session_id), outcome
 
 
-def receipt(user_id: str, session_id: str) -> Receipt:
-    session = db.session
+def receipt(session: Session, user_id: str, session_id: str) -> Receipt:
     session.expire_all()
-    purchases = purchases_of(user_id, session_id)
+    purchases = purchases_of(session, user_id, session_id)
     holdings = list(
         session.scalars(
             select(UserAddOn)
@@ -416,13 +421,13 @@ def is_open(purchases: Sequence[AddOnPurchase]) -> bool:
     return any(p.status == PurchaseStatus.PENDING for p in purchases)
 
 
-def cancel(shopper: Shopper, session_id: str, provider: PaymentProvider) -> bool:
+def cancel(session: Session, shopper: Shopper, session_id: str, provider: PaymentProvider) -> bool:
     """The shopper left the payment page: close the session, then release it (once).
 
     An open Stripe session could still be paid in another tab, so it is expired first; one that
     can no longer be expired (paid meanwhile) is left for its webhook.
     """
-    if not is_open(purchases_of(shopper.user_id, session_id)):
+    if not is_open(purchases_of(session, shopper.user_id, session_id)):
         return False
     try:
         closed = provider.expire_session(session_id)
@@ -430,14 +435,16 @@ def cancel(shopper: Shopper, session_id: str, provider: PaymentProvider) -> bool
         return False  # Stripe expires it and sends checkout.session.expired
     if closed is None:
         return False  # no longer open: it completed or expired, and its webhook says which
-    return fulfilment.release(session_id, "Checkout cancelled.", user_id=shopper.user_id).changed
+    return fulfilment.release(
+        session, session_id, "Checkout cancelled.", user_id=shopper.user_id
+    ).changed
 
 
 def settle_test_payment(
-    shopper: Shopper, session_id: str, action: str
+    session: Session, shopper: Shopper, session_id: str, action: str
 ) -> tuple[str, fulfilment.Outcome]:
     """The offline test page's buttons: pay, decline or cancel a pending session of the shopper."""
-    purchases = purchases_of(shopper.user_id, session_id)
+    purchases = purchases_of(session, shopper.user_id, session_id)
     if not purchases:
         raise NotFound("We couldn't find that checkout.")
     if all(p.status != PurchaseStatus.PENDING for p in purchases):
@@ -446,13 +453,14 @@ def settle_test_payment(
         recurring = any(p.billing.interval for p in purchases)
         test_id = session_id.removeprefix(offline.SESSION_PREFIX)
         outcome = fulfilment.fulfil(
+            session,
             fulfilment.Payment(
                 session_id=session_id,
                 payment_reference=f"test_pay_{test_id}",
                 subscription_id=f"test_sub_{test_id}" if recurring else None,
                 user_id=shopper.user_id,
-            )
+            ),
         )
         return "paid", outcome
     reason = "Payment declined (test payment)." if action == "decline" else "Checkout cancelled."
-    return action, fulfilment.release(session_id, reason, user_id=shopper.user_id)
+    return action, fulfilment.release(session, session_id, reason, user_id=shopper.user_id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from marketplace.checkout import fulfilment
 from marketplace.payments.events import (
     Ignored,
@@ -26,7 +28,7 @@ def _ref(event: ProviderEvent) -> fulfilment.Event:
     return fulfilment.Event(id=event.event_id, type=event.event_type)
 
 
-def _session_paid(event: SessionPaid) -> fulfilment.Outcome:
+def _session_paid(session: Session, event: SessionPaid) -> fulfilment.Outcome:
     payment = fulfilment.Payment(
         session_id=event.session_id,
         payment_reference=event.payment_reference,
@@ -34,11 +36,12 @@ def _session_paid(event: SessionPaid) -> fulfilment.Outcome:
         purchase_ids=event.purchase_ids,
         user_id=event.user_id,
     )
-    return fulfilment.fulfil(payment, event=_ref(event))
+    return fulfilment.fulfil(session, payment, event=_ref(event))
 
 
-def _session_closed(event: SessionClosed) -> fulfilment.Outcome:
+def _session_closed(session: Session, event: SessionClosed) -> fulfilment.Outcome:
     return fulfilment.release(
+        session,
         event.session_id,
         event.reason,
         purchase_ids=event.purchase_ids,
@@ -47,23 +50,25 @@ def _session_closed(event: SessionClosed) -> fulfilment.Outcome:
     )
 
 
-def _renewal_paid(event: RenewalPaid) -> fulfilment.Outcome:
-    return fulfilment.renew(event.subscription_id, event.period_end, event=_ref(event))
+def _renewal_paid(session: Session, event: RenewalPaid) -> fulfilment.Outcome:
+    return fulfilment.renew(session, event.subscription_id, event.period_end, event=_ref(event))
 
 
-def _subscription_ended(event: SubscriptionEnded) -> fulfilment.Outcome:
-    return fulfilment.end_subscription(event.subscription_id, event=_ref(event))
+def _subscription_ended(session: Session, event: SubscriptionEnded) -> fulfilment.Outcome:
+    return fulfilment.end_subscription(session, event.subscription_id, event=_ref(event))
 
 
-def _payment_refunded(event: PaymentRefunded) -> fulfilment.Outcome:
-    return fulfilment.refund(event.payment_references, event.amount_refunded, event=_ref(event))
+def _payment_refunded(session: Session, event: PaymentRefunded) -> fulfilment.Outcome:
+    return fulfilment.refund(
+        session, event.payment_references, event.amount_refunded, event=_ref(event)
+    )
 
 
-def _ignored(event: Ignored) -> fulfilment.Outcome:
+def _ignored(session: Session, event: Ignored) -> fulfilment.Outcome:
     return fulfilment.NOTHING
 
 
-HANDLERS: dict[type, Callable[[Any], fulfilment.Outcome]] = {
+HANDLERS: dict[type, Callable[[Session, Any], fulfilment.Outcome]] = {
     SessionPaid: _session_paid,
     SessionClosed: _session_closed,
     RenewalPaid: _renewal_paid,
@@ -73,6 +78,6 @@ HANDLERS: dict[type, Callable[[Any], fulfilment.Outcome]] = {
 }
 
 
-def handle(event: PaymentEvent) -> fulfilment.Outcome:
+def handle(session: Session, event: PaymentEvent) -> fulfilment.Outcome:
     """Apply one verified payment event; return what changed."""
-    return HANDLERS[type(event)](event)
+    return HANDLERS[type(event)](session, event)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import event
 
-from marketplace.cart import quoting
+from marketplace import quoting
 from marketplace.extensions import db
 from marketplace.models import PricingRule
 from marketplace.pricing import RejectionReason
@@ -21,8 +21,8 @@ def member(user_id="user-1", tier=None) -> Shopper:
     return Shopper(user_id=user_id, tier=tier, is_admin=False, anonymous_id=None)
 
 
-def test_ai_productivity_bundle_costs_25_47(cart_with_bundle):
-    view = quoting.quote_cart(ANONYMOUS, ANON_OWNER, None)
+def test_ai_productivity_bundle_costs_25_47(cart_with_bundle, session):
+    view = quoting.quote_cart(session, ANONYMOUS, ANON_OWNER, None)
 
     assert view.quote.subtotal == Decimal("29.97")
     assert view.quote.due_today == Decimal("25.47")
@@ -35,15 +35,15 @@ def test_ai_productivity_bundle_costs_25_47(cart_with_bundle):
 def test_developer_pro_bundle_costs_39_98(session, catalog):
     put_in_cart(session, ANON_OWNER, catalog.brigade, catalog.bolt, catalog.vector_search)
 
-    quote = quoting.quote_cart(ANONYMOUS, ANON_OWNER, None).quote
+    quote = quoting.quote_cart(session, ANONYMOUS, ANON_OWNER, None).quote
 
     assert (quote.subtotal, quote.due_today) == (Decimal("49.97"), Decimal("39.98"))
     (period,) = quote.periods
     assert period.renewal == Decimal("39.98")
 
 
-def test_launch2025_takes_20_percent_off_in_any_case(cart_with_bundle):
-    quote = quoting.quote_cart(ANONYMOUS, ANON_OWNER, "launch2025").quote
+def test_launch2025_takes_20_percent_off_in_any_case(cart_with_bundle, session):
+    quote = quoting.quote_cart(session, ANONYMOUS, ANON_OWNER, "launch2025").quote
 
     assert quote.promo.code == "LAUNCH2025"
     assert quote.promo.discount == Decimal("5.09")
@@ -52,8 +52,8 @@ def test_launch2025_takes_20_percent_off_in_any_case(cart_with_bundle):
     assert quote.periods[0].renewal == Decimal("25.47")
 
 
-def test_friend50_takes_5_dollars_off(cart_with_bundle):
-    quote = quoting.quote_cart(ANONYMOUS, ANON_OWNER, " Friend50 ").quote
+def test_friend50_takes_5_dollars_off(cart_with_bundle, session):
+    quote = quoting.quote_cart(session, ANONYMOUS, ANON_OWNER, " Friend50 ").quote
 
     assert quote.promo.discount == Decimal("5.00")
     assert quote.due_today == Decimal("20.47")
@@ -61,12 +61,12 @@ def test_friend50_takes_5_dollars_off(cart_with_bundle):
 
 def test_firstbuy_is_refused_after_a_completed_purchase(session, catalog):
     put_in_cart(session, "user-1", catalog.tts)
-    assert quoting.quote_cart(member(), "user-1", "FIRSTBUY").quote.promo.discount == Decimal(
-        "1.50"
-    )
+    assert quoting.quote_cart(
+        session, member(), "user-1", "FIRSTBUY"
+    ).quote.promo.discount == Decimal("1.50")
 
     completed_purchase(session, "user-1", catalog.gpu)
-    quote = quoting.quote_cart(member(), "user-1", "FIRSTBUY").quote
+    quote = quoting.quote_cart(session, member(), "user-1", "FIRSTBUY").quote
 
     assert quote.promo is None
     assert quote.promo_rejection.reason == RejectionReason.FIRST_PURCHASE_ONLY
@@ -76,8 +76,8 @@ def test_firstbuy_is_refused_after_a_completed_purchase(session, catalog):
 def test_vip2025_needs_the_vip_founder_tier(session, catalog):
     put_in_cart(session, "user-1", catalog.gpu)
 
-    refused = quoting.quote_cart(member(tier="pro"), "user-1", "VIP2025").quote
-    accepted = quoting.quote_cart(member(tier="vip_founder"), "user-1", "VIP2025").quote
+    refused = quoting.quote_cart(session, member(tier="pro"), "user-1", "VIP2025").quote
+    accepted = quoting.quote_cart(session, member(tier="vip_founder"), "user-1", "VIP2025").quote
 
     assert refused.promo_rejection.reason == RejectionReason.TIER_REQUIRED
     assert refused.promo_rejection.message == "This code is for vip_founder members."
@@ -92,7 +92,7 @@ def test_a_code_used_once_per_user_is_refused_the_second_time(session, catalog):
     completed_purchase(session, "user-1", catalog.gpu, promo=code)
     put_in_cart(session, "user-1", catalog.tts)
 
-    quote = quoting.quote_cart(member(), "user-1", "friend50").quote
+    quote = quoting.quote_cart(session, member(), "user-1", "friend50").quote
 
     assert quote.promo_rejection.reason == RejectionReason.ALREADY_USED
 
@@ -108,7 +108,7 @@ def test_every_rejection_reaches_the_quote(session, catalog):
     put_in_cart(session, ANON_OWNER, catalog.tts)
 
     def reason(code):
-        return quoting.quote_cart(ANONYMOUS, ANON_OWNER, code).quote.promo_rejection
+        return quoting.quote_cart(session, ANONYMOUS, ANON_OWNER, code).quote.promo_rejection
 
     assert reason("NOPE").reason == RejectionReason.UNKNOWN
     assert reason("LAUNCH2025").reason == RejectionReason.INACTIVE
@@ -125,8 +125,8 @@ def test_tier_rules_apply_for_the_shoppers_tier(session, catalog):
     )
     session.commit()
 
-    pro = quoting.quote_add_ons(member(tier="pro"), [(catalog.gpu, 1)])
-    basic = quoting.quote_add_ons(member(tier="basic"), [(catalog.gpu, 1)])
+    pro = quoting.quote_add_ons(session, member(tier="pro"), [(catalog.gpu, 1)])
+    basic = quoting.quote_add_ons(session, member(tier="basic"), [(catalog.gpu, 1)])
 
     assert pro.lines[0].tier_discount == Decimal("5.00")
     assert pro.due_today == Decimal("44.99")
@@ -144,7 +144,7 @@ def test_quote_cart_runs_a_fixed_number_of_queries(session, catalog):
     engine = db.engines[None]
     event.listen(engine, "before_cursor_execute", count)
     try:
-        view = quoting.quote_cart(member(tier="pro"), "user-1", "LAUNCH2025")
+        view = quoting.quote_cart(session, member(tier="pro"), "user-1", "LAUNCH2025")
     finally:
         event.remove(engine, "before_cursor_execute", count)
 

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from marketplace.cart import queries, quoting, service
+from marketplace import quoting
+from marketplace.cart import queries, service
 from marketplace.models import CartItem, UserAddOn
 from marketplace.shopper import Shopper
 
@@ -23,7 +24,7 @@ def lines(session, owner=ANON_OWNER):
 
 
 def test_add_creates_a_line_with_the_price_seen(session, catalog):
-    result = service.add_item(ANON_OWNER, catalog.tts.id, 2)
+    result = service.add_item(session, ANON_OWNER, catalog.tts.id, 2)
 
     assert result.message == "Added Unicorn Orator - TTS to your cart."
     (item,) = queries.cart_lines(session, ANON_OWNER)
@@ -31,15 +32,15 @@ def test_add_creates_a_line_with_the_price_seen(session, catalog):
 
 
 def test_adding_again_increments_the_quantity(session, catalog):
-    service.add_item(ANON_OWNER, catalog.tts.id)
-    service.add_item(ANON_OWNER, catalog.tts.id, 3)
+    service.add_item(session, ANON_OWNER, catalog.tts.id)
+    service.add_item(session, ANON_OWNER, catalog.tts.id, 3)
 
     assert lines(session) == [("Unicorn Orator - TTS", 4)]
 
 
 def test_quantity_is_capped_at_100_and_says_so(session, catalog):
-    service.add_item(ANON_OWNER, catalog.tts.id, 99)
-    result = service.add_item(ANON_OWNER, catalog.tts.id, 5)
+    service.add_item(session, ANON_OWNER, catalog.tts.id, 99)
+    result = service.add_item(session, ANON_OWNER, catalog.tts.id, 5)
 
     assert lines(session) == [("Unicorn Orator - TTS", 100)]
     assert "at most 100" in result.message
@@ -48,13 +49,13 @@ def test_quantity_is_capped_at_100_and_says_so(session, catalog):
 @pytest.mark.parametrize("quantity", [0, 101, -1])
 def test_quantity_outside_1_to_100_is_refused(session, catalog, quantity):
     with pytest.raises(service.InvalidQuantity):
-        service.add_item(ANON_OWNER, catalog.tts.id, quantity)
+        service.add_item(session, ANON_OWNER, catalog.tts.id, quantity)
     assert lines(session) == []
 
 
 def test_lines_come_oldest_first(session, catalog):
-    service.add_item(ANON_OWNER, catalog.gpu.id)
-    service.add_item(ANON_OWNER, catalog.bolt.id)
+    service.add_item(session, ANON_OWNER, catalog.gpu.id)
+    service.add_item(session, ANON_OWNER, catalog.bolt.id)
 
     assert [name for name, _ in lines(session)] == [
         "GPU Compute Access",
@@ -66,9 +67,9 @@ def test_unknown_or_inactive_add_on_is_not_found(session, catalog):
     catalog.gpu.is_active = False
     session.commit()
     with pytest.raises(service.NotFound):
-        service.add_item(ANON_OWNER, uuid.uuid4())
+        service.add_item(session, ANON_OWNER, uuid.uuid4())
     with pytest.raises(service.NotFound):
-        service.add_item(ANON_OWNER, catalog.gpu.id)
+        service.add_item(session, ANON_OWNER, catalog.gpu.id)
 
 
 def test_an_owned_add_on_is_refused(session, catalog):
@@ -76,7 +77,7 @@ def test_an_owned_add_on_is_refused(session, catalog):
     session.commit()
 
     with pytest.raises(service.AlreadyOwned, match="You already own Bolt - AI Dev Environment"):
-        service.add_item(USER, catalog.bolt.id)
+        service.add_item(session, USER, catalog.bolt.id)
     assert lines(session, USER) == []
 
 
@@ -91,7 +92,7 @@ def test_an_expired_subscription_does_not_count_as_owned(session, catalog):
     )
     session.commit()
 
-    service.add_item(USER, catalog.bolt.id)
+    service.add_item(session, USER, catalog.bolt.id)
     assert lines(session, USER) == [("Bolt - AI Dev Environment", 1)]
 
 
@@ -99,7 +100,7 @@ def test_add_bundle_adds_what_is_missing_and_not_owned(session, catalog):
     session.add(UserAddOn(user_id=USER, add_on_id=catalog.stt.id, status="active"))
     put_in_cart(session, USER, catalog.tts)
 
-    result = service.add_bundle(USER, catalog.bundles["ai_productivity"].id)
+    result = service.add_bundle(session, USER, catalog.bundles["ai_productivity"].id)
 
     assert result.names == ("Presenton - Presentations",)
     assert "You already own Amanuensis - STT." in result.message
@@ -110,8 +111,8 @@ def test_add_bundle_adds_what_is_missing_and_not_owned(session, catalog):
 
 
 def test_add_bundle_twice_changes_nothing(session, catalog):
-    service.add_bundle(ANON_OWNER, catalog.bundles["developer_pro"].id)
-    result = service.add_bundle(ANON_OWNER, catalog.bundles["developer_pro"].id)
+    service.add_bundle(session, ANON_OWNER, catalog.bundles["developer_pro"].id)
+    result = service.add_bundle(session, ANON_OWNER, catalog.bundles["developer_pro"].id)
 
     assert result.names == ()
     assert "already in your cart" in result.message
@@ -124,22 +125,22 @@ def test_add_bundle_twice_changes_nothing(session, catalog):
 
 def test_update_remove_and_clear(session, cart_with_bundle):
     tts, stt, _ = cart_with_bundle
-    service.update_quantity(ANON_OWNER, tts.id, 7)
-    service.remove_item(ANON_OWNER, stt.id)
+    service.update_quantity(session, ANON_OWNER, tts.id, 7)
+    service.remove_item(session, ANON_OWNER, stt.id)
     assert lines(session) == [("Unicorn Orator - TTS", 7), ("Presenton - Presentations", 1)]
 
-    assert service.clear(ANON_OWNER) == 2
+    assert service.clear(session, ANON_OWNER) == 2
     assert lines(session) == []
 
 
 def test_someone_elses_line_is_not_found(session, cart_with_bundle):
     item = cart_with_bundle[0]
     with pytest.raises(service.NotFound):
-        service.update_quantity("anon:someone-else", item.id, 2)
+        service.update_quantity(session, "anon:someone-else", item.id, 2)
     with pytest.raises(service.NotFound):
-        service.remove_item("anon:someone-else", item.id)
+        service.remove_item(session, "anon:someone-else", item.id)
     with pytest.raises(service.NotFound):
-        service.remove_item(None, item.id)
+        service.remove_item(session, None, item.id)
     assert session.scalar(select(CartItem.quantity).where(CartItem.id == item.id)) == 1
 
 
@@ -147,7 +148,7 @@ def test_a_changed_price_is_flagged(session, cart_with_bundle, catalog):
     catalog.tts.base_price = Decimal("11.99")
     session.commit()
 
-    view = quoting.quote_cart(Shopper(None, None, False, "x"), ANON_OWNER, None)
+    view = quoting.quote_cart(session, Shopper(None, None, False, "x"), ANON_OWNER, None)
 
     changed = {line.add_on.name: line.price_changed_from for line in view.lines}
     assert changed == {

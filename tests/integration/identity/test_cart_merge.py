@@ -24,7 +24,7 @@ def test_quantities_are_summed_and_capped(session, catalog):
     put_in_cart(session, "user-1", catalog.tts, quantity=50)
     put_in_cart(session, "user-1", catalog.bolt, quantity=1)
 
-    merged = merge_carts(ANON_OWNER, "user-1")
+    merged = merge_carts(session, ANON_OWNER, "user-1")
 
     assert quantities(session, "user-1") == {
         catalog.tts.id: 100,
@@ -42,7 +42,7 @@ def test_owned_add_ons_are_dropped(session, catalog):
     put_in_cart(session, ANON_OWNER, catalog.tts, catalog.presenton)
     subscribe(session, "user-1", catalog.tts)
 
-    merged = merge_carts(ANON_OWNER, "user-1")
+    merged = merge_carts(session, ANON_OWNER, "user-1")
 
     assert quantities(session, "user-1") == {catalog.presenton.id: 1}
     assert merged.message == (
@@ -54,13 +54,13 @@ def test_a_cancelled_subscription_does_not_count_as_owned(session, catalog):
     put_in_cart(session, ANON_OWNER, catalog.tts)
     subscribe(session, "user-1", catalog.tts, status="cancelled")
 
-    merge_carts(ANON_OWNER, "user-1")
+    merge_carts(session, ANON_OWNER, "user-1")
 
     assert quantities(session, "user-1") == {catalog.tts.id: 1}
 
 
 def test_an_empty_anonymous_cart_says_nothing(session, catalog):
-    assert merge_carts(ANON_OWNER, "user-1").message == ""
+    assert merge_carts(session, ANON_OWNER, "user-1").message == ""
 
 
 def test_dev_sign_in_merges_and_carries_the_promo_code(client, session, catalog):

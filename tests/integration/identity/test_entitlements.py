@@ -6,12 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from marketplace.entitlements import (
-    has_feature,
-    merge_configuration,
-    requires_feature,
-    user_features,
-)
+from marketplace.auth.guard import requires_feature
+from marketplace.entitlements import has_feature, merge_configuration, user_features
 
 from .conftest import API_TOKEN, feature, sign_in, subscribe
 
@@ -34,14 +30,14 @@ def test_active_add_ons_enable_their_features(session, features):
     subscribe(session, "u", features.brigade, purchased_at=datetime.now(UTC) - timedelta(days=1))
     subscribe(session, "u", features.stt)
 
-    assert user_features("u") == {
+    assert user_features(session, "u") == {
         "agents": {"max_agents": 5},
         "streaming": {},
         "voices": {"limit": 25, "languages": ["en", "de"], "hd": True},
     }
-    assert has_feature("u", "voices") and has_feature("u", "agents")
-    assert not has_feature("u", "stt")  # the row is disabled
-    assert not has_feature("u", "gpu_hours")
+    assert has_feature(session, "u", "voices") and has_feature(session, "u", "agents")
+    assert not has_feature(session, "u", "stt")  # the row is disabled
+    assert not has_feature(session, "u", "gpu_hours")
 
 
 def test_cancelled_and_expired_add_ons_enable_nothing(session, features):
@@ -49,25 +45,25 @@ def test_cancelled_and_expired_add_ons_enable_nothing(session, features):
     subscribe(session, "u", features.brigade, expires_in_days=-1)  # active but expired
     subscribe(session, "u", features.gpu, expires_in_days=None)  # lifetime
 
-    assert user_features("u") == {"gpu_hours": {"hours": 100}}
-    assert not has_feature("u", "voices")
-    assert has_feature("u", "gpu_hours")
+    assert user_features(session, "u") == {"gpu_hours": {"hours": 100}}
+    assert not has_feature(session, "u", "voices")
+    assert has_feature(session, "u", "gpu_hours")
 
 
 def test_now_decides_expiry(session, features):
     subscribe(session, "u", features.tts, expires_in_days=2)
     later = datetime.now(UTC) + timedelta(days=3)
 
-    assert has_feature("u", "voices")
-    assert not has_feature("u", "voices", now=later)
-    assert user_features("u", now=later) == {}
+    assert has_feature(session, "u", "voices")
+    assert not has_feature(session, "u", "voices", now=later)
+    assert user_features(session, "u", now=later) == {}
 
 
 def test_nobody_has_features_without_add_ons(session, features):
     subscribe(session, "someone-else", features.tts)
 
-    assert user_features("u") == {}
-    assert not has_feature("u", "voices") and not has_feature(None, "voices")
+    assert user_features(session, "u") == {}
+    assert not has_feature(session, "u", "voices") and not has_feature(session, None, "voices")
 
 
 def test_merge_keeps_the_more_generous_value():

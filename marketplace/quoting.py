@@ -1,4 +1,4 @@
-"""The adapter from the database to the pure pricing engine.
+"""The adapter from the database to the pure pricing engine, shared by every page that prices.
 
 Loads, in a fixed number of queries, what `pricing.quote` needs — the tier rules for the
 add-ons, the bundles overlapping them, the promo code, the shopper's owned add-ons and purchase
@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from sqlalchemy.orm import Session
+
 from marketplace import pricing
 from marketplace.bundles.queries import as_offer, bundles_containing
 from marketplace.cart import queries
-from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnBundle, CartItem, PricingRule
 from marketplace.promotions import service as promotions
 from marketplace.shopper import Shopper
@@ -93,6 +94,7 @@ class CartView:
 
 
 def quote_add_ons(
+    session: Session,
     shopper: Shopper,
     items: Sequence[tuple[AddOn, int]],
     promo_code: str | None = None,
@@ -107,15 +109,16 @@ def quote_add_ons(
     loaded the live bundles containing these add-ons (the product page) passes them as
     `bundles`, which saves querying them again.
     """
-    return _quote(shopper, items, promo_code, now or datetime.now(UTC), bundles)
+    return _quote(session, shopper, items, promo_code, now or datetime.now(UTC), bundles)
 
 
-def quote_cart(shopper: Shopper, owner_id: str | None, promo_code: str | None) -> CartView:
+def quote_cart(
+    session: Session, shopper: Shopper, owner_id: str | None, promo_code: str | None
+) -> CartView:
     """Price the cart of `owner_id` (None: no cart yet, so empty) for `shopper`, now."""
-    items = queries.cart_lines(db.session, owner_id) if owner_id else []
-    quote = _quote(
-        shopper, [(item.add_on, item.quantity) for item in items], promo_code, datetime.now(UTC)
-    )
+    items = queries.cart_lines(session, owner_id) if owner_id else []
+    lines = [(item.add_on, item.quantity) for item in items]
+    quote = _quote(session, shopper, lines, promo_code, datetime.now(UTC))
     bundle_names = {bundle.bundle_id: bundle.name for bundle in quote.applied_bundles}
     return CartView(
         owner_id=owner_id,
@@ -129,13 +132,13 @@ def quote_cart(shopper: Shopper, owner_id: str | None, promo_code: str | None) -
 
 
 def _quote(
+    session: Session,
     shopper: Shopper,
     items: Sequence[tuple[AddOn, int]],
     promo_code: str | None,
     now: datetime,
     bundles: Sequence[AddOnBundle] | None = None,
 ) -> pricing.Quote:
-    session = db.session
     add_on_ids = [add_on.id for add_on, _ in items]
     rules = queries.pricing_rules_for(session, add_on_ids, shopper.tier)
     if bundles is None:
