@@ -6,10 +6,9 @@ hanging on Stripe used to take all five, and the shop stopped answering. Two lim
 provider to a corner of the server:
 
 - **Slots** cap how many calls are in flight at once across the server's processes (default 2
-  of `make serve`'s 5 workers on 2 cores). A call that finds every slot taken waits a moment
-  (`wait`, a second by default: a normal call frees its slot well within it, so a burst of
-  checkouts queues briefly instead of failing) and is then refused: with sync workers a caller
-  waiting longer would hold a worker just as a hanging call does. A slot is an exclusive
+  of `make serve`'s 5 workers on 2 cores). A call that finds every slot taken is refused, at
+  once by default: with sync workers a caller waiting for a slot holds a worker just as a
+  hanging call does (`wait` allows a short wait where workers are plentiful). A slot is an exclusive
   `flock` on a small file, so it is freed by the kernel when its holder ends, even killed.
   Work that must precede its call (a checkout writes its pending purchases first) reserves its
   slot up front (`reserve`), so that in a burst the refused ones are turned away before they
