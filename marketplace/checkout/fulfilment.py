@@ -1,44 +1,35 @@
-"""What a payment does to the database: one idempotent function per outcome, one commit each.
+"""What a checkout's payment does to the database: fulfil it, or release it unpaid.
 
-Every function locks the rows it changes (`FOR UPDATE`, in id order) and acts only on the
-transition it owns, so a duplicate or late event — or the success page racing the webhook —
-finds nothing left to do. A webhook event id is recorded in the same transaction (`stripe_events`
-primary key), so a redelivered event is skipped before anything is read.
+Each function locks the rows it changes (`FOR UPDATE`, in id order) and acts only on the
+transition it owns, one commit each, so a duplicate or late event — or the success page racing
+the webhook — finds nothing left to do.
 """
 
 from __future__ import annotations
 
-import calendar
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from marketplace.billing import outbox
 from marketplace.cart import queries as cart_queries
 from marketplace.checkout.locks import lock_shopper
-from marketplace.models import AddOnPurchase, CartItem, PromotionalCode, StripeEvent, UserAddOn
+from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
+from marketplace.models import AddOnPurchase, CartItem, PromotionalCode, UserAddOn
 from marketplace.models.base import utcnow
+from marketplace.payments import ProviderSession
 from marketplace.pricing import Shopper, history_rejection
-from marketplace.pricing.money import ZERO, allocate
+from marketplace.pricing.money import ZERO
 from marketplace.promotions import service as promotions
-from marketplace.vocabulary import BillingType, PurchaseStatus, SubscriptionStatus
+from marketplace.vocabulary import PurchaseStatus, SubscriptionStatus
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Event:
-    """The webhook event being handled (for deduplication), or None for the success page."""
-
-    id: str
-    type: str
 
 
 @dataclass(frozen=True)
@@ -51,24 +42,15 @@ class Payment:
     purchase_ids: tuple[uuid.UUID, ...] = ()
     user_id: str | None = None
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """Whether anything changed, and the outbox entries to deliver after the commit."""
-
-    changed: bool
-    outbox_ids: tuple[uuid.UUID, ...] = ()
-
-
-NOTHING = Outcome(changed=False)
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """Add calendar months, keeping the day where the month has it (Jan 31 + 1 → Feb 28/29)."""
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
+    @classmethod
+    def of(cls, paid: ProviderSession, user_id: str) -> Payment:
+        """The payment of a session the provider reports paid, for its shopper."""
+        return cls(
+            session_id=paid.id,
+            payment_reference=paid.payment_reference,
+            subscription_id=paid.subscription_id,
+            user_id=user_id,
+        )
 
 
 def fulfil(
@@ -85,14 +67,14 @@ def fulfil(
     out (another checkout completed first), is refunded through the provider, never kept.
     """
     now = now or utcnow()
-    if event is not None and not _claim(session, event):
-        return _done(session, NOTHING)
+    if not claim(session, event):
+        return done(session, NOTHING)
     for buyer in _buyers(session, payment):
         lock_shopper(session, buyer)
     purchases = _lock_purchases(session, payment.session_id, payment.purchase_ids, payment.user_id)
     due = [p for p in purchases if p.status in (PurchaseStatus.PENDING, PurchaseStatus.FAILED)]
     if not due:
-        return _done(session, NOTHING)
+        return done(session, NOTHING)
     refused, owned = _unhonourable(session, due, now)
     kept = [p for p in due if p.id not in refused]
     # A session released (failed) and then paid after all: the money moved, so honour it and
@@ -102,10 +84,10 @@ def fulfil(
         was_released = all(
             p.status == PurchaseStatus.FAILED for p in due if p.promo_code_id == code_id
         )
-        if kept and was_released and not reserve_promo(session, code_id):
+        if kept and was_released and not promotions.reserve_promo(session, code_id):
             log.warning("promo %s used up; honouring paid session %s", code_id, payment.session_id)
         elif not kept and not was_released:
-            give_back_promo(session, code_id)
+            promotions.give_back_promo(session, code_id)
     outbox_ids = []
     for purchase in due:
         purchase.status = PurchaseStatus.COMPLETED
@@ -141,7 +123,7 @@ def fulfil(
             CartItem.add_on_id.in_(owned | {p.add_on_id for p in kept}),
         )
     )
-    return _done(session, Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
+    return done(session, Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
 
 
 def _buyers(session: Session, payment: Payment) -> list[str]:
@@ -232,17 +214,17 @@ def release(
     event: Event | None = None,
 ) -> Outcome:
     """Fail the pending purchases of a session and give its promo use back, exactly once."""
-    if event is not None and not _claim(session, event):
-        return _done(session, NOTHING)
+    if not claim(session, event):
+        return done(session, NOTHING)
     pending = [
         p
         for p in _lock_purchases(session, session_id, purchase_ids, user_id)
         if p.status == PurchaseStatus.PENDING
     ]
     if not pending:
-        return _done(session, NOTHING)
+        return done(session, NOTHING)
     fail(session, pending, reason)
-    return _done(session, Outcome(changed=True))
+    return done(session, Outcome(changed=True))
 
 
 def release_open_checkouts(session: Session, user_id: str, reason: str) -> None:
@@ -271,163 +253,7 @@ def fail(session: Session, pending: Sequence[AddOnPurchase], reason: str) -> Non
     # One use was reserved per checkout (a purchase not yet given its session id is one too).
     reserved = {(p.checkout_session_id, p.promo_code_id) for p in pending if p.promo_code_id}
     for _, code_id in reserved:
-        give_back_promo(session, code_id)
-
-
-def renew(
-    session: Session,
-    subscription_id: str,
-    period_end: datetime | None,
-    *,
-    event: Event | None = None,
-    now: datetime | None = None,
-) -> Outcome:
-    """Extend the subscriptions a renewal invoice paid for (never shortening them).
-
-    Only rows still renewing are: an add-on whose renewal was switched off had its item taken
-    off a shared subscription, so the invoice did not pay for it (it runs out at `expires_at`).
-    """
-    now = now or utcnow()
-    if event is not None and not _claim(session, event):
-        return _done(session, NOTHING)
-    changed = False
-    for held in _lock_subscriptions(session, subscription_id):
-        if held.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED):
-            continue  # cancelled or suspended (refunded) stay so
-        if not held.auto_renew:
-            continue  # not renewing: its item is gone, or the subscription ends with the period
-        months = BillingType(held.add_on.billing_type).months or 1
-        new_expiry = period_end or add_months(max(held.expires_at or now, now), months)
-        if (
-            held.expires_at is None
-            or new_expiry > held.expires_at
-            or held.status != SubscriptionStatus.ACTIVE
-        ):
-            held.expires_at = max(new_expiry, held.expires_at or new_expiry)
-            held.status = SubscriptionStatus.ACTIVE
-            changed = True
-    return _done(session, Outcome(changed=changed))
-
-
-def end_subscription(
-    session: Session,
-    subscription_id: str,
-    *,
-    event: Event | None = None,
-    now: datetime | None = None,
-) -> Outcome:
-    """Cancel what a deleted Stripe subscription covered and queue the Lago terminations."""
-    now = now or utcnow()
-    if event is not None and not _claim(session, event):
-        return _done(session, NOTHING)
-    outbox_ids = []
-    for held in _lock_subscriptions(session, subscription_id):
-        if held.status == SubscriptionStatus.CANCELLED:
-            continue
-        held.status = SubscriptionStatus.CANCELLED
-        held.auto_renew = False
-        held.cancelled_at = now
-        held.cancellation_reason = "The subscription ended in Stripe."
-        outbox_ids.append(
-            outbox.enqueue(session, outbox.TERMINATE_SUBSCRIPTION, {"user_add_on_id": str(held.id)})
-        )
-    return _done(session, Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))
-
-
-def refund(
-    session: Session,
-    payment_references: Iterable[str],
-    amount_refunded: Decimal,
-    *,
-    event: Event | None = None,
-    now: datetime | None = None,
-) -> Outcome:
-    """Record a refund (Stripe's cumulative `amount_refunded`) on the purchases it paid for.
-
-    What goes beyond the refunds already recorded is spread over the purchases in proportion to
-    what each has left; a purchase refunded in full becomes `refunded` and the add-on it bought
-    is suspended. A purchase refunded here automatically (never activated) suspends nothing,
-    since its refund is recorded before the provider reports it.
-    """
-    now = now or utcnow()
-    if event is not None and not _claim(session, event):
-        return _done(session, NOTHING)
-    references = [r for r in payment_references if r]
-    purchases = list(
-        session.scalars(
-            select(AddOnPurchase)
-            .where(
-                AddOnPurchase.stripe_payment_id.in_(references),
-                AddOnPurchase.status.in_((PurchaseStatus.COMPLETED, PurchaseStatus.REFUNDED)),
-            )
-            .order_by(AddOnPurchase.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
-    charged = sum((p.amount for p in purchases), ZERO)
-    recorded = sum((p.refund_amount or ZERO for p in purchases), ZERO)
-    # Refunds recorded here already (an automatic one, or later an admin's) are part of the
-    # provider's cumulative amount: only what goes beyond them is new.
-    new = min(amount_refunded, charged) - recorded
-    if new <= 0:
-        return _done(session, NOTHING)
-    remaining = {p.id: p.amount - (p.refund_amount or ZERO) for p in purchases}
-    shares = allocate(new, {key: value for key, value in remaining.items() if value > 0})
-    for purchase in purchases:
-        share = shares.get(purchase.id, ZERO)
-        if share == 0:
-            continue
-        purchase.refund_amount = (purchase.refund_amount or ZERO) + share
-        purchase.refunded_at = now
-        if purchase.refund_amount == purchase.amount:
-            purchase.status = PurchaseStatus.REFUNDED
-            purchase.refund_reason = purchase.refund_reason or "Refunded through Stripe."
-            session.execute(
-                update(UserAddOn)
-                .where(
-                    UserAddOn.user_id == purchase.user_id,
-                    UserAddOn.add_on_id == purchase.add_on_id,
-                )
-                .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
-            )
-    return _done(session, Outcome(changed=True))
-
-
-def reserve_promo(session: Session, code_id: uuid.UUID) -> bool:
-    """Take one use of a code if it is active, unexpired and not used up (one guarded UPDATE)."""
-    return (
-        session.execute(
-            text(
-                "UPDATE promotional_codes SET current_uses = current_uses + 1 "
-                "WHERE id = :id AND is_active "
-                "AND (max_uses IS NULL OR current_uses < max_uses) "
-                "AND (expires_at IS NULL OR expires_at > now()) "
-                "AND (valid_from IS NULL OR valid_from <= now())"
-            ),
-            {"id": code_id},
-        ).rowcount
-        == 1
-    )
-
-
-def give_back_promo(session: Session, code_id: uuid.UUID) -> None:
-    session.execute(
-        update(PromotionalCode)
-        .where(PromotionalCode.id == code_id, PromotionalCode.current_uses > 0)
-        .values(current_uses=PromotionalCode.current_uses - 1)
-    )
-
-
-def _claim(session: Session, event: Event) -> bool:
-    """Record `event`; False when it was already handled (or is being, by a racing request)."""
-    inserted = session.execute(
-        insert(StripeEvent)
-        .values(id=event.id, type=event.type)
-        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
-        .returning(StripeEvent.id)
-    ).first()
-    return inserted is not None
+        promotions.give_back_promo(session, code_id)
 
 
 def _lock_purchases(
@@ -449,19 +275,6 @@ def _lock_purchases(
     if user_id is not None:
         query = query.where(AddOnPurchase.user_id == user_id)
     return list(session.scalars(query))
-
-
-def _lock_subscriptions(session: Session, subscription_id: str) -> list[UserAddOn]:
-    return list(
-        session.scalars(
-            select(UserAddOn)
-            .where(UserAddOn.stripe_subscription_id == subscription_id)
-            .options(selectinload(UserAddOn.add_on))  # renewals read each add-on's period
-            .order_by(UserAddOn.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
 
 
 def _activate(
@@ -490,8 +303,3 @@ def _activate(
             set_={**values, "lago_subscription_id": None},
         ).returning(UserAddOn.id)
     ).scalar_one()
-
-
-def _done(session: Session, outcome: Outcome) -> Outcome:
-    session.commit()
-    return outcome

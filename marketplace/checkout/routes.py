@@ -17,7 +17,7 @@ from flask import (
 
 from marketplace import payments, request_guard
 from marketplace.billing.sync import deliver_after_response
-from marketplace.checkout import service, webhooks
+from marketplace.checkout import errors, service, settlement, webhooks
 from marketplace.extensions import csrf, db
 from marketplace.payments.breaker import Refused, stripe_admission
 from marketplace.payments.events import MalformedEvent
@@ -75,8 +75,8 @@ def start():
                 db.session, shopper, session.get(PROMO_SESSION_KEY), provider, urls
             )
     except Refused:
-        return _back_to_cart(service.PROVIDER_UNREACHABLE)
-    except service.CheckoutError as error:
+        return _back_to_cart(errors.PROVIDER_UNREACHABLE)
+    except errors.CheckoutError as error:
         return _back_to_cart(error.message)
     session[OPEN_SESSION_KEY] = started.session_id
     return go_to(started.url)
@@ -92,10 +92,10 @@ def success():
     except payments.PaymentsUnavailable:
         abort(404)
     try:
-        receipt, outcome = service.confirm(
+        receipt, outcome = settlement.confirm(
             db.session, shopper, request.args.get("session_id", ""), provider
         )
-    except service.NotFound:
+    except errors.NotFound:
         abort(404)
     if receipt.status == PurchaseStatus.COMPLETED:
         session.pop(OPEN_SESSION_KEY, None)
@@ -117,7 +117,7 @@ def cancelled():
     still_open = bool(
         shopper.is_signed_in
         and open_session
-        and service.is_open(service.purchases_of(db.session, shopper.user_id, open_session))
+        and settlement.is_open(settlement.purchases_of(db.session, shopper.user_id, open_session))
     )
     return render_template(
         "checkout/cancelled.html", open_session=open_session if still_open else None
@@ -129,7 +129,7 @@ def cancel():
     """Cancel one of the shopper's open checkouts: its session closes, its promo use returns."""
     shopper = current_shopper()
     session_id = request.form.get("session_id", "")
-    if not shopper.is_signed_in or not service.purchases_of(
+    if not shopper.is_signed_in or not settlement.purchases_of(
         db.session, shopper.user_id, session_id
     ):
         abort(404)
@@ -138,7 +138,7 @@ def cancel():
 
 def _cancel(shopper, session_id: str):
     try:
-        service.cancel(db.session, shopper, session_id, _provider())
+        settlement.cancel(db.session, shopper, session_id, _provider())
     except payments.PaymentsUnavailable:
         pass
     if session.get(OPEN_SESSION_KEY) == session_id:
@@ -151,14 +151,14 @@ def _cancel(shopper, session_id: str):
 def test_payment(session_id: str):
     if not payments.offline_allowed(current_app.config):
         abort(404)
-    purchases = service.purchases_of(db.session, current_shopper().user_id, session_id)
+    purchases = settlement.purchases_of(db.session, current_shopper().user_id, session_id)
     if not purchases:
         abort(404)
     return render_template(
         "checkout/test_payment.html",
         session_id=session_id,
         purchases=purchases,
-        total=service.amount_charged(purchases),
+        total=settlement.amount_charged(purchases),
         settled=all(p.status != PurchaseStatus.PENDING for p in purchases),
     )
 
@@ -171,12 +171,12 @@ def settle_test_payment(session_id: str):
     if action not in TEST_PAYMENT_ACTIONS:
         abort(400)
     try:
-        result, outcome = service.settle_test_payment(
+        result, outcome = settlement.settle_test_payment(
             db.session, current_shopper(), session_id, action
         )
-    except service.NotFound:
+    except errors.NotFound:
         abort(404)
-    except service.CheckoutError as error:
+    except errors.CheckoutError as error:
         return _back_to_cart(error.message)
     if result == "paid":
         response = redirect(url_for("checkout.success", session_id=session_id), 303)

@@ -21,56 +21,31 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from marketplace.cart import queries as cart_queries
 from marketplace.checkout import fulfilment
+from marketplace.checkout.errors import PROVIDER_UNREACHABLE, CheckoutError, ProviderFailed
 from marketplace.checkout.locks import lock_shopper
-from marketplace.models import AddOnPurchase, UserAddOn
+from marketplace.models import AddOnPurchase
 from marketplace.models.base import utcnow
 from marketplace.payments import (
     LineItem,
     PaymentError,
     PaymentProvider,
-    ProviderSession,
     SessionRequest,
-    offline,
 )
 from marketplace.payments.events import purchase_ids_metadata
 from marketplace.pricing.money import CENT, format_money
 from marketplace.promotions import service as promotions
 from marketplace.quoting import CartView, quote_cart
 from marketplace.shopper import Shopper
-from marketplace.vocabulary import BillingType, PurchaseStatus, SubscriptionStatus
+from marketplace.vocabulary import BillingType, PurchaseStatus
 
 log = logging.getLogger(__name__)
 
 
 SUPERSEDED = "Replaced by a newer checkout."
-
-
-class CheckoutError(Exception):
-    """A checkout that cannot go ahead; `message` is for the shopper, `status` for HTTP."""
-
-    status = 409
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class NotFound(CheckoutError):
-    status = 404
-
-
-class ProviderFailed(CheckoutError):
-    status = 502
-
-
-PROVIDER_UNREACHABLE = (
-    "We couldn't reach the payment provider, so nothing was charged and your cart is as it was. "
-    "Please try again in a moment."
-)
 
 
 @dataclass(frozen=True)
@@ -149,18 +124,11 @@ def _close_open_checkouts(session: Session, user_id: str, provider: PaymentProvi
             continue
         current = provider.retrieve_session(session_id)
         if current.is_paid:
-            fulfilment.fulfil(session, _payment_of(current, user_id))  # commits, releasing the lock
+            fulfilment.fulfil(
+                session, fulfilment.Payment.of(current, user_id)
+            )  # commits, releasing the lock
             lock_shopper(session, user_id)
     fulfilment.release_open_checkouts(session, user_id, SUPERSEDED)
-
-
-def _payment_of(paid: ProviderSession, user_id: str) -> fulfilment.Payment:
-    return fulfilment.Payment(
-        session_id=paid.id,
-        payment_reference=paid.payment_reference,
-        subscription_id=paid.subscription_id,
-        user_id=user_id,
-    )
 
 
 def _refuse_unsellable(
@@ -211,7 +179,7 @@ def _write_pending(
     code_id = None
     if view.quote.promo is not None:
         row = promotions.find_code(session, view.quote.promo.code)
-        if row is None or not fulfilment.reserve_promo(session, row.id):
+        if row is None or not promotions.reserve_promo(session, row.id):
             session.rollback()
             raise CheckoutError(
                 f"The code {view.quote.promo.code} has just been used up or expired. "
@@ -296,7 +264,7 @@ def _discard(
         )
     )
     if code_id is not None:
-        fulfilment.give_back_promo(session, code_id)
+        promotions.give_back_promo(session, code_id)
     session.commit()
 
 
@@ -325,142 +293,3 @@ def _expire_quietly(provider: PaymentProvider, session_id: str) -> None:
         provider.expire_session(session_id)
     except PaymentError:
         log.warning("could not expire superseded checkout %s", session_id, exc_info=True)
-
-
-# After the provider -------------------------------------------------------------------------
-
-
-def amount_charged(purchases: Sequence[AddOnPurchase]) -> Decimal:
-    """What a checkout's purchases add up to."""
-    return sum((p.amount for p in purchases), Decimal("0.00"))
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What a checkout session bought, and what the shopper holds now because of it."""
-
-    session_id: str
-    purchases: tuple[AddOnPurchase, ...]
-    holdings: tuple[UserAddOn, ...]
-
-    @property
-    def status(self) -> str:
-        statuses = {p.status for p in self.purchases}
-        if statuses == {PurchaseStatus.REFUNDED}:
-            return PurchaseStatus.REFUNDED
-        if statuses <= {PurchaseStatus.COMPLETED, PurchaseStatus.REFUNDED}:
-            return PurchaseStatus.COMPLETED
-        if PurchaseStatus.PENDING in statuses:
-            return PurchaseStatus.PENDING
-        return PurchaseStatus.FAILED
-
-    @property
-    def refunded(self) -> tuple[AddOnPurchase, ...]:
-        """Lines paid for and given back (each says why)."""
-        return tuple(p for p in self.purchases if p.status == PurchaseStatus.REFUNDED)
-
-    @property
-    def total(self) -> Decimal:
-        return amount_charged(self.purchases)
-
-
-def purchases_of(session: Session, user_id: str | None, session_id: str) -> list[AddOnPurchase]:
-    """The user's purchases in a checkout session; someone else's session is not found."""
-    if not user_id or not session_id:
-        return []
-    return list(
-        session.scalars(
-            select(AddOnPurchase)
-            .options(joinedload(AddOnPurchase.add_on))  # the receipt pages name each add-on
-            .where(
-                AddOnPurchase.checkout_session_id == session_id,
-                AddOnPurchase.user_id == user_id,
-            )
-            .order_by(AddOnPurchase.created_at, AddOnPurchase.id)
-        )
-    )
-
-
-def confirm(
-    session: Session, shopper: Shopper, session_id: str, provider: PaymentProvider
-) -> tuple[Receipt, fulfilment.Outcome]:
-    """Back from the provider: fulfil the session if it is paid (idempotent), return the receipt."""
-    purchases = purchases_of(session, shopper.user_id, session_id)
-    if not purchases:
-        raise NotFound("We couldn't find that checkout.")
-    outcome = fulfilment.NOTHING
-    if any(p.status == PurchaseStatus.PENDING for p in purchases):
-        try:
-            paid = provider.retrieve_session(session_id)
-        except PaymentError:
-            paid = None  # the webhook will confirm it; the page says so
-        if paid is not None and paid.is_paid:
-            outcome = fulfilment.fulfil(session, _payment_of(paid, shopper.user_id))
-    return receipt(session, shopper.user_id, session_id), outcome
-
-
-def receipt(session: Session, user_id: str, session_id: str) -> Receipt:
-    session.expire_all()
-    purchases = purchases_of(session, user_id, session_id)
-    holdings = list(
-        session.scalars(
-            select(UserAddOn)
-            .options(joinedload(UserAddOn.add_on))
-            .where(
-                UserAddOn.user_id == user_id,
-                UserAddOn.add_on_id.in_([p.add_on_id for p in purchases]),
-                UserAddOn.status == SubscriptionStatus.ACTIVE,
-            )
-        )
-    )
-    return Receipt(session_id=session_id, purchases=tuple(purchases), holdings=tuple(holdings))
-
-
-def is_open(purchases: Sequence[AddOnPurchase]) -> bool:
-    """Whether a checkout still waits for payment."""
-    return any(p.status == PurchaseStatus.PENDING for p in purchases)
-
-
-def cancel(session: Session, shopper: Shopper, session_id: str, provider: PaymentProvider) -> bool:
-    """The shopper left the payment page: close the session, then release it (once).
-
-    An open Stripe session could still be paid in another tab, so it is expired first; one that
-    can no longer be expired (paid meanwhile) is left for its webhook.
-    """
-    if not is_open(purchases_of(session, shopper.user_id, session_id)):
-        return False
-    try:
-        closed = provider.expire_session(session_id)
-    except PaymentError:
-        return False  # Stripe expires it and sends checkout.session.expired
-    if closed is None:
-        return False  # no longer open: it completed or expired, and its webhook says which
-    return fulfilment.release(
-        session, session_id, "Checkout cancelled.", user_id=shopper.user_id
-    ).changed
-
-
-def settle_test_payment(
-    session: Session, shopper: Shopper, session_id: str, action: str
-) -> tuple[str, fulfilment.Outcome]:
-    """The offline test page's buttons: pay, decline or cancel a pending session of the shopper."""
-    purchases = purchases_of(session, shopper.user_id, session_id)
-    if not purchases:
-        raise NotFound("We couldn't find that checkout.")
-    if all(p.status != PurchaseStatus.PENDING for p in purchases):
-        raise CheckoutError("This test payment was already settled.")
-    if action == "pay":
-        recurring = any(p.billing.interval for p in purchases)
-        test_id = session_id.removeprefix(offline.SESSION_PREFIX)
-        outcome = fulfilment.fulfil(
-            session,
-            fulfilment.Payment(
-                session_id=session_id,
-                payment_reference=f"test_pay_{test_id}",
-                subscription_id=f"test_sub_{test_id}" if recurring else None,
-                user_id=shopper.user_id,
-            ),
-        )
-        return "paid", outcome
-    reason = "Payment declined (test payment)." if action == "decline" else "Checkout cancelled."
-    return action, fulfilment.release(session, session_id, reason, user_id=shopper.user_id)

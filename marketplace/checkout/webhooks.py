@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from marketplace.checkout import fulfilment
+from marketplace.checkout import fulfilment, lifecycle
+from marketplace.checkout.outcomes import NOTHING, Event, Outcome
 from marketplace.payments.events import (
     Ignored,
     PaymentEvent,
@@ -24,11 +25,11 @@ from marketplace.payments.events import (
 )
 
 
-def _ref(event: ProviderEvent) -> fulfilment.Event:
-    return fulfilment.Event(id=event.event_id, type=event.event_type)
+def _ref(event: ProviderEvent) -> Event:
+    return Event(id=event.event_id, type=event.event_type)
 
 
-def _session_paid(session: Session, event: SessionPaid) -> fulfilment.Outcome:
+def _session_paid(session: Session, event: SessionPaid) -> Outcome:
     payment = fulfilment.Payment(
         session_id=event.session_id,
         payment_reference=event.payment_reference,
@@ -39,7 +40,7 @@ def _session_paid(session: Session, event: SessionPaid) -> fulfilment.Outcome:
     return fulfilment.fulfil(session, payment, event=_ref(event))
 
 
-def _session_closed(session: Session, event: SessionClosed) -> fulfilment.Outcome:
+def _session_closed(session: Session, event: SessionClosed) -> Outcome:
     return fulfilment.release(
         session,
         event.session_id,
@@ -50,25 +51,25 @@ def _session_closed(session: Session, event: SessionClosed) -> fulfilment.Outcom
     )
 
 
-def _renewal_paid(session: Session, event: RenewalPaid) -> fulfilment.Outcome:
-    return fulfilment.renew(session, event.subscription_id, event.period_end, event=_ref(event))
+def _renewal_paid(session: Session, event: RenewalPaid) -> Outcome:
+    return lifecycle.renew(session, event.subscription_id, event.period_end, event=_ref(event))
 
 
-def _subscription_ended(session: Session, event: SubscriptionEnded) -> fulfilment.Outcome:
-    return fulfilment.end_subscription(session, event.subscription_id, event=_ref(event))
+def _subscription_ended(session: Session, event: SubscriptionEnded) -> Outcome:
+    return lifecycle.end_subscription(session, event.subscription_id, event=_ref(event))
 
 
-def _payment_refunded(session: Session, event: PaymentRefunded) -> fulfilment.Outcome:
-    return fulfilment.refund(
+def _payment_refunded(session: Session, event: PaymentRefunded) -> Outcome:
+    return lifecycle.refund(
         session, event.payment_references, event.amount_refunded, event=_ref(event)
     )
 
 
-def _ignored(session: Session, event: Ignored) -> fulfilment.Outcome:
-    return fulfilment.NOTHING
+def _ignored(session: Session, event: Ignored) -> Outcome:
+    return NOTHING
 
 
-HANDLERS: dict[type, Callable[[Session, Any], fulfilment.Outcome]] = {
+HANDLERS: dict[type, Callable[[Session, Any], Outcome]] = {
     SessionPaid: _session_paid,
     SessionClosed: _session_closed,
     RenewalPaid: _renewal_paid,
@@ -78,6 +79,6 @@ HANDLERS: dict[type, Callable[[Session, Any], fulfilment.Outcome]] = {
 }
 
 
-def handle(session: Session, event: PaymentEvent) -> fulfilment.Outcome:
+def handle(session: Session, event: PaymentEvent) -> Outcome:
     """Apply one verified payment event; return what changed."""
     return HANDLERS[type(event)](session, event)

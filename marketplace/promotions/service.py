@@ -1,10 +1,11 @@
-"""Read promo codes and the purchase facts that promo restrictions depend on."""
+"""Promo codes: read them, the purchase facts their restrictions depend on, and count uses."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from marketplace.models import AddOnPurchase, PromotionalCode
@@ -69,3 +70,28 @@ def purchase_facts(session: Session, user_id: str | None) -> PurchaseFacts:
         .where(AddOnPurchase.user_id == user_id, AddOnPurchase.status == PurchaseStatus.COMPLETED)
     ).one()
     return PurchaseFacts(has_completed_purchase=count > 0, used_promo_codes=frozenset(codes or ()))
+
+
+def reserve_promo(session: Session, code_id: uuid.UUID) -> bool:
+    """Take one use of a code if it is active, unexpired and not used up (one guarded UPDATE)."""
+    return (
+        session.execute(
+            text(
+                "UPDATE promotional_codes SET current_uses = current_uses + 1 "
+                "WHERE id = :id AND is_active "
+                "AND (max_uses IS NULL OR current_uses < max_uses) "
+                "AND (expires_at IS NULL OR expires_at > now()) "
+                "AND (valid_from IS NULL OR valid_from <= now())"
+            ),
+            {"id": code_id},
+        ).rowcount
+        == 1
+    )
+
+
+def give_back_promo(session: Session, code_id: uuid.UUID) -> None:
+    session.execute(
+        update(PromotionalCode)
+        .where(PromotionalCode.id == code_id, PromotionalCode.current_uses > 0)
+        .values(current_uses=PromotionalCode.current_uses - 1)
+    )

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from marketplace.billing import outbox
 from marketplace.billing.sync import payments_for
-from marketplace.checkout.fulfilment import add_months
+from marketplace.checkout.outcomes import add_months
 from marketplace.extensions import db
 from marketplace.models import BillingOutboxEntry, StripeEvent
 from marketplace.payments import PaymentError
