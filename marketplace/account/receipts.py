@@ -19,7 +19,6 @@ def _plain(text: object) -> str:
 def receipt_pdf(receipt: Receipt) -> bytes:
     """Return the receipt of one purchase as a one-page A4 PDF."""
     purchase = receipt.purchase
-    currency = purchase.currency
     pdf = FPDF(format="A4")
     pdf.set_title(_plain(f"Receipt {purchase.id}"))
     pdf.set_author("Extensions Marketplace")
@@ -30,51 +29,15 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     pdf.set_font("Helvetica", "", 12)
     pdf.cell(0, 8, "Receipt", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
-
-    facts = [
-        ("Receipt number", str(purchase.id)),
-        ("Date", purchase.purchased_at.strftime("%d %B %Y, %H:%M UTC")),
-        ("Customer", purchase.user_id),
-        ("Status", purchase.status.capitalize()),
-    ]
-    if purchase.stripe_payment_id:
-        facts.append(("Payment reference", purchase.stripe_payment_id))
-    for label, value in facts:
+    for label, value in _facts(receipt):
         _row(pdf, label, value)
     pdf.ln(6)
-
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(110, 8, "Item", border="B")
-    pdf.cell(25, 8, "Quantity", border="B", align="R")
-    pdf.cell(0, 8, "Amount", border="B", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", "", 11)
-    billing = purchase.billing.label
-    item = purchase.add_on.name + (f" ({billing})" if billing else "")
-    pdf.cell(110, 8, _plain(item))
-    pdf.cell(25, 8, str(purchase.quantity), align="R")
-    pdf.cell(
-        0,
-        8,
-        format_money(receipt.subtotal, currency),
-        align="R",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
-    )
+    _item_table(pdf, receipt)
     pdf.ln(2)
-
-    totals = [("Subtotal", format_money(receipt.subtotal, currency))]
-    if purchase.discount_amount:
-        label = f"Discount ({receipt.promo_code})" if receipt.promo_code else "Discount"
-        totals.append((label, "-" + format_money(purchase.discount_amount, currency)))
-    totals.append(("Total paid", format_money(purchase.amount, currency)))
-    if purchase.refund_amount:
-        totals.append(("Refunded", "-" + format_money(purchase.refund_amount, currency)))
-    for label, value in totals:
-        bold = label == "Total paid"
-        pdf.set_font("Helvetica", "B" if bold else "", 11)
+    for label, value in _totals(receipt):
+        pdf.set_font("Helvetica", "B" if label == "Total paid" else "", 11)
         pdf.cell(135, 7, _plain(label), align="R")
         pdf.cell(0, 7, _plain(value), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
     pdf.ln(10)
     pdf.set_font("Helvetica", "", 9)
     pdf.multi_cell(
@@ -84,6 +47,44 @@ def receipt_pdf(receipt: Receipt) -> bytes:
         "support with the receipt number above.",
     )
     return bytes(pdf.output())
+
+
+def _facts(receipt: Receipt) -> list[tuple[str, str]]:
+    purchase = receipt.purchase
+    facts = [
+        ("Receipt number", str(purchase.id)),
+        ("Date", purchase.purchased_at.strftime("%d %B %Y, %H:%M UTC")),
+        ("Customer", purchase.user_id),
+        ("Status", purchase.status.capitalize()),
+    ]
+    if purchase.stripe_payment_id:
+        facts.append(("Payment reference", purchase.stripe_payment_id))
+    return facts
+
+
+def _item_table(pdf: FPDF, receipt: Receipt) -> None:
+    purchase = receipt.purchase
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(110, 8, "Item", border="B")
+    pdf.cell(25, 8, "Quantity", border="B", align="R")
+    pdf.cell(0, 8, "Amount", border="B", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 11)
+    pdf.cell(110, 8, _plain(f"{purchase.add_on.name} ({purchase.billing.label})"))
+    pdf.cell(25, 8, str(purchase.quantity), align="R")
+    subtotal = format_money(receipt.subtotal, purchase.currency)
+    pdf.cell(0, 8, subtotal, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _totals(receipt: Receipt) -> list[tuple[str, str]]:
+    purchase, currency = receipt.purchase, receipt.purchase.currency
+    totals = [("Subtotal", format_money(receipt.subtotal, currency))]
+    if purchase.discount_amount:
+        label = f"Discount ({receipt.promo_code})" if receipt.promo_code else "Discount"
+        totals.append((label, "-" + format_money(purchase.discount_amount, currency)))
+    totals.append(("Total paid", format_money(purchase.amount, currency)))
+    if purchase.refund_amount:
+        totals.append(("Refunded", "-" + format_money(purchase.refund_amount, currency)))
+    return totals
 
 
 def _row(pdf: FPDF, label: str, value: str) -> None:

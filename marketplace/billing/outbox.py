@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.models import BillingOutboxEntry, UserAddOn
@@ -93,37 +93,19 @@ def deliver(
     now = now or utcnow()
     seen: set[uuid.UUID] = set()
     while report.delivered + report.failed < limit:
-        query = (
-            select(BillingOutboxEntry)
-            .where(
-                BillingOutboxEntry.status == OutboxStatus.PENDING,
-                BillingOutboxEntry.kind.in_(kinds),
-            )
-            .order_by(BillingOutboxEntry.next_attempt_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        )
-        if ids is not None:
-            query = query.where(BillingOutboxEntry.id.in_(list(ids)))
-        else:
-            query = query.where(BillingOutboxEntry.next_attempt_at <= now)
-        if seen:
-            query = query.where(BillingOutboxEntry.id.not_in(seen))
-        entry = session.scalars(query).first()
+        entry = session.scalars(_next_entry(kinds, ids, now, seen)).first()
         if entry is None:
             break
         seen.add(entry.id)
+        entry.attempts += 1
         try:
             _send(session, lago, payments, entry)
         except Exception as error:  # any failure is kept and retried
-            entry.attempts += 1
             entry.last_error = str(error)[:1000]
             entry.next_attempt_at = utcnow() + backoff(entry.attempts)
             report.failed += 1
             report.errors.append(f"{entry.kind} {entry.id}: {entry.last_error}")
         else:
-            entry.attempts += 1
             entry.status = OutboxStatus.DELIVERED
             entry.delivered_at = utcnow()
             entry.last_error = None
@@ -134,6 +116,33 @@ def deliver(
     )
     session.commit()
     return report
+
+
+def _next_entry(
+    kinds: Sequence[str],
+    ids: Sequence[uuid.UUID] | None,
+    now: datetime,
+    seen: set[uuid.UUID],
+) -> Select[tuple[BillingOutboxEntry]]:
+    """The next pending entry to send, locked; one that another runner holds is skipped."""
+    query = (
+        select(BillingOutboxEntry)
+        .where(
+            BillingOutboxEntry.status == OutboxStatus.PENDING,
+            BillingOutboxEntry.kind.in_(kinds),
+        )
+        .order_by(BillingOutboxEntry.next_attempt_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    if ids is not None:
+        query = query.where(BillingOutboxEntry.id.in_(list(ids)))
+    else:
+        query = query.where(BillingOutboxEntry.next_attempt_at <= now)
+    if seen:
+        query = query.where(BillingOutboxEntry.id.not_in(seen))
+    return query
 
 
 def _send(session: Session, lago, payments, entry: BillingOutboxEntry) -> None:

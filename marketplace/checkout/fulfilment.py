@@ -77,44 +77,14 @@ def fulfil(
         return done(session, NOTHING)
     refused, owned = _unhonourable(session, due, now)
     kept = [p for p in due if p.id not in refused]
-    # A session released (failed) and then paid after all: the money moved, so honour it and
-    # take the promo use back (guarded: never past max_uses). A session refunded whole gives
-    # its use back instead.
-    for code_id in {p.promo_code_id for p in due if p.promo_code_id}:
-        was_released = all(
-            p.status == PurchaseStatus.FAILED for p in due if p.promo_code_id == code_id
-        )
-        if kept and was_released and not promotions.reserve_promo(session, code_id):
-            log.warning("promo %s used up; honouring paid session %s", code_id, payment.session_id)
-        elif not kept and not was_released:
-            promotions.give_back_promo(session, code_id)
+    _settle_promo_uses(session, payment, due, kept)
     outbox_ids = []
     for purchase in due:
-        purchase.status = PurchaseStatus.COMPLETED
-        purchase.stripe_payment_id = payment.payment_reference
-        purchase.completed_at = now
-        purchase.failure_reason = None
-        purchase.checkout_session_id = purchase.checkout_session_id or payment.session_id
+        _mark_paid(purchase, payment, now)
         if purchase.id in refused:
-            purchase.status = PurchaseStatus.REFUNDED
-            purchase.refund_amount = purchase.amount
-            purchase.refunded_at = now
-            purchase.refund_reason = refused[purchase.id]
-            continue
-        months = purchase.billing.months
-        subscription_id = _activate(session, purchase, months, payment.subscription_id, now)
-        if months is not None:
-            outbox_ids.append(
-                outbox.enqueue(
-                    session,
-                    outbox.CREATE_SUBSCRIPTION,
-                    {
-                        "user_id": purchase.user_id,
-                        "user_add_on_id": str(subscription_id),
-                        "plan_code": purchase.add_on.slug,
-                    },
-                )
-            )
+            _mark_refunded(purchase, refused[purchase.id], now)
+        else:
+            outbox_ids.extend(_activate(session, purchase, payment.subscription_id, now))
     outbox_ids.extend(_give_back(session, payment, [p for p in due if p.id in refused]))
     # The cart keeps only what the shopper still can buy (all of it when refunded whole).
     session.execute(
@@ -124,6 +94,39 @@ def fulfil(
         )
     )
     return done(session, Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
+
+
+def _settle_promo_uses(
+    session: Session, payment: Payment, due: Sequence[AddOnPurchase], kept: Sequence[AddOnPurchase]
+) -> None:
+    """A session released (failed) and then paid after all: the money moved, so honour it and
+    take the promo use back (guarded: never past max_uses). A session refunded whole gives its
+    use back instead."""
+    for code_id in {p.promo_code_id for p in due if p.promo_code_id}:
+        was_released = all(
+            p.status == PurchaseStatus.FAILED for p in due if p.promo_code_id == code_id
+        )
+        if kept and was_released and not promotions.reserve_promo(session, code_id):
+            log.warning("promo %s used up; honouring paid session %s", code_id, payment.session_id)
+        elif not kept and not was_released:
+            promotions.give_back_promo(session, code_id)
+
+
+def _mark_paid(purchase: AddOnPurchase, payment: Payment, now: datetime) -> None:
+    purchase.status = PurchaseStatus.COMPLETED
+    purchase.stripe_payment_id = payment.payment_reference
+    purchase.completed_at = now
+    purchase.failure_reason = None
+    purchase.checkout_session_id = purchase.checkout_session_id or payment.session_id
+
+
+def _mark_refunded(purchase: AddOnPurchase, reason: str, now: datetime) -> None:
+    """A paid line fulfilment cannot honour: refunded in full (the provider is asked after the
+    commit, through the outbox)."""
+    purchase.status = PurchaseStatus.REFUNDED
+    purchase.refund_amount = purchase.amount
+    purchase.refunded_at = now
+    purchase.refund_reason = reason
 
 
 def _buyers(session: Session, payment: Payment) -> list[str]:
@@ -278,13 +281,11 @@ def _lock_purchases(
 
 
 def _activate(
-    session: Session,
-    purchase: AddOnPurchase,
-    months: int | None,
-    subscription_id: str | None,
-    now: datetime,
-) -> uuid.UUID:
-    """Upsert the buyer's `user_add_ons` row for the purchase; return its id."""
+    session: Session, purchase: AddOnPurchase, subscription_id: str | None, now: datetime
+) -> list[uuid.UUID]:
+    """Upsert the buyer's `user_add_ons` row for the purchase; queue its Lago subscription when
+    it recurs (returned: the outbox entries)."""
+    months = purchase.billing.months
     values = {
         "status": SubscriptionStatus.ACTIVE,
         "purchased_at": now,
@@ -297,9 +298,17 @@ def _activate(
     statement = insert(UserAddOn).values(
         id=uuid.uuid4(), user_id=purchase.user_id, add_on_id=purchase.add_on_id, **values
     )
-    return session.execute(
+    held_id = session.execute(
         statement.on_conflict_do_update(
             index_elements=[UserAddOn.user_id, UserAddOn.add_on_id],
             set_={**values, "lago_subscription_id": None},
         ).returning(UserAddOn.id)
     ).scalar_one()
+    if months is None:
+        return []
+    lago = {"user_id": purchase.user_id, "user_add_on_id": str(held_id)}
+    return [
+        outbox.enqueue(
+            session, outbox.CREATE_SUBSCRIPTION, {**lago, "plan_code": purchase.add_on.slug}
+        )
+    ]

@@ -17,7 +17,7 @@ from marketplace.billing import outbox
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
 from marketplace.models import AddOnPurchase, UserAddOn
 from marketplace.models.base import utcnow
-from marketplace.pricing.money import ZERO, allocate
+from marketplace.pricing.money import ZERO, spread_refund
 from marketplace.vocabulary import BillingType, PurchaseStatus, SubscriptionStatus
 
 
@@ -99,33 +99,14 @@ def refund(
     now = now or utcnow()
     if not claim(session, event):
         return done(session, NOTHING)
-    references = [r for r in payment_references if r]
-    purchases = list(
-        session.scalars(
-            select(AddOnPurchase)
-            .where(
-                AddOnPurchase.stripe_payment_id.in_(references),
-                AddOnPurchase.status.in_((PurchaseStatus.COMPLETED, PurchaseStatus.REFUNDED)),
-            )
-            .order_by(AddOnPurchase.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+    purchases = _lock_paid(session, [r for r in payment_references if r])
+    shares = spread_refund(
+        amount_refunded, {p.id: (p.amount, p.refund_amount or ZERO) for p in purchases}
     )
-    charged = sum((p.amount for p in purchases), ZERO)
-    recorded = sum((p.refund_amount or ZERO for p in purchases), ZERO)
-    # Refunds recorded here already (an automatic one, or later an admin's) are part of the
-    # provider's cumulative amount: only what goes beyond them is new.
-    new = min(amount_refunded, charged) - recorded
-    if new <= 0:
-        return done(session, NOTHING)
-    remaining = {p.id: p.amount - (p.refund_amount or ZERO) for p in purchases}
-    shares = allocate(new, {key: value for key, value in remaining.items() if value > 0})
     for purchase in purchases:
-        share = shares.get(purchase.id, ZERO)
-        if share == 0:
+        if purchase.id not in shares:
             continue
-        purchase.refund_amount = (purchase.refund_amount or ZERO) + share
+        purchase.refund_amount = (purchase.refund_amount or ZERO) + shares[purchase.id]
         purchase.refunded_at = now
         if purchase.refund_amount == purchase.amount:
             purchase.status = PurchaseStatus.REFUNDED
@@ -138,7 +119,23 @@ def refund(
                 )
                 .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
             )
-    return done(session, Outcome(changed=True))
+    return done(session, Outcome(changed=bool(shares)))
+
+
+def _lock_paid(session: Session, references: list[str]) -> list[AddOnPurchase]:
+    """The paid (or refunded) purchases of these payment references, locked in id order."""
+    return list(
+        session.scalars(
+            select(AddOnPurchase)
+            .where(
+                AddOnPurchase.stripe_payment_id.in_(references),
+                AddOnPurchase.status.in_((PurchaseStatus.COMPLETED, PurchaseStatus.REFUNDED)),
+            )
+            .order_by(AddOnPurchase.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def _lock_subscriptions(session: Session, subscription_id: str) -> list[UserAddOn]:

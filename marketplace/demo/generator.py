@@ -108,6 +108,16 @@ PURCHASE_COLUMNS = (
 CART_COLUMNS = ("id", "user_id", "add_on_id", "quantity", "added_at", "unit_price_seen")
 
 
+# Statuses by cumulative share: a roll below a bound gets that status (the last one otherwise).
+SUBSCRIPTION_MIX = (("active", 0.78), ("cancelled", 0.88), ("expired", 0.96), ("suspended", 0.98))
+PURCHASE_MIX = (("completed", 0.90), ("failed", 0.95), ("refunded", 0.99))
+
+
+def _pick(roll: float, mix: tuple[tuple[str, float], ...]) -> str:
+    """The status a uniform `roll` falls on in `mix`; past every bound, "pending"."""
+    return next((status for status, bound in mix if roll < bound), "pending")
+
+
 def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
@@ -276,18 +286,7 @@ class Generator:
                 sequence += 1
                 billing = self.billing[add_on]
                 period = PERIOD_DAYS[billing]
-                roll = rng.random()
-                status = (
-                    "active"
-                    if roll < 0.78
-                    else "cancelled"
-                    if roll < 0.88
-                    else "expired"
-                    if roll < 0.96
-                    else "suspended"
-                    if roll < 0.98
-                    else "pending"
-                )
+                status = _pick(rng.random(), SUBSCRIPTION_MIX)
                 expires_at: datetime | None = None
                 if period:
                     if status == "expired" or (status == "active" and rng.random() < 0.04):
@@ -331,16 +330,7 @@ class Generator:
                 gross = self.price_cents[add_on] * quantity
                 discount = gross * rng.choice((10, 15, 20)) // 100 if rng.random() < 0.1 else 0
                 amount = gross - discount
-                roll = rng.random()
-                status = (
-                    "completed"
-                    if roll < 0.90
-                    else "failed"
-                    if roll < 0.95
-                    else "refunded"
-                    if roll < 0.99
-                    else "pending"
-                )
+                status = _pick(rng.random(), PURCHASE_MIX)
                 purchased_at = self._ago(1 / 24 if status == "pending" else 730)
                 paid = status in ("completed", "refunded")
                 refunded_at = (

@@ -121,24 +121,57 @@ def load_demo_data(
         loads.append(TableLoad("(delete previous demo rows)", 0, time.perf_counter() - started))
 
     generator = Generator(random.Random(seed), sizes, as_of)
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
+    loads.append(_timed("feature_definitions", len(FEATURE_KEYS), _feature_definitions, session))
+    copy = _Copier(session, progress, batch_size)
+    loads += [
+        copy("add_ons", ADD_ON_COLUMNS, generator.add_ons(), sizes.add_ons),
+        copy(
+            "add_on_features", FEATURE_COLUMNS, generator.add_on_features(), generator.feature_rows
+        ),
+        copy("add_on_bundles", BUNDLE_COLUMNS, generator.bundles(), sizes.bundles),
+        copy("user_add_ons", SUBSCRIPTION_COLUMNS, generator.subscriptions(), sizes.subscriptions),
+        copy("add_on_purchases", PURCHASE_COLUMNS, generator.purchases(), sizes.purchases),
+        copy("cart_items", CART_COLUMNS, generator.cart_items(), generator.cart_rows),
+    ]
+    loaded = [load.table for load in loads[-6:]]
+    loads.append(_timed("(gin pending lists, analyze)", 0, _settle_indexes, session, loaded))
+    session.commit()
+    return loads
 
-    def copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], total: int):
+
+def _timed(label: str, rows: int, work: Callable[..., Any], *args: Any) -> TableLoad:
+    started = time.perf_counter()
+    work(*args)
+    return TableLoad(label, rows, time.perf_counter() - started)
+
+
+class _Copier:
+    """COPY generated rows into one table at a time on the session's own connection."""
+
+    def __init__(self, session: Session, progress: ProgressFactory, batch_size: int) -> None:
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        self.raw, self.progress, self.batch_size = raw, progress, batch_size
+
+    def __call__(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], total: int
+    ) -> TableLoad:
         started = time.perf_counter()
         written = 0
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        with progress(table, total) as bar, raw.cursor() as cursor:
+        with self.progress(table, total) as bar, self.raw.cursor() as cursor:
             with cursor.copy(statement) as stream:
                 for row in rows:
                     stream.write_row(row)
                     written += 1
-                    if written % batch_size == 0:
-                        bar.update(batch_size)
-            bar.update(written % batch_size)
-        loads.append(TableLoad(table, written, time.perf_counter() - started))
+                    if written % self.batch_size == 0:
+                        bar.update(self.batch_size)
+            bar.update(written % self.batch_size)
+        return TableLoad(table, written, time.perf_counter() - started)
 
-    started = time.perf_counter()
+
+def _feature_definitions(session: Session) -> None:
+    """The demo's feature keys in the platform's `feature_definitions` (kept if present)."""
     session.execute(
         text(
             "INSERT INTO feature_definitions (key, name, description, category) "
@@ -154,18 +187,9 @@ def load_demo_data(
             for key in FEATURE_KEYS
         ],
     )
-    loads.append(TableLoad("feature_definitions", len(FEATURE_KEYS), time.perf_counter() - started))
 
-    copy("add_ons", ADD_ON_COLUMNS, generator.add_ons(), sizes.add_ons)
-    copy("add_on_features", FEATURE_COLUMNS, generator.add_on_features(), generator.feature_rows)
-    copy("add_on_bundles", BUNDLE_COLUMNS, generator.bundles(), sizes.bundles)
-    copy("user_add_ons", SUBSCRIPTION_COLUMNS, generator.subscriptions(), sizes.subscriptions)
-    copy("add_on_purchases", PURCHASE_COLUMNS, generator.purchases(), sizes.purchases)
-    copy("cart_items", CART_COLUMNS, generator.cart_items(), generator.cart_rows)
 
-    started = time.perf_counter()
-    loaded = ("add_ons", "add_on_features", "add_on_bundles")
-    loaded += ("user_add_ons", "add_on_purchases", "cart_items")
+def _settle_indexes(session: Session, tables: Sequence[str]) -> None:
     # COPY leaves new GIN entries in each index's pending list until a vacuum; the planner
     # prices the list in and keeps choosing sequential scans, so move it into the index now.
     session.execute(
@@ -174,10 +198,7 @@ def load_demo_data(
             "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
             "WHERE am.amname = 'gin' AND i.indrelid = ANY(CAST(:tables AS regclass[]))"
         ),
-        {"tables": list(loaded)},
+        {"tables": list(tables)},
     )
-    for table in loaded:
+    for table in tables:
         session.execute(text(f"ANALYZE {table}"))
-    loads.append(TableLoad("(gin pending lists, analyze)", 0, time.perf_counter() - started))
-    session.commit()
-    return loads

@@ -163,6 +163,6 @@ def verify_webhook(payload: bytes, signature: str | None, secret: str | None) ->
 
     Raises `InvalidSignature` or `events.MalformedEvent`.
     """
-    from marketplace.payments.stripe_provider import verify_event
+    from marketplace.payments.stripe_events import verify_event
 
     return verify_event(payload, signature, secret)

@@ -6,38 +6,22 @@ Money crosses into Stripe here and only here: Decimal dollars become integer cen
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import stripe
 
 from marketplace.payments import (
-    InvalidSignature,
     PaymentError,
     ProviderSession,
     SessionRequest,
 )
 from marketplace.payments.breaker import Guard, Refused
-from marketplace.payments.events import (
-    Ignored,
-    MalformedEvent,
-    PaymentEvent,
-    PaymentRefunded,
-    RenewalPaid,
-    SessionClosed,
-    SessionPaid,
-    SubscriptionEnded,
-    purchase_ids_from,
-)
+from marketplace.payments.stripe_events import payment_reference
 
 # Stripe expires an unpaid Checkout Session after 24 hours unless told otherwise; the promo use
 # it reserves should come back sooner (30 minutes is Stripe's minimum).
 SESSION_LIFETIME_SECONDS = 30 * 60
-# How far a webhook signature's timestamp may be from now, either way (Stripe's default).
-SIGNATURE_TOLERANCE_SECONDS = 300
-MAX_CENTS = 10**12
-MAX_TIMESTAMP = 253402300800  # 10000-01-01: later is not a date Python (or Stripe) has
 
 
 def to_cents(amount: Decimal) -> int:
@@ -165,31 +149,11 @@ class StripeProvider:
         """
         try:
             for _ in range(2):
-                try:
-                    subscription = self._client.v1.subscriptions.retrieve(subscription_id)
-                except stripe.InvalidRequestError:
-                    return  # never existed (or was deleted): nothing is charged
-                if subscription.status in ("canceled", "incomplete_expired"):
-                    return
-                items = self._client.v1.subscription_items.list(
-                    params={
-                        "subscription": subscription_id,
-                        "limit": 100,
-                        "expand": ["data.price.product"],
-                    }
-                ).data
-                marks = [_item_add_on_id(item) for item in items]
-                mine = [item for item, mark in zip(items, marks, strict=True) if mark == add_on_id]
-                if not mine:
-                    if None in marks:
-                        # Bought before items carried add-on ids: guessing could stop the
-                        # wrong add-on. Kept pending (with this error) for a person to settle.
-                        raise PaymentError(
-                            f"Subscription {subscription_id} has items without an add_on_id; "
-                            f"remove the item of add-on {add_on_id} by hand."
-                        )
-                    return  # already removed
-                if len(mine) == len(items):
+                found = self._items_of(subscription_id, add_on_id)
+                if found is None:
+                    return  # the subscription ended, or the item is gone already
+                mine, everything = found
+                if len(mine) == len(everything):
                     if cancel_if_last:
                         self.cancel_subscription(subscription_id)
                     else:
@@ -207,147 +171,28 @@ class StripeProvider:
             raise PaymentError(_describe(error)) from error
         raise PaymentError(f"Stripe refused to remove add-on {add_on_id}'s subscription item.")
 
-
-def verify_event(payload: bytes, signature: str | None, secret: str | None) -> PaymentEvent:
-    """Verify `payload` against the `Stripe-Signature` header and parse it into a typed event.
-
-    Raises `InvalidSignature` for a missing, wrong, stale or future-dated signature and
-    `MalformedEvent` for a signed body that is not the event its type promises.
-    """
-    if not signature or not secret:
-        raise InvalidSignature("missing signature or webhook secret")
-    timestamp = _signed_at(signature)
-    if timestamp is not None and timestamp > time.time() + SIGNATURE_TOLERANCE_SECONDS:
-        raise InvalidSignature("signature timestamp is in the future")
-    try:
-        event = stripe.Webhook.construct_event(
-            payload, signature, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
-        )
-    except stripe.SignatureVerificationError as error:
-        raise InvalidSignature(str(error)) from error
-    except (ValueError, TypeError, AttributeError) as error:
-        raise MalformedEvent(f"the body is not a JSON event: {error}") from error
-    return parse_event(event.to_dict())
-
-
-def _signed_at(signature: str) -> int | None:
-    for part in signature.split(","):
-        key, _, value = part.partition("=")
-        if key.strip() == "t":
-            try:
-                return int(value)
-            except ValueError:
-                raise InvalidSignature("the signature timestamp is not a number") from None
-    return None
-
-
-def parse_event(event: Any) -> PaymentEvent:
-    """Turn a verified Stripe event into the shop's typed event (cents become Decimal)."""
-    if not isinstance(event, dict):
-        raise MalformedEvent("an event must be a JSON object")
-    event_id, kind = _text(event, "id"), _text(event, "type")
-    parse = _PARSERS.get(kind)
-    if parse is None:
-        return Ignored(event_id, kind)
-    data = event.get("data")
-    obj = data.get("object") if isinstance(data, dict) else None
-    if not isinstance(obj, dict):
-        raise MalformedEvent(f"{kind}: data.object must be an object")
-    return parse(event_id, kind, obj)
-
-
-def _session_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
-    session_id = _text(obj, "id")
-    metadata = obj.get("metadata")
-    if metadata is not None and not isinstance(metadata, dict):
-        raise MalformedEvent(f"{kind}: metadata must be an object")
-    purchase_ids = purchase_ids_from(metadata)
-    user_id = _optional_text(obj, "client_reference_id")
-    if kind in ("checkout.session.async_payment_failed", "checkout.session.expired"):
-        reason = (
-            "The payment failed."
-            if kind.endswith("failed")
-            else "The checkout session expired before payment."
-        )
-        return SessionClosed(event_id, kind, session_id, reason, purchase_ids, user_id)
-    if obj.get("payment_status") not in ("paid", "no_payment_required"):
-        return Ignored(event_id, kind)  # an async payment: wait for async_payment_succeeded
-    return SessionPaid(
-        event_id=event_id,
-        event_type=kind,
-        session_id=session_id,
-        payment_reference=payment_reference(obj),
-        subscription_id=_ref(obj, "subscription"),
-        purchase_ids=purchase_ids,
-        user_id=user_id,
-    )
-
-
-def _invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
-    # API versions before 2025-03 name the subscription on the invoice; later ones under parent.
-    parent = obj.get("parent") if isinstance(obj.get("parent"), dict) else {}
-    details = parent.get("subscription_details")
-    subscription = _ref(obj, "subscription") or (
-        _ref(details, "subscription") if isinstance(details, dict) else None
-    )
-    if subscription is None or obj.get("billing_reason") == "subscription_create":
-        return Ignored(event_id, kind)  # the first invoice is the checkout itself
-    lines = obj.get("lines")
-    ends = []
-    for line in (lines.get("data") if isinstance(lines, dict) else None) or []:
-        period = line.get("period") if isinstance(line, dict) else None
-        if isinstance(period, dict) and period.get("end") is not None:
-            ends.append(_timestamp(period, "end"))
-    return RenewalPaid(event_id, kind, subscription, max(ends) if ends else None)
-
-
-def _subscription_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
-    return SubscriptionEnded(event_id, kind, _text(obj, "id"))
-
-
-def _refund_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
-    references = tuple(r for r in (_ref(obj, "payment_intent"), _ref(obj, "invoice")) if r)
-    cents = obj.get("amount_refunded")
-    if isinstance(cents, bool) or not isinstance(cents, int) or not 0 <= cents <= MAX_CENTS:
-        raise MalformedEvent(f"{kind}: amount_refunded must be a whole number of cents")
-    return PaymentRefunded(event_id, kind, references, Decimal(cents) / 100)
-
-
-_PARSERS = {
-    "checkout.session.completed": _session_event,
-    "checkout.session.async_payment_succeeded": _session_event,
-    "checkout.session.async_payment_failed": _session_event,
-    "checkout.session.expired": _session_event,
-    "invoice.paid": _invoice_event,
-    "customer.subscription.deleted": _subscription_event,
-    "charge.refunded": _refund_event,
-}
-
-
-def _text(obj: dict[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value or len(value) > 255:
-        raise MalformedEvent(f"{key} must be a non-empty string")
-    return value
-
-
-def _optional_text(obj: dict[str, Any], key: str) -> str | None:
-    return None if obj.get(key) is None else _text(obj, key)
-
-
-def _ref(obj: dict[str, Any], key: str) -> str | None:
-    """An id Stripe may send bare or as an expanded object."""
-    value = obj.get(key)
-    if isinstance(value, dict):
-        return _optional_text(value, "id")
-    return None if value in (None, "") else _text(obj, key)
-
-
-def _timestamp(obj: dict[str, Any], key: str) -> datetime:
-    value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_TIMESTAMP:
-        raise MalformedEvent(f"{key} must be a Unix timestamp")
-    return datetime.fromtimestamp(value, UTC)
+    def _items_of(self, subscription_id: str, add_on_id: str) -> tuple[list, list] | None:
+        """The add-on's items and all items of a live subscription; None when nothing is left
+        to remove (the subscription is unknown or ended, or the add-on has no item on it)."""
+        try:
+            subscription = self._client.v1.subscriptions.retrieve(subscription_id)
+        except stripe.InvalidRequestError:
+            return None  # never existed (or was deleted): nothing is charged
+        if subscription.status in ("canceled", "incomplete_expired"):
+            return None
+        items = self._client.v1.subscription_items.list(
+            params={"subscription": subscription_id, "limit": 100, "expand": ["data.price.product"]}
+        ).data
+        marks = [_item_add_on_id(item) for item in items]
+        mine = [item for item, mark in zip(items, marks, strict=True) if mark == add_on_id]
+        if not mine and None in marks:
+            # Bought before items carried add-on ids: guessing could stop the wrong add-on.
+            # Kept pending (with this error) for a person to settle.
+            raise PaymentError(
+                f"Subscription {subscription_id} has items without an add_on_id; "
+                f"remove the item of add-on {add_on_id} by hand."
+            )
+        return (mine, items) if mine else None
 
 
 def _line_item(line, currency: str) -> dict[str, Any]:
@@ -384,11 +229,6 @@ def _session(session: Any) -> ProviderSession:
         client_reference_id=data.get("client_reference_id"),
         metadata=dict(data.get("metadata") or {}),
     )
-
-
-def payment_reference(session: dict[str, Any]) -> str | None:
-    """The id a refund will name: the PaymentIntent, else (subscriptions) the first invoice."""
-    return _ref(session, "payment_intent") or _ref(session, "invoice")
 
 
 def _id(value: Any) -> str | None:

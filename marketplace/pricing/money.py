@@ -67,3 +67,23 @@ def _cents(amount: Decimal) -> int:
     if cents != cents.to_integral_value():
         raise ValueError(f"{amount} is not a whole number of cents")
     return int(cents)
+
+
+def spread_refund(
+    cumulative: Decimal, lines: Mapping[UUID, tuple[Decimal, Decimal]]
+) -> dict[UUID, Decimal]:
+    """Return what each line newly gets back when a payment's refunds add up to ``cumulative``.
+
+    ``lines`` maps each line the payment covered to (charged, refunded so far). Refunds already
+    recorded are part of the cumulative amount, so only what goes beyond them is new; it is
+    spread in proportion to what each line has left, never past what was charged. Lines getting
+    nothing are left out.
+    """
+    charged = sum((amount for amount, _ in lines.values()), ZERO)
+    recorded = sum((refunded for _, refunded in lines.values()), ZERO)
+    new = min(cumulative, charged) - recorded
+    left = {key: amount - refunded for key, (amount, refunded) in lines.items()}
+    if new <= 0:
+        return {}
+    shares = allocate(new, {key: value for key, value in left.items() if value > 0})
+    return {key: share for key, share in shares.items() if share > 0}

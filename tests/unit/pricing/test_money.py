@@ -1,9 +1,15 @@
 from decimal import Decimal
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
-from marketplace.pricing.money import allocate, discounted_price, round_money
+from marketplace.pricing.money import (
+    allocate,
+    discounted_price,
+    format_money,
+    round_money,
+    spread_refund,
+)
 
 A, B, C = (UUID(int=n) for n in (1, 2, 3))
 
@@ -78,3 +84,32 @@ def test_allocate_of_nothing_is_zero_everywhere_even_over_zero_weights():
 def test_allocate_rejects_what_cannot_be_split_exactly(total, weights, message):
     with pytest.raises(ValueError, match=message):
         allocate(Decimal(total), weights)
+
+
+def test_spread_refund_counts_only_what_goes_beyond_refunds_recorded():
+    a, b = uuid4(), uuid4()
+    lines = {a: (Decimal("9.99"), Decimal("9.99")), b: (Decimal("20.00"), Decimal("0.00"))}
+
+    assert spread_refund(Decimal("9.99"), lines) == {}  # the automatic refund, reported back
+    assert spread_refund(Decimal("14.99"), lines) == {b: Decimal("5.00")}
+    assert spread_refund(Decimal("99.00"), lines) == {b: Decimal("20.00")}  # capped at charged
+
+
+def test_spread_refund_splits_in_proportion_to_what_is_left():
+    a, b = uuid4(), uuid4()
+    lines = {a: (Decimal("10.00"), Decimal("0.00")), b: (Decimal("30.00"), Decimal("0.00"))}
+
+    assert spread_refund(Decimal("4.00"), lines) == {a: Decimal("1.00"), b: Decimal("3.00")}
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (Decimal("1234.5"), "USD", "$1,234.50"),
+        (Decimal("0"), "usd", "$0.00"),
+        (Decimal("9.995"), "EUR", "€10.00"),
+        (Decimal("12"), "CHF", "12.00 CHF"),
+    ],
+)
+def test_format_money_reads_the_same_everywhere(amount, currency, text):
+    assert format_money(amount, currency) == text
