@@ -38,7 +38,7 @@ from marketplace.payments import (
 from marketplace.payments.events import purchase_ids_metadata
 from marketplace.pricing.money import CENT, format_money
 from marketplace.promotions import service as promotions
-from marketplace.quoting import CartView, quote_cart
+from marketplace.quoting import CartLineView, CartView, quote_cart
 from marketplace.shopper import Shopper
 from marketplace.vocabulary import BillingType, PurchaseStatus
 
@@ -85,7 +85,13 @@ def start(
         session.rollback()
         raise ProviderFailed(PROVIDER_UNREACHABLE) from error
     view = quote_cart(session, shopper, user_id, promo_code)
-    _refuse_unsellable(session, shopper, view, promo_code)
+    try:
+        _refuse_unsellable(session, shopper, view, promo_code)
+    except CheckoutError as refusal:
+        if isinstance(refusal, PricesChanged):
+            refusal.acknowledge()
+        session.commit()  # the previous checkout, closed at the provider, stays released
+        raise
     purchases, code_id = _write_pending(session, user_id, view)
     request = _session_request(user_id, view, purchases, urls)
     try:
@@ -131,6 +137,28 @@ def _close_open_checkouts(session: Session, user_id: str, provider: PaymentProvi
     fulfilment.release_open_checkouts(session, user_id, SUPERSEDED)
 
 
+class PricesChanged(CheckoutError):
+    """Prices moved since the shopper added the lines: shown once, then accepted."""
+
+    def __init__(self, lines: Sequence[CartLineView]) -> None:
+        details = "; ".join(
+            f"{line.add_on.name} from {format_money(line.price_changed_from)} "
+            f"to {format_money(line.add_on.base_price)}"
+            for line in lines
+            if line.price_changed_from is not None
+        )
+        super().__init__(
+            f"Prices changed since you added them: {details}. "
+            "Please review your cart and check out again."
+        )
+        self.lines = lines
+
+    def acknowledge(self) -> None:
+        """The shopper has now been shown the new prices: the next attempt goes through."""
+        for line in self.lines:
+            line.item.unit_price_seen = line.add_on.base_price
+
+
 def _refuse_unsellable(
     session: Session, shopper: Shopper, view: CartView, promo_code: str | None
 ) -> None:
@@ -148,19 +176,7 @@ def _refuse_unsellable(
         raise CheckoutError(f"The code {promo_code} can't be used: {reason}")
     changed = [line for line in view.lines if line.price_changed_from is not None]
     if changed:
-        details = "; ".join(
-            f"{line.add_on.name} from {format_money(line.price_changed_from)} "
-            f"to {format_money(line.add_on.base_price)}"
-            for line in changed
-        )
-        # The shopper has now been shown the new prices: the next attempt goes through.
-        for line in changed:
-            line.item.unit_price_seen = line.add_on.base_price
-        session.commit()
-        raise CheckoutError(
-            f"Prices changed since you added them: {details}. "
-            "Please review your cart and check out again."
-        )
+        raise PricesChanged(changed)
     intervals = {BillingType(line.quote.billing_type).interval for line in view.lines} - {None}
     if len(intervals) > 1:
         annual = ", ".join(

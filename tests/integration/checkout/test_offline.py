@@ -154,3 +154,18 @@ def test_the_offline_provider_records_a_refund_once_per_key():
     assert first.startswith("test_re_")
     assert provider.refund("test_pay_1", Decimal("9.99"), "refund-a") == first
     assert provider.refund("test_pay_1", Decimal("9.99"), "refund-b") != first
+
+
+def test_a_refused_new_checkout_still_closes_the_open_one(client, session, catalog):
+    first = open_test_payment(client, session, catalog, promo="LAUNCH2025")
+    code = catalog.codes["LAUNCH2025"]
+    held = uses(code)
+    client.post("/cart/clear")
+
+    refused = client.post("/checkout")
+    paying_first = client.post(f"/checkout/test-payment/{first}", data={"action": "pay"})
+
+    assert refused.headers["Location"] == "/cart"
+    assert paying_first.headers["Location"] == "/cart"  # already settled: it was released
+    assert [p.status for p in purchases()] == ["failed"]
+    assert uses(code) == held - 1
