@@ -11,11 +11,13 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def live():
+    """Answer that the process is up (no database)."""
     return {"status": "ok"}
 
 
 @bp.get("/readyz")
 def ready():
+    """Answer whether the database can be reached (503 when not)."""
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:

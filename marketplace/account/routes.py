@@ -87,12 +87,14 @@ def _refused(subscription_id: uuid.UUID, error: service.SubscriptionError, **con
 @bp.get("")
 @login_required
 def index():
+    """Send /account to the page a shopper wants most: their add-ons."""
     return redirect(url_for("account.add_ons"))
 
 
 @bp.get("/add-ons")
 @login_required
 def add_ons():
+    """List the shopper's subscriptions, active ones first."""
     return render(
         "account/add_ons.html",
         "account/_subscriptions.html",
@@ -103,12 +105,14 @@ def add_ons():
 @bp.get("/add-ons/<uuid:subscription_id>")
 @login_required
 def subscription(subscription_id):
+    """Show one of the shopper's subscriptions (someone else's is a 404)."""
     return _render_row(_subscription_or_404(subscription_id))
 
 
 @bp.get("/add-ons/<uuid:subscription_id>/cancel")
 @login_required
 def confirm_cancel(subscription_id):
+    """Ask the shopper to confirm cancelling a subscription, saying what happens."""
     subscription = _subscription_or_404(subscription_id)
     return render(
         "account/cancel.html",
@@ -121,6 +125,7 @@ def confirm_cancel(subscription_id):
 @bp.post("/add-ons/<uuid:subscription_id>/cancel")
 @login_required
 def cancel(subscription_id):
+    """Cancel one of the shopper's subscriptions."""
     form = CancelForm()
     if not form.validate():
         subscription = _subscription_or_404(subscription_id)
@@ -143,6 +148,7 @@ def cancel(subscription_id):
 @bp.post("/add-ons/<uuid:subscription_id>/auto-renew")
 @login_required
 def auto_renew(subscription_id):
+    """Switch a subscription's renewal on or off."""
     form = AutoRenewForm()
     if not form.validate():
         return _refused(subscription_id, service.SubscriptionError(form.first_error(), 422))
@@ -159,6 +165,7 @@ def auto_renew(subscription_id):
 @bp.get("/purchases")
 @login_required
 def purchases():
+    """List the shopper's purchases, filtered and paged."""
     form = PurchaseFilters(request.args)
     if not form.validate():
         abort(400, description=form.first_error())
@@ -191,12 +198,14 @@ def purchases():
 @bp.get("/purchases/<uuid:purchase_id>")
 @login_required
 def receipt(purchase_id):
+    """Show the printable receipt of one of the shopper's purchases."""
     return render_template("account/receipt.html", receipt=_receipt_or_404(purchase_id))
 
 
 @bp.get("/purchases/<uuid:purchase_id>.pdf")
 @login_required
 def receipt_download(purchase_id):
+    """Download the receipt of one of the shopper's purchases as a PDF."""
     found = _receipt_or_404(purchase_id)
     response = make_response(receipt_pdf(found))
     response.headers["Content-Type"] = "application/pdf"

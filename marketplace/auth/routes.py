@@ -57,6 +57,7 @@ def dev_sign_in_enabled() -> bool:
 
 @bp.get("/login")
 def login():
+    """Sign in: redirect to Keycloak, or show the development form."""
     next_url = safe_local_path(request.args.get("next"))
     if current_shopper().is_signed_in:
         return redirect(next_url)
@@ -76,6 +77,7 @@ def login():
 @bp.post("/login")
 @sign_in_limit
 def dev_login():
+    """Sign in with the development form (never in production)."""
     if not dev_sign_in_enabled():
         abort(404)
     form = DevSignInForm().with_tiers(queries.tier_choices(db.session))
@@ -90,6 +92,7 @@ def dev_login():
 @bp.get("/auth/callback")
 @sign_in_limit
 def callback():
+    """Finish a Keycloak sign-in: check the tokens, start the session, merge the cart."""
     if not oidc.is_configured():
         abort(404)
     config = current_app.config
@@ -120,6 +123,7 @@ def callback():
 
 @bp.get("/logout")
 def confirm_logout():
+    """Ask before signing out (sign-out is a POST)."""
     if not current_shopper().is_signed_in:
         return redirect(url_for("catalog.index"))
     return render_template("auth/logout.html", oidc_sign_out=oidc.is_configured())

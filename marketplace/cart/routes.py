@@ -138,11 +138,13 @@ def _back_or_cart() -> str:
 
 @bp.get("/cart")
 def show():
+    """Show the shopper's cart, priced now."""
     return _render_cart()
 
 
 @bp.get("/cart/badge")
 def badge():
+    """Render the header's cart badge (refreshed by htmx after a change)."""
     owner = current_shopper().cart_owner
     count = _count_or_none(owner) if owner else 0
     response = make_response(render_template("cart/_badge.html", cart_count=count))
@@ -152,6 +154,7 @@ def badge():
 
 @bp.post("/cart/items")
 def add():
+    """Add an add-on to the cart."""
     form = AddItemForm()
     if not form.validate():
         status = 400 if form.add_on_id.errors else 422
@@ -167,6 +170,7 @@ def add():
 
 @bp.post("/cart/bundles")
 def add_bundle():
+    """Add every add-on of a bundle the shopper doesn't already have."""
     form = AddBundleForm()
     if not form.validate():
         return _add_failed(400, form.first_error())
@@ -179,6 +183,7 @@ def add_bundle():
 
 @bp.post("/cart/items/<uuid:item_id>")
 def update(item_id):
+    """Set the quantity of a cart line."""
     form = QuantityForm()
     if not form.validate():
         return _failed(422, form.first_error(), line_errors={item_id: form.first_error()})
@@ -193,6 +198,7 @@ def update(item_id):
 
 @bp.post("/cart/items/<uuid:item_id>/delete")
 def remove(item_id):
+    """Remove a cart line."""
     try:
         name = service.remove_item(db.session, current_shopper().cart_owner, item_id)
     except service.CartError as error:
@@ -202,6 +208,7 @@ def remove(item_id):
 
 @bp.post("/cart/clear")
 def clear():
+    """Empty the cart."""
     service.clear(db.session, current_shopper().cart_owner)
     return _changed("Your cart is empty now.")
 
@@ -210,6 +217,7 @@ def clear():
 @limiter.limit(_promo_limit, key_func=_promo_attempt_key, error_message=TOO_MANY_ATTEMPTS)
 @limiter.limit(_promo_ip_limit, key_func=_promo_ip_key, error_message=TOO_MANY_ATTEMPTS)
 def apply_promo():
+    """Apply a promo code to the cart, or say why it can't be used."""
     form = PromoForm()
     if not form.validate():
         return _render_cart(
@@ -231,6 +239,7 @@ def apply_promo():
 
 @bp.post("/cart/promo/delete")
 def remove_promo():
+    """Take the promo code off the cart."""
     code = session.pop(PROMO_SESSION_KEY, None)
     return _changed(f"Removed the code {code}." if code else "No promo code was applied.")
 

@@ -26,6 +26,7 @@ bp.record_once(lambda state: init_cache(state.app))
 
 @bp.get("/")
 def index():
+    """Show the catalog (or, for htmx, its results), filtered, sorted and paged."""
     fragment = catalog_cache().get_or_create(_catalog_key(), _render_catalog)
     filters = fragment.filters
     if fragment.empty and filters["page"] != 1:
@@ -89,6 +90,7 @@ def _render_catalog() -> CatalogFragment:
 
 @bp.get("/add-ons/<slug>")
 def product(slug: str):
+    """Show one add-on's page, priced for the shopper's tier."""
     tier = current_shopper().tier
     key = ("product", request.script_root, slug, tier)
     fragment = catalog_cache().get_or_create(key, lambda: _render_product(slug, tier))

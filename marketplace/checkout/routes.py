@@ -56,6 +56,7 @@ def _login_url() -> str:
 
 @bp.post("/checkout")
 def start():
+    """Check the cart out and send the shopper to the payment page."""
     shopper = current_shopper()
     if not shopper.is_signed_in:
         flash("Sign in to check out; your cart will be waiting.", "info")
@@ -84,6 +85,7 @@ def start():
 
 @bp.get("/checkout/success")
 def success():
+    """Back from the payment page: confirm the payment and show the receipt."""
     shopper = current_shopper()
     if not shopper.is_signed_in:
         return redirect(_login_url(), 303)
@@ -149,6 +151,7 @@ def _cancel(shopper, session_id: str):
 
 @bp.get("/checkout/test-payment/<session_id>")
 def test_payment(session_id: str):
+    """Show the offline test-payment page of one of the shopper's checkouts."""
     if not payments.offline_allowed(current_app.config):
         abort(404)
     purchases = settlement.purchases_of(db.session, current_shopper().user_id, session_id)
@@ -165,6 +168,7 @@ def test_payment(session_id: str):
 
 @bp.post("/checkout/test-payment/<session_id>")
 def settle_test_payment(session_id: str):
+    """Pay, decline or cancel an offline test payment."""
     if not payments.offline_allowed(current_app.config):
         abort(404)
     action = request.form.get("action", "")
@@ -194,6 +198,7 @@ def settle_test_payment(session_id: str):
 @csrf.exempt
 @request_guard.webhook  # raw signed body, at most MAX_WEBHOOK_BYTES; errors in JSON
 def stripe_webhook():
+    """Receive a signed Stripe event and apply it once."""
     try:
         event = payments.verify_webhook(
             request_guard.raw_body(),

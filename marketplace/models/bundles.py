@@ -25,6 +25,8 @@ from marketplace.models.base import Money, Percent, Timestamp, Timestamps, UuidP
 
 
 class AddOnBundle(UuidPrimaryKey, Timestamps, db.Model):
+    """Add-ons sold together at a discount (a percentage or an amount off their sum)."""
+
     __tablename__ = "add_on_bundles"
     __table_args__ = (
         UniqueConstraint("name"),

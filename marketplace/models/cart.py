@@ -16,6 +16,8 @@ from marketplace.pricing.models import MAX_QUANTITY
 
 
 class CartItem(UuidPrimaryKey, db.Model):
+    """One line of a cart: an add-on, its quantity and the price the shopper saw."""
+
     __tablename__ = "cart_items"
     __table_args__ = (
         UniqueConstraint("user_id", "add_on_id"),

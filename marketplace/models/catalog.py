@@ -43,6 +43,8 @@ def slugify(name: str) -> str:
 
 
 class AddOn(UuidPrimaryKey, Timestamps, db.Model):
+    """A product in the catalog: price, billing type, category and the features it turns on."""
+
     __tablename__ = "add_ons"
     __table_args__ = (
         UniqueConstraint("slug"),
@@ -102,6 +104,8 @@ class AddOn(UuidPrimaryKey, Timestamps, db.Model):
 
 
 class AddOnFeature(UuidPrimaryKey, Timestamps, db.Model):
+    """A platform feature an add-on turns on, with its configuration."""
+
     __tablename__ = "add_on_features"
     __table_args__ = (
         UniqueConstraint("add_on_id", "feature_key"),

@@ -16,6 +16,8 @@ CREATED_BY_MIGRATION = {"comment": "created by marketplace revision 000_platform
 
 
 class SubscriptionTier(db.Model):
+    """A platform subscription tier (the platform owns the table; tier pricing rules name it)."""
+
     __tablename__ = "subscription_tiers"
     __table_args__ = CREATED_BY_MIGRATION
 
@@ -29,6 +31,8 @@ class SubscriptionTier(db.Model):
 
 
 class FeatureDefinition(db.Model):
+    """A platform feature other services check (the platform owns the table)."""
+
     __tablename__ = "feature_definitions"
     __table_args__ = CREATED_BY_MIGRATION
 

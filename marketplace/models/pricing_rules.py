@@ -16,6 +16,8 @@ from marketplace.models.base import Money, Percent, Timestamp, Timestamps, UuidP
 
 
 class PricingRule(UuidPrimaryKey, Timestamps, db.Model):
+    """A tier discount on one add-on, with conditions and a priority."""
+
     __tablename__ = "pricing_rules"
     __table_args__ = (
         CheckConstraint(

@@ -28,6 +28,8 @@ from marketplace.vocabulary import DiscountType, sql_list
 
 
 class PromotionalCode(UuidPrimaryKey, Timestamps, db.Model):
+    """A promo code: its discount, limits, restrictions and how often it was used."""
+
     __tablename__ = "promotional_codes"
     __table_args__ = (
         UniqueConstraint("code"),

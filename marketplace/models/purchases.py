@@ -16,6 +16,8 @@ from marketplace.vocabulary import BillingType, PurchaseStatus, sql_list
 
 
 class AddOnPurchase(UuidPrimaryKey, Timestamps, db.Model):
+    """One add-on bought in a checkout: what was charged, and what became of the payment."""
+
     __tablename__ = "add_on_purchases"
     __table_args__ = (
         CheckConstraint(f"status IN ({sql_list(PurchaseStatus)})", name="status"),

@@ -25,6 +25,8 @@ from marketplace.vocabulary import SubscriptionStatus, sql_list
 
 
 class UserAddOn(UuidPrimaryKey, Timestamps, db.Model):
+    """A shopper's holding of an add-on: its status, expiry and renewal."""
+
     __tablename__ = "user_add_ons"
     __table_args__ = (
         UniqueConstraint("user_id", "add_on_id"),
