@@ -22,8 +22,8 @@ from flask import (
 from marketplace.account import queries, service
 from marketplace.account.forms import AutoRenewForm, CancelForm, PurchaseFilters
 from marketplace.account.receipts import receipt_pdf
+from marketplace.after_response import deliver_after_response
 from marketplace.auth.guard import login_required
-from marketplace.billing.sync import deliver_after_response
 from marketplace.extensions import db
 from marketplace.models import UserAddOn
 from marketplace.rendering import render, trigger, wants_partial

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marketplace.billing import outbox
-from marketplace.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -63,19 +62,3 @@ def deliver_after_commit(
     except Exception:  # never fail a request that already committed
         log.warning("billing outbox delivery failed; sync-billing will retry", exc_info=True)
         session.rollback()
-
-
-def deliver_after_response(response, outbox_ids: Sequence[uuid.UUID]):
-    """Deliver `outbox_ids` once `response` has gone (best effort; the outbox keeps them)."""
-    if outbox_ids:
-        from flask import current_app
-
-        app = current_app._get_current_object()
-        config = dict(app.config)
-
-        @response.call_on_close
-        def deliver() -> None:
-            with app.app_context():
-                deliver_after_commit(db.session, config, outbox_ids)
-
-    return response

@@ -16,7 +16,7 @@ from flask import (
 )
 
 from marketplace import payments, request_guard
-from marketplace.billing.sync import deliver_after_response
+from marketplace.after_response import deliver_after_response
 from marketplace.checkout import errors, service, settlement, webhooks
 from marketplace.extensions import csrf, db
 from marketplace.payments.breaker import Refused, stripe_admission
