@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import ColumnElement, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from marketplace.cart import queries
@@ -127,11 +127,7 @@ def update_quantity(
     if owner_id is not None:
         row = session.execute(
             update(CartItem)
-            .where(
-                CartItem.id == item_id,
-                CartItem.user_id == owner_id,
-                CartItem.add_on_id == AddOn.id,
-            )
+            .where(*_owners_line(owner_id, item_id))
             .values(quantity=quantity)
             .returning(AddOn.name, CartItem.quantity),
             execution_options={"synchronize_session": False},
@@ -151,13 +147,7 @@ def remove_item(session: Session, owner_id: str | None, item_id: uuid.UUID) -> s
     name = None
     if owner_id is not None:
         name = session.execute(
-            delete(CartItem)
-            .where(
-                CartItem.id == item_id,
-                CartItem.user_id == owner_id,
-                CartItem.add_on_id == AddOn.id,
-            )
-            .returning(AddOn.name),
+            delete(CartItem).where(*_owners_line(owner_id, item_id)).returning(AddOn.name),
             execution_options={"synchronize_session": False},
         ).scalar_one_or_none()
     session.commit()
@@ -268,6 +258,11 @@ def _add_lines(
             for add_on_id, quantity, price_seen in lines
         ],
     )
+
+
+def _owners_line(owner_id: str, item_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
+    """The owner's line `item_id`, joined to its add-on (whose name the change returns)."""
+    return (CartItem.id == item_id, CartItem.user_id == owner_id, CartItem.add_on_id == AddOn.id)
 
 
 def _check_quantity(quantity: int) -> None:

@@ -70,13 +70,19 @@ def purchases_of(session: Session, user_id: str | None, session_id: str) -> list
     )
 
 
+def _own_checkout(session: Session, shopper: Shopper, session_id: str) -> list[AddOnPurchase]:
+    """The shopper's purchases in the checkout, or NotFound (someone else's is not theirs)."""
+    purchases = purchases_of(session, shopper.user_id, session_id)
+    if not purchases:
+        raise NotFound("We couldn't find that checkout.")
+    return purchases
+
+
 def confirm(
     session: Session, shopper: Shopper, session_id: str, provider: PaymentProvider
 ) -> tuple[Receipt, Outcome]:
     """Back from the provider: fulfil the session if it is paid (idempotent), return the receipt."""
-    purchases = purchases_of(session, shopper.user_id, session_id)
-    if not purchases:
-        raise NotFound("We couldn't find that checkout.")
+    purchases = _own_checkout(session, shopper, session_id)
     outcome = NOTHING
     if any(p.status == PurchaseStatus.PENDING for p in purchases):
         try:
@@ -133,9 +139,7 @@ def settle_test_payment(
     session: Session, shopper: Shopper, session_id: str, action: str
 ) -> tuple[str, Outcome]:
     """The offline test page's buttons: pay, decline or cancel a pending session of the shopper."""
-    purchases = purchases_of(session, shopper.user_id, session_id)
-    if not purchases:
-        raise NotFound("We couldn't find that checkout.")
+    purchases = _own_checkout(session, shopper, session_id)
     if all(p.status != PurchaseStatus.PENDING for p in purchases):
         raise CheckoutError("This test payment was already settled.")
     if action == "pay":
