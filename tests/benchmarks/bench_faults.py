@@ -37,8 +37,6 @@ import http.client
 import os
 import re
 import secrets
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -59,15 +57,13 @@ from sqlalchemy import select
 
 from marketplace import create_app, gunicorn_conf
 from marketplace.cli.seed import seed_catalog
-from marketplace.config import PROJECT_ROOT
 from marketplace.database import ensure_database
 from marketplace.extensions import db
 from marketplace.models import AddOn, CartItem
 from tests.benchmarks.bench_http import (
     GUNICORN_CONFIG,
-    free_port,
     report_machine_load,
-    wait_until_up,
+    serve,
 )
 from tests.benchmarks.bench_queries import percentile
 from tests.integration.checkout.fakes import WEBHOOK_SECRET, FakeStripe
@@ -261,29 +257,8 @@ def prepare(url: str, users: list[str]) -> Shop:
 @contextmanager
 def gunicorn(url: str, env: dict[str, str], log: Path) -> Iterator[int]:
     """Serve `app:app` with the production settings on a free loopback port; yield the port."""
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if k != "MARKETPLACE_ENV"}
-    environment.update(DATABASE_URL=url, SECRET_KEY=SECRET_KEY, **env)
-    command = [
-        sys.executable, "-m", "gunicorn", "app:app",
-        "--config", GUNICORN_CONFIG,
-        "--bind", f"127.0.0.1:{port}",
-        "--log-level", "warning",
-    ]  # fmt: skip
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
-        )
-        try:
-            wait_until_up(process, f"http://127.0.0.1:{port}/healthz", log)
-            yield port
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with serve(url, log, env={"SECRET_KEY": SECRET_KEY, **env}, log_mode="ab") as port:
+        yield port
 
 
 # Part 1: PostgreSQL restart ------------------------------------------------------------------

@@ -285,24 +285,38 @@ def server_overrides(args: argparse.Namespace) -> list[str]:
 @contextmanager
 def gunicorn(url: str, args: argparse.Namespace, log: Path) -> Iterator[str]:
     """Serve `app:app` on a free loopback port; always stopped (SIGTERM, wait) on the way out."""
+    with serve(url, log, options=server_overrides(args)) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serve(
+    url: str,
+    log: Path,
+    *,
+    options: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    log_mode: str = "wb",
+) -> Iterator[int]:
+    """Run gunicorn with the production config (and `options`) on `url`'s database, on a free
+    loopback port; yield the port once it answers, stop it (SIGTERM, wait) on the way out."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "MARKETPLACE_ENV"}
-    env["DATABASE_URL"] = url
+    environment = {k: v for k, v in os.environ.items() if k != "MARKETPLACE_ENV"}
+    environment.update(DATABASE_URL=url, **(env or {}))
     command = [
         sys.executable, "-m", "gunicorn", "app:app",
         "--config", GUNICORN_CONFIG,
         "--bind", f"127.0.0.1:{port}",
         "--log-level", "warning",
+        *(options or []),
     ]  # fmt: skip
-    command += server_overrides(args)
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as output:
+    with log.open(log_mode) as output:
         process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+            command, cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
         )
         try:
-            wait_until_up(process, f"{base}/healthz", log)
-            yield base
+            wait_until_up(process, f"http://127.0.0.1:{port}/healthz", log)
+            yield port
         finally:
             process.send_signal(signal.SIGTERM)
             try:
