@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from marketplace.cli.seed import seed_catalog
 from marketplace.extensions import db
-from tests.conftest import make_app, recreate_database
+from tests.fixtures.database import make_app, recreate_database
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
