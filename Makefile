@@ -25,9 +25,11 @@ serve: install
 	$(FLASK) db upgrade
 	$(VENV)/bin/gunicorn --config python:marketplace.gunicorn_conf --bind 127.0.0.1:$(PORT) app:app
 
-## The whole test suite (TEST_DATABASE_URL selects a server, else the embedded one).
+## The whole test suite (TEST_DATABASE_URL selects a server, else the embedded one), with branch
+## coverage printed; fails unless the pricing engine is covered completely.
 test: install
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest --cov --cov-report=term-missing:skip-covered
+	$(VENV)/bin/coverage report --include='marketplace/pricing/*' --fail-under=100
 
 lint: install
 	$(VENV)/bin/ruff check .

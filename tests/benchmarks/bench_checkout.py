@@ -34,6 +34,7 @@ from marketplace.models import (
     UserAddOn,
 )
 from tests.benchmarks.bench_queries import database_url, percentile
+from tests.fixtures.shoppers import sign_in
 from tests.integration.checkout.fakes import WEBHOOK_SECRET, FakeStripe, event, sign
 
 PREFIX = "bench-checkout-"
@@ -92,8 +93,7 @@ def _create_sessions(app, users: list[str]) -> list[float]:
     timings = []
     for user in users:
         client = app.test_client()
-        with client.session_transaction() as sess:
-            sess["user"] = {"id": user, "tier": None}
+        sign_in(client, user)
         started = time.perf_counter()
         response = client.post("/checkout")
         timings.append((time.perf_counter() - started) * 1000)

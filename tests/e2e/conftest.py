@@ -2,21 +2,26 @@
 
 The server runs in a thread on its own seeded database (committed, not rolled back); each test
 gets a fresh browser context, so a new anonymous shopper with an empty cart.
+
+Without Chromium the browser tests skip and say why, except under CI (`CI=true`, as `.ci/run`
+sets it), where they fail: a CI run that skipped them would look green without having run them.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from datetime import UTC, datetime
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from marketplace.cli.seed import seed_catalog
 from marketplace.extensions import db
-from tests.conftest import make_app, recreate_database
+from tests.fixtures.database import make_app, recreate_database
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,14 +35,18 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(config, items):
-    if shutil.which("chromium"):
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_chromium() -> None:
+    """Skip the calling test when Chromium is missing; under CI, fail it instead."""
+    if os.access(CHROMIUM, os.X_OK):
         return
-    reason = "Chromium is not installed (apt-get install chromium); browser tests skipped"
-    print(f"\n{reason}")  # noqa: T201 - the reason must show in CI output
-    for item in items:
-        if "tests/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.skip(reason=reason))
+    reason = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    if in_ci():
+        pytest.fail(f"{reason}: CI must run the browser tests", pytrace=False)
+    pytest.skip(f"{reason}; browser tests skipped")
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +59,6 @@ def live_server(database_url):
     )
     app = make_app(url)
     with app.app_context():
-        from flask_migrate import upgrade
-
         upgrade()
         seed_catalog(db.session, datetime.now(UTC))
         db.session.commit()
@@ -66,6 +73,7 @@ def live_server(database_url):
 
 @pytest.fixture(scope="session")
 def browser():
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

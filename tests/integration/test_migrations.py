@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from marketplace.database import libpq_conninfo
 from marketplace.extensions import db
-from tests.conftest import make_app, recreate_database
+from tests.fixtures.database import make_app, recreate_database
 from tests.guide import GUIDE_TABLES, PLATFORM_TABLES
 
 

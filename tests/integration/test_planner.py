@@ -9,7 +9,7 @@ from sqlalchemy import event, text
 
 from marketplace.bundles.queries import bundles_containing
 from marketplace.extensions import db
-from tests.conftest import make_app
+from tests.fixtures.database import make_app
 
 
 def test_connections_cost_random_reads_as_cached_storage(session):

@@ -11,8 +11,8 @@ from marketplace.extensions import db
 from marketplace.models import PricingRule
 from marketplace.pricing import RejectionReason
 from marketplace.shopper import Shopper
-
-from .conftest import ANON_OWNER, completed_purchase, put_in_cart
+from tests.fixtures.catalog import completed_purchase, put_in_cart
+from tests.fixtures.shoppers import ANON_OWNER
 
 ANONYMOUS = Shopper(user_id=None, tier=None, is_admin=False, anonymous_id="x")
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import AddOn, CartItem, UserAddOn
-
-from .conftest import ANON_OWNER, HX, csrf_token_from, put_in_cart, sign_in
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.shoppers import ANON_OWNER, HX, csrf_token_from, session_of, sign_in
 
 
 def quantities(session, owner=ANON_OWNER):
@@ -45,8 +45,7 @@ def test_empty_cart_without_owner(client):
 
     assert response.status_code == 200
     assert "Your cart is empty." in response.text
-    with client.session_transaction() as sess:
-        assert "anonymous_id" not in sess
+    assert "anonymous_id" not in session_of(client)
 
 
 def test_badge_counts_quantities(anonymous_client, cart_with_bundle):
@@ -74,8 +73,7 @@ def test_first_add_creates_an_anonymous_owner(client, session, catalog):
     assert response.status_code == 200
     assert "Added ✓" in response.text and 'href="/cart"' in response.text
     assert response.headers["HX-Trigger"] == "cart-changed"
-    with client.session_transaction() as sess:
-        owner = "anon:" + sess["anonymous_id"]
+    owner = "anon:" + session_of(client)["anonymous_id"]
     assert quantities(session, owner) == {catalog.bolt.id: 1}
 
 
@@ -231,15 +229,13 @@ def test_apply_and_remove_a_code(anonymous_client, cart_with_bundle):
     assert applied.headers["HX-Trigger"] == "cart-changed"
     assert "Code LAUNCH2025 applied" in applied.text
     assert "$20.38" in applied.text and "then $25.47/mo" in applied.text
-    with anonymous_client.session_transaction() as sess:
-        assert sess["promo_code"] == "LAUNCH2025"
+    assert session_of(anonymous_client)["promo_code"] == "LAUNCH2025"
     assert "$20.38" in anonymous_client.get("/cart").text
 
     removed = anonymous_client.post("/cart/promo/delete", headers=HX)
     assert removed.headers["HX-Trigger"] == "cart-changed"
     assert "$20.38" not in removed.text
-    with anonymous_client.session_transaction() as sess:
-        assert "promo_code" not in sess
+    assert "promo_code" not in session_of(anonymous_client)
 
 
 @pytest.mark.parametrize(
@@ -269,8 +265,7 @@ def test_a_code_that_became_invalid_is_dropped_with_the_reason(
     page = anonymous_client.get("/cart").text
 
     assert "The code LAUNCH2025 was removed: This code is no longer active." in page
-    with anonymous_client.session_transaction() as sess:
-        assert "promo_code" not in sess
+    assert "promo_code" not in session_of(anonymous_client)
 
 
 def test_promo_attempts_are_rate_limited(app, anonymous_client, cart_with_bundle):

@@ -13,8 +13,8 @@ from marketplace import quoting
 from marketplace.cart import queries, service
 from marketplace.models import CartItem, UserAddOn
 from marketplace.shopper import Shopper
-
-from .conftest import ANON_OWNER, put_in_cart
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.shoppers import ANON_OWNER
 
 USER = "user-1"
 

@@ -14,7 +14,10 @@ from marketplace.checkout.outcomes import add_months
 from marketplace.extensions import db
 from marketplace.models import BillingOutboxEntry, StripeEvent
 from marketplace.payments import PaymentError
-from tests.integration.checkout.conftest import (
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.shoppers import sign_in, with_promo
+from tests.integration.checkout.fakes import event, subscription_item
+from tests.integration.checkout.steps import (
     USER,
     cart_count,
     checkout,
@@ -22,11 +25,8 @@ from tests.integration.checkout.conftest import (
     outbox_count,
     post_webhook,
     purchases,
-    put_in_cart,
-    sign_in,
     uses,
 )
-from tests.integration.checkout.fakes import event, subscription_item
 
 
 def start(client, session, catalog, *add_ons, promo=None):
@@ -405,9 +405,7 @@ def test_owned_add_on_is_refused(client, session, catalog, fake_stripe):
 def test_expired_promo_is_refused(client, session, catalog, fake_stripe):
     code = catalog.codes["LAUNCH2025"]
     put_in_cart(session, USER, catalog.tts)
-    sign_in(client, USER)
-    with client.session_transaction() as sess:
-        sess["promo_code"] = "LAUNCH2025"
+    with_promo(sign_in(client, USER), "LAUNCH2025")
     code.expires_at = datetime.now(UTC) - timedelta(minutes=1)
     session.commit()
     assert "The code LAUNCH2025 can&#39;t be used" in refused(client)

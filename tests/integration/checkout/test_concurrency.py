@@ -17,8 +17,9 @@ from marketplace.models import (
     PromotionalCode,
     UserAddOn,
 )
-from tests.integration.checkout.conftest import committed_add_on, post_webhook
+from tests.fixtures.shoppers import sign_in, with_promo
 from tests.integration.checkout.fakes import event
+from tests.integration.checkout.steps import committed_add_on, post_webhook
 
 
 def ten_percent_code(code: str, *, max_uses: int, current_uses: int) -> PromotionalCode:
@@ -46,9 +47,7 @@ def test_thirty_concurrent_checkouts_for_five_uses_reserve_exactly_five(committe
 
     def buy(user: str) -> int:
         client = committed_app.test_client()
-        with client.session_transaction() as sess:
-            sess["user"] = {"id": user, "tier": None}
-            sess["promo_code"] = "LAST5"
+        with_promo(sign_in(client, user), "LAST5")
         barrier.wait()
         return client.post("/checkout").status_code
 
@@ -75,8 +74,7 @@ def test_success_page_and_webhook_racing_fulfil_once(committed_app, fake_stripe)
     )
     db.session.commit()
     client = committed_app.test_client()
-    with client.session_transaction() as sess:
-        sess["user"] = {"id": "racer", "tier": None}
+    sign_in(client, "racer")
     assert client.post("/checkout").status_code == 303
     [session_id] = fake_stripe.sessions
     completed = event("checkout.session.completed", fake_stripe.complete(session_id))
@@ -120,9 +118,7 @@ def test_twenty_checkouts_at_once_leave_one_payable_session_and_hold_one_use(
 
     def buy(_: int) -> int:
         client = committed_app.test_client()
-        with client.session_transaction() as sess:
-            sess["user"] = {"id": "hoarder", "tier": None}
-            sess["promo_code"] = "HOARD"
+        with_promo(sign_in(client, "hoarder"), "HOARD")
         barrier.wait()
         return client.post("/checkout").status_code
 

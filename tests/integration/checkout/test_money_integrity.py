@@ -9,18 +9,18 @@ from sqlalchemy import delete
 
 from marketplace.extensions import db
 from marketplace.models import BillingOutboxEntry, CartItem
-from tests.integration.checkout.conftest import (
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.shoppers import sign_in
+from tests.integration.checkout.fakes import event
+from tests.integration.checkout.steps import (
     USER,
     cart_count,
     checkout,
     holdings,
     post_webhook,
     purchases,
-    put_in_cart,
-    sign_in,
     uses,
 )
-from tests.integration.checkout.fakes import event
 
 
 def of_session(session_id: str):

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from marketplace import payments
 from marketplace.extensions import db
 from marketplace.models import BillingOutboxEntry
-from tests.conftest import make_app
-from tests.integration.cart.conftest import put_in_cart, sign_in
-from tests.integration.checkout.conftest import USER, cart_count, holdings, purchases, uses
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.database import make_app
+from tests.fixtures.shoppers import sign_in, with_promo
+from tests.integration.checkout.steps import USER, cart_count, holdings, purchases, uses
 
 
 @pytest.fixture
@@ -25,8 +26,7 @@ def open_test_payment(client, session, catalog, promo=None) -> str:
     put_in_cart(session, USER, catalog.tts)
     sign_in(client, USER)
     if promo:
-        with client.session_transaction() as sess:
-            sess["promo_code"] = promo
+        with_promo(client, promo)
     response = client.post("/checkout")
     assert response.status_code == 303
     location = response.headers["Location"]

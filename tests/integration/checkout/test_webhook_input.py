@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.models import StripeEvent
-from tests.integration.checkout.conftest import post_webhook
 from tests.integration.checkout.fakes import WEBHOOK_SECRET, event, sign
+from tests.integration.checkout.steps import post_webhook
 
 SESSION = {"id": "cs_test_1", "object": "checkout.session", "payment_status": "paid"}
 

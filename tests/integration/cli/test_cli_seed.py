@@ -17,18 +17,10 @@ from marketplace.models import (
     PromotionalCode,
     SubscriptionTier,
 )
+from tests import guide
 
-GUIDE_ADD_ONS = {
-    "Unicorn Orator - TTS": (Decimal("9.99"), "ai-services"),
-    "Amanuensis - STT": (Decimal("9.99"), "ai-services"),
-    "Brigade - Agent Platform": (Decimal("19.99"), "ai-services"),
-    "Bolt - AI Dev Environment": (Decimal("14.99"), "development"),
-    "Presenton - Presentations": (Decimal("9.99"), "productivity"),
-    "Center-Deep Pro": (Decimal("19.99"), "analytics"),
-    "Document Processing Suite": (Decimal("12.99"), "productivity"),
-    "Vector Search Engine": (Decimal("14.99"), "infrastructure"),
-    "GPU Compute Access": (Decimal("49.99"), "infrastructure"),
-}
+# name -> (price, category), as the seed must load them
+GUIDE_ADD_ONS = {add_on.name: (add_on.price, add_on.category) for add_on in guide.GUIDE_ADD_ONS}
 
 
 def count(session, model) -> int:

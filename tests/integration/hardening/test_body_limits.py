@@ -10,10 +10,11 @@ import json
 import pytest
 
 from marketplace.config import Settings
-from tests.conftest import make_app, rolled_back
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.database import make_app, rolled_back
+from tests.fixtures.shoppers import ANON_OWNER, HX
 from tests.integration.checkout.fakes import sign
-
-from .conftest import ANON_OWNER, HX, CountingStream, put_in_cart
+from tests.integration.hardening.inputs import CountingStream
 
 FORM_LIMIT = 64 * 1024
 WEBHOOK_LIMIT = 1024 * 1024

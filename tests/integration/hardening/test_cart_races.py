@@ -14,10 +14,8 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import AddOn, CartItem
-from tests.conftest import make_app
-from tests.integration.checkout.conftest import committed_database_url  # noqa: F401
-
-from .conftest import ANON_OWNER, HX, csrf_token_from
+from tests.fixtures.database import make_app
+from tests.fixtures.shoppers import ANON_OWNER, HX, as_anonymous, csrf_token_from, session_of
 
 ROUNDS = 25
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -75,8 +73,7 @@ def anonymous_shopper(app, same_session_as=None):
     if same_session_as is not None:
         client.set_cookie("session", same_session_as.get_cookie("session").value)
     else:
-        with client.session_transaction() as sess:
-            sess["anonymous_id"] = ANON_OWNER.removeprefix("anon:")
+        as_anonymous(client)
     page = request_from_here(app, lambda: client.get("/cart").get_data(as_text=True))
     return client, csrf_token_from(page)
 
@@ -138,8 +135,7 @@ def test_a_new_shoppers_first_adds_at_once_end_in_one_cart(race_app):
         page = request_from_here(race_app, lambda b=browser: b.get("/").get_data(as_text=True))
         token = TOKEN.search(page).group(1)
         cookie = browser.get_cookie("session").value
-        with browser.session_transaction() as sess:
-            assert "anonymous_id" not in sess
+        assert "anonymous_id" not in session_of(browser)
 
         def add(add_on_id: str, cookie=cookie, token=token):
             tab = race_app.test_client()
@@ -149,8 +145,7 @@ def test_a_new_shoppers_first_adds_at_once_end_in_one_cart(race_app):
                 data={"add_on_id": add_on_id, "csrf_token": token},
                 headers=HX,
             )
-            with tab.session_transaction() as sess:
-                return response.status_code, sess.get("anonymous_id"), tab
+            return response.status_code, session_of(tab).get("anonymous_id"), tab
 
         results = at_once(*(lambda a=a: add(a) for a in ids))
 

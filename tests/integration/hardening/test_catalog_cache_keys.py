@@ -7,7 +7,7 @@ import pytest
 
 from marketplace.catalog import routes
 from marketplace.catalog.forms import CATALOG_PARAMS, CatalogQuery
-from tests.integration.storefront.conftest import slugs_in
+from tests.integration.storefront.pages import slugs_in
 from tests.integration.storefront.test_catalog_cache import forget_request_token, install_cache
 
 JUNK = [

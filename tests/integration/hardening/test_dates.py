@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.models import AddOnPurchase
-
-from .conftest import HX, sign_in
+from tests.fixtures.shoppers import HX, sign_in
 
 USER = "dates-user"
 

@@ -8,9 +8,10 @@ import json
 
 import pytest
 
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.shoppers import ANON_OWNER, HX, sign_in
 from tests.integration.checkout.fakes import sign
-
-from .conftest import ANON_OWNER, API_TOKEN, HX, put_in_cart, sign_in
+from tests.integration.hardening.inputs import API_TOKEN
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 

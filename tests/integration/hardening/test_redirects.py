@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.redirects import safe_local_path
-
-from .conftest import sign_in
+from tests.fixtures.shoppers import sign_in
 
 # (Referer as sent, where the no-JS add sends the shopper back)
 REFERRERS = [

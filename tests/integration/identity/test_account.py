@@ -9,8 +9,8 @@ import pytest
 
 from marketplace.extensions import db
 from marketplace.models import FeatureDefinition, UserAddOn
-
-from .conftest import HX, feature, purchase, sign_in, subscribe
+from tests.fixtures.identity import feature, purchase, subscribe
+from tests.fixtures.shoppers import HX, sign_in
 
 ME = "user-1"
 

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from marketplace.cart.service import merge_carts
 from marketplace.models import CartItem
-
-from .conftest import ANON_OWNER, oidc_sign_in, put_in_cart, session_of, subscribe
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.identity import oidc_sign_in, subscribe
+from tests.fixtures.shoppers import ANON_OWNER, as_anonymous, session_of, with_promo
 
 
 def quantities(session, owner):
@@ -66,9 +67,7 @@ def test_an_empty_anonymous_cart_says_nothing(session, catalog):
 def test_dev_sign_in_merges_and_carries_the_promo_code(client, session, catalog):
     put_in_cart(session, ANON_OWNER, catalog.tts, catalog.stt)
     subscribe(session, "dev-7", catalog.stt)
-    with client.session_transaction() as sess:
-        sess["anonymous_id"] = ANON_OWNER.removeprefix("anon:")
-        sess["promo_code"] = "LAUNCH2025"
+    with_promo(as_anonymous(client), "LAUNCH2025")
 
     response = client.post("/login", data={"user_id": "dev-7", "next": "/cart"})
 
@@ -85,8 +84,7 @@ def test_dev_sign_in_merges_and_carries_the_promo_code(client, session, catalog)
 
 def test_oidc_sign_in_merges_too(oidc_client, session, catalog, keycloak):
     put_in_cart(session, ANON_OWNER, catalog.bolt, quantity=3)
-    with oidc_client.session_transaction() as sess:
-        sess["anonymous_id"] = ANON_OWNER.removeprefix("anon:")
+    as_anonymous(oidc_client)
 
     oidc_sign_in(oidc_client, "/cart")
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from marketplace.config import DEVELOPMENT_SECRET_KEY, Settings
-from tests.conftest import make_app
-
-from .conftest import csrf_token_from, session_of
+from tests.fixtures.database import make_app
+from tests.fixtures.shoppers import csrf_token_from, session_of
 
 
 def test_login_is_a_marked_development_form(client, tiers):

@@ -8,8 +8,8 @@ import pytest
 
 from marketplace.auth.guard import requires_feature
 from marketplace.entitlements import has_feature, merge_configuration, user_features
-
-from .conftest import API_TOKEN, feature, sign_in, subscribe
+from tests.fixtures.identity import API_TOKEN, feature, subscribe
+from tests.fixtures.shoppers import sign_in
 
 
 @pytest.fixture

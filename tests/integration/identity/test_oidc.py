@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from marketplace.redirects import safe_local_path
-
-from .conftest import bound_app, oidc_settings, oidc_sign_in, session_of, start_sign_in
+from tests.fixtures.identity import bound_app, oidc_settings, oidc_sign_in, start_sign_in
+from tests.fixtures.shoppers import session_of
 
 
 def test_sign_in_stores_user_tier_and_admin_role(oidc_client, keycloak):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import AddOn
-from tests.integration.outages.conftest import Shop, serve
+from tests.integration.outages.servers import Shop, serve
 
 UNAVAILABLE = "temporarily unavailable"
 RETRY_AFTER = "5"  # seconds, marketplace.errors.RETRY_AFTER_SECONDS

@@ -14,9 +14,10 @@ from sqlalchemy import text
 
 from marketplace.extensions import db
 from marketplace.models import AddOn, CartItem
-from tests.conftest import make_app, rolled_back
-from tests.integration.cart.conftest import put_in_cart, sign_in
-from tests.integration.outages.conftest import hanging_config
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.database import make_app, rolled_back
+from tests.fixtures.shoppers import sign_in
+from tests.integration.outages.servers import hanging_config
 
 FRIENDLY = "couldn&#39;t reach the payment provider"
 TIMEOUT = 0.5 + 0.5  # hanging_config: connect + read; the fake accepts at once, so read counts

@@ -9,9 +9,9 @@ import pytest
 
 from marketplace.catalog.cache import init_app as init_cache
 from marketplace.config import PROJECT_ROOT
-from tests.conftest import make_app
-
-from .conftest import HX, purchase
+from tests.fixtures.database import make_app
+from tests.fixtures.identity import purchase
+from tests.fixtures.shoppers import HX
 
 EXPECTED = {
     "X-Frame-Options": "DENY",

@@ -17,9 +17,8 @@ import redis
 import requests
 
 from marketplace.config import PROJECT_ROOT, Settings
-from tests.conftest import make_app, rolled_back
-
-from .conftest import HX
+from tests.fixtures.database import make_app, rolled_back
+from tests.fixtures.shoppers import HX
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 STRONG_KEY = "k4R9vQe2Lm7XsT1bNw8ZcY5pHd3Gf6Ja0Uo"

@@ -14,7 +14,7 @@ from marketplace.config import (
     production_problems,
     secret_key_problem,
 )
-from tests.conftest import make_app
+from tests.fixtures.database import make_app
 
 STRONG_KEY = "k4R9vQe2Lm7XsT1bNw8ZcY5pHd3Gf6Ja0Uo"  # 35 bytes, published nowhere but here
 PRODUCTION = {

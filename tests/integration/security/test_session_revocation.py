@@ -10,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 from marketplace.auth import sessions
 from marketplace.catalog.cache import init_app as init_cache
 from marketplace.models import SessionGeneration
-
-from .conftest import oidc_sign_in, session_of
+from tests.fixtures.identity import oidc_sign_in
+from tests.fixtures.shoppers import session_of, set_session
 
 SIGNED_IN_PAGES = ["/account/add-ons", "/account/purchases"]
 
@@ -147,10 +147,10 @@ def test_anonymous_shoppers_and_static_files_cost_no_lookup(app, client, count_q
 def test_cookies_from_before_the_first_sign_out_stay_valid(app, client, generation):
     """Cookies issued before this check existed carry no generation: they count as 0, valid
     until the user's first sign-out."""
-    with client.session_transaction() as sess:
-        sess["user"] = {"id": "dev-7", "tier": None}
-        if generation is not None:
-            sess["user"]["gen"] = generation
+    old_cookie = {"id": "dev-7", "tier": None}  # not `sign_in`: the shape from before `gen`
+    if generation is not None:
+        old_cookie["gen"] = generation
+    set_session(client, user=old_cookie)
     copied = session_cookie(client)
     assert_signed_in(client)
 

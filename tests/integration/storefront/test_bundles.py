@@ -61,15 +61,15 @@ def test_add_bundle_to_cart_form(client, bundles):
     assert f'hx-target="#bundle-status-{bundle.id}"' in html
 
 
-def test_bundle_with_a_withdrawn_add_on_is_not_offered(client, session, catalog, bundles):
-    catalog["presenton-presentations"].is_active = False
+def test_bundle_with_a_withdrawn_add_on_is_not_offered(client, session, add_ons, bundles):
+    add_ons["presenton-presentations"].is_active = False
     session.flush()
 
     html = client.get("/bundles").get_data(as_text=True)
     assert re.findall(r'data-bundle="([^"]+)"', html) == ["Developer Pro Bundle"]
 
 
-def test_no_bundles(client, catalog):
+def test_no_bundles(client, add_ons):
     html = client.get("/bundles").get_data(as_text=True)
 
     assert "No bundles on offer right now" in html
@@ -82,8 +82,8 @@ def test_bundles_page_query_count(client, bundles, count_queries):
     assert 2 <= len(statements) <= 3, statements
 
 
-def test_bundles_containing(session, catalog, bundles):
-    stt, gpu = catalog["amanuensis-stt"].id, catalog["gpu-compute-access"].id
+def test_bundles_containing(session, add_ons, bundles):
+    stt, gpu = add_ons["amanuensis-stt"].id, add_ons["gpu-compute-access"].id
 
     assert [b.name for b in bundles_containing(session, [stt])] == [
         "AI Productivity Bundle",

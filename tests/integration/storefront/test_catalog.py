@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.catalog.queries import add_ons_with_feature, search_query
-
-from .conftest import card_html, slugs_in
+from tests.integration.storefront.pages import card_html, slugs_in
 
 HTMX = {"HX-Request": "true"}
 FEATURED = [
@@ -22,7 +21,7 @@ FEATURED = [
 ]
 
 
-def test_full_page_and_partial_come_from_the_same_url(client, catalog):
+def test_full_page_and_partial_come_from_the_same_url(client, add_ons):
     page = client.get("/?category=productivity")
     partial = client.get("/?category=productivity", headers=HTMX)
 
@@ -37,7 +36,7 @@ def test_full_page_and_partial_come_from_the_same_url(client, catalog):
     assert slugs_in(page_html) == slugs_in(partial_html) == expected
 
 
-def test_history_restore_and_boosted_requests_get_the_full_page(client, catalog):
+def test_history_restore_and_boosted_requests_get_the_full_page(client, add_ons):
     restore = client.get("/", headers={**HTMX, "HX-History-Restore-Request": "true"})
     boosted = client.get("/", headers={**HTMX, "HX-Boosted": "true"})
 
@@ -45,7 +44,7 @@ def test_history_restore_and_boosted_requests_get_the_full_page(client, catalog)
     assert "<html" in boosted.get_data(as_text=True)
 
 
-def test_cards_show_price_category_key_features_and_bundle_hint(client, catalog, bundles):
+def test_cards_show_price_category_key_features_and_bundle_hint(client, add_ons, bundles):
     html = client.get("/").get_data(as_text=True)
 
     assert slugs_in(html) == FEATURED  # the inactive add-on is not listed
@@ -61,15 +60,15 @@ def test_cards_show_price_category_key_features_and_bundle_hint(client, catalog,
     assert "Expired Voice Deal" not in html and "Paused GPU Deal" not in html
 
 
-def test_key_features_use_platform_feature_names(client, catalog, feature_rows):
+def test_key_features_use_platform_feature_names(client, add_ons, feature_rows):
     html = client.get("/?q=unicorn").get_data(as_text=True)
 
     assert "<li>Neural voices</li><li>Speech in 30 languages</li><li>Tts ssml</li>" in html
 
 
-def test_add_to_cart_is_a_plain_form_with_htmx(client, catalog):
+def test_add_to_cart_is_a_plain_form_with_htmx(client, add_ons):
     html = client.get("/?q=gpu+compute").get_data(as_text=True)
-    gpu = catalog["gpu-compute-access"]
+    gpu = add_ons["gpu-compute-access"]
 
     assert 'method="post" action="/cart/items"' in html
     assert 'hx-post="/cart/items"' in html
@@ -78,7 +77,7 @@ def test_add_to_cart_is_a_plain_form_with_htmx(client, catalog):
     assert 'name="csrf_token"' in html
 
 
-def test_category_filter(client, catalog):
+def test_category_filter(client, add_ons):
     html = client.get("/?category=infrastructure").get_data(as_text=True)
 
     assert slugs_in(html) == ["vector-search-engine", "gpu-compute-access"]
@@ -101,20 +100,20 @@ def test_category_filter(client, catalog):
         ("zzz-nothing", []),
     ],
 )
-def test_search(client, catalog, q, expected):
+def test_search(client, add_ons, q, expected):
     html = client.get("/", query_string={"q": q}).get_data(as_text=True)
 
     assert slugs_in(html) == expected
 
 
-def test_search_combines_with_category(client, catalog):
+def test_search_combines_with_category(client, add_ons):
     html = client.get("/?q=vector&category=analytics").get_data(as_text=True)
 
     assert slugs_in(html) == ["center-deep-pro"]
 
 
 @pytest.mark.parametrize("q", ["!!!", "'&|:*()", "   ", "<script>"])
-def test_search_punctuation_is_harmless(client, catalog, q):
+def test_search_punctuation_is_harmless(client, add_ons, q):
     response = client.get("/", query_string={"q": q})
 
     assert response.status_code == 200
@@ -135,14 +134,14 @@ def test_search_query_keeps_only_words():
         ("price_desc", "gpu-compute-access", "unicorn-orator-tts"),
     ],
 )
-def test_sort(client, catalog, sort, first, last):
+def test_sort(client, add_ons, sort, first, last):
     slugs = slugs_in(client.get(f"/?sort={sort}").get_data(as_text=True))
 
     assert len(slugs) == 9
     assert (slugs[0], slugs[-1]) == (first, last)
 
 
-def test_sort_by_price_ascending_breaks_ties_by_name(client, catalog):
+def test_sort_by_price_ascending_breaks_ties_by_name(client, add_ons):
     slugs = slugs_in(client.get("/?sort=price_asc").get_data(as_text=True))
 
     assert slugs == [
@@ -179,14 +178,14 @@ def test_pagination_links_keep_the_filters(client, many_add_ons):
     assert 'href="/?page=2&amp;sort=name"' in html
 
 
-def test_page_past_the_end_is_404(client, catalog):
+def test_page_past_the_end_is_404(client, add_ons):
     response = client.get("/?page=2")
 
     assert response.status_code == 404
     assert "There is no page 2 of these results." in response.get_data(as_text=True)
 
 
-def test_empty_result_says_so_and_offers_to_clear_filters(client, catalog):
+def test_empty_result_says_so_and_offers_to_clear_filters(client, add_ons):
     html = client.get("/?q=teleportation&category=analytics", headers=HTMX).get_data(as_text=True)
 
     assert slugs_in(html) == []
@@ -206,7 +205,7 @@ def test_empty_result_says_so_and_offers_to_clear_filters(client, catalog):
         ("q=" + "x" * 201, "Search add-ons: Field cannot be longer than 200 characters."),
     ],
 )
-def test_bad_parameters_are_400_with_a_message(client, catalog, query, message):
+def test_bad_parameters_are_400_with_a_message(client, add_ons, query, message):
     page = client.get(f"/?{query}")
     partial = client.get(f"/?{query}", headers=HTMX)
 
@@ -220,7 +219,7 @@ def test_bad_parameters_are_400_with_a_message(client, catalog, query, message):
     assert message in fragment
 
 
-def test_query_count_does_not_grow_with_the_page(client, catalog, bundles, count_queries):
+def test_query_count_does_not_grow_with_the_page(client, add_ons, bundles, count_queries):
     with count_queries() as small:
         client.get("/")
     with count_queries() as partial:
@@ -243,9 +242,9 @@ def test_get_pages_need_no_csrf_token(csrf_client):
         assert csrf_client.get(url).status_code == 200
 
 
-def test_add_ons_with_feature(session, catalog):
+def test_add_ons_with_feature(session, add_ons):
     found = add_ons_with_feature(session, "gpu_hours")
 
     assert [add_on.slug for add_on in found] == ["bolt-ai-dev-environment", "gpu-compute-access"]
     assert add_ons_with_feature(session, "gpu_hours", limit=1)[0].slug == "bolt-ai-dev-environment"
-    assert add_ons_with_feature(session, "tts_neural_voices") == [catalog["unicorn-orator-tts"]]
+    assert add_ons_with_feature(session, "tts_neural_voices") == [add_ons["unicorn-orator-tts"]]

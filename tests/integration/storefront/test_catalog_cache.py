@@ -7,33 +7,17 @@ import re
 from decimal import Decimal
 
 import pytest
-from flask import g
 
 from marketplace import create_app
 from marketplace.catalog.cache import CSRF_PLACEHOLDER, EXTENSION_KEY, TTLCache
 from marketplace.extensions import db
 from marketplace.models import AddOn, PricingRule
-
-from .conftest import slugs_in
+from tests.fixtures.shoppers import sign_in
+from tests.integration.storefront.pages import Clock, forget_request_token, install_cache, slugs_in
 
 HTMX = {"HX-Request": "true"}
 FIELD_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 HEADER_TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def install_cache(app, ttl: float = 30, max_entries: int = 256) -> tuple[TTLCache, Clock]:
-    clock = Clock()
-    cache = TTLCache(ttl=ttl, max_entries=max_entries, clock=clock)
-    app.extensions[EXTENSION_KEY] = cache
-    return cache, clock
 
 
 @pytest.fixture
@@ -42,18 +26,12 @@ def cached(app):
     return install_cache(app)
 
 
-def forget_request_token() -> None:
-    """The test holds one app context across requests, so `g` would keep the first request's
-    signed token; production requests each get their own."""
-    g.pop("csrf_token", None)
-
-
 def field_tokens(html: str) -> set[str]:
     return set(FIELD_TOKEN.findall(html))
 
 
 def test_a_hit_serves_the_same_html_with_this_requests_token(
-    app, catalog, bundles, cached, count_queries
+    app, add_ons, bundles, cached, count_queries
 ):
     first = app.test_client().get("/").get_data(as_text=True)
     forget_request_token()
@@ -71,7 +49,7 @@ def test_a_hit_serves_the_same_html_with_this_requests_token(
     assert second.replace(second_token, "T") == first.replace(first_token, "T")
 
 
-def test_page_and_partial_share_one_entry(app, catalog, cached, count_queries):
+def test_page_and_partial_share_one_entry(app, add_ons, cached, count_queries):
     client = app.test_client()
     page = client.get("/?category=productivity").get_data(as_text=True)
     with count_queries() as statements:
@@ -99,7 +77,7 @@ def test_different_filters_are_different_entries(app, many_add_ons, cached):
     assert len(cache) == len(urls) + 2
 
 
-def test_a_bad_filter_is_a_400_and_not_cached(app, catalog, cached):
+def test_a_bad_filter_is_a_400_and_not_cached(app, add_ons, cached):
     client = app.test_client()
 
     assert client.get("/?sort=sideways").status_code == 400
@@ -107,11 +85,11 @@ def test_a_bad_filter_is_a_400_and_not_cached(app, catalog, cached):
     assert len(cached[0]) == 0
 
 
-def test_entries_expire_after_the_ttl(app, catalog, cached, count_queries):
+def test_entries_expire_after_the_ttl(app, add_ons, cached, count_queries):
     cache, clock = cached
     client = app.test_client()
     assert "Unicorn Orator - TTS" in client.get("/").get_data(as_text=True)
-    catalog["unicorn-orator-tts"].name = "Renamed Orator"
+    add_ons["unicorn-orator-tts"].name = "Renamed Orator"
     db.session.flush()
 
     clock.now += 29.9
@@ -125,7 +103,7 @@ def test_entries_expire_after_the_ttl(app, catalog, cached, count_queries):
     assert len(cache) == 1
 
 
-def test_zero_seconds_disables_the_cache(app, catalog, count_queries):
+def test_zero_seconds_disables_the_cache(app, add_ons, count_queries):
     # The test apps run with CATALOG_CACHE_SECONDS=0 (tests/conftest.py).
     cache = app.extensions[EXTENSION_KEY]
     client = app.test_client()
@@ -169,7 +147,7 @@ def test_lru_evicts_the_least_recently_used():
     assert TTLCache[str](ttl=0).get_or_create("k", lambda: "v") == "v"
 
 
-def test_a_page_past_the_end_stays_a_404(app, catalog, cached):
+def test_a_page_past_the_end_stays_a_404(app, add_ons, cached):
     client = app.test_client()
 
     assert client.get("/?page=5").status_code == 404
@@ -201,7 +179,7 @@ def test_no_js_add_to_cart_with_the_token_of_a_cached_page(csrf_app):
     assert "Cached Probe" in client.get("/cart").get_data(as_text=True)
 
 
-def test_a_product_page_hit_needs_no_database(app, catalog, bundles, cached, count_queries):
+def test_a_product_page_hit_needs_no_database(app, add_ons, bundles, cached, count_queries):
     first = app.test_client().get("/add-ons/unicorn-orator-tts").get_data(as_text=True)
     forget_request_token()
     with count_queries() as statements:
@@ -215,15 +193,14 @@ def test_a_product_page_hit_needs_no_database(app, catalog, bundles, cached, cou
     assert "<title>Unicorn Orator - TTS · Extensions Marketplace</title>" in second
 
 
-def test_product_pages_are_cached_per_tier(app, catalog, cached, session):
+def test_product_pages_are_cached_per_tier(app, add_ons, cached, session):
     cache, _ = cached
-    gpu = catalog["gpu-compute-access"]
+    gpu = add_ons["gpu-compute-access"]
     session.add(PricingRule(add_on_id=gpu.id, tier_code="pro", discount_percent=Decimal("10")))
     session.commit()
     anonymous = app.test_client()
     pro = app.test_client()
-    with pro.session_transaction() as sess:
-        sess["user"] = {"id": "pro-user", "tier": "pro"}
+    sign_in(pro, "pro-user", tier="pro")
 
     before = anonymous.get("/add-ons/gpu-compute-access").get_data(as_text=True)
     forget_request_token()
@@ -236,7 +213,7 @@ def test_product_pages_are_cached_per_tier(app, catalog, cached, session):
     assert len(cache) == 2
 
 
-def test_a_missing_product_is_not_cached(app, catalog, cached):
+def test_a_missing_product_is_not_cached(app, add_ons, cached):
     client = app.test_client()
 
     assert client.get("/add-ons/no-such-add-on").status_code == 404

@@ -8,9 +8,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from marketplace.models import PricingRule
+from tests.fixtures.shoppers import sign_in
 
 
-def test_product_page_shows_the_add_on(client, catalog, feature_rows, bundles):
+def test_product_page_shows_the_add_on(client, add_ons, feature_rows, bundles):
     response = client.get("/add-ons/unicorn-orator-tts")
     html = response.get_data(as_text=True)
 
@@ -21,7 +22,7 @@ def test_product_page_shows_the_add_on(client, catalog, feature_rows, bundles):
     assert '<span class="price__amount">$9.99</span><span class="price__period">/mo</span>' in html
 
 
-def test_features_with_their_configuration(client, catalog, feature_rows):
+def test_features_with_their_configuration(client, add_ons, feature_rows):
     html = client.get("/add-ons/unicorn-orator-tts").get_data(as_text=True)
     features = re.findall(r'<h3 class="feature-detail__name">([^<]+)</h3>', html)
 
@@ -33,7 +34,7 @@ def test_features_with_their_configuration(client, catalog, feature_rows):
     assert "Tts ssml" not in html.split('id="features-title"')[1].split("</section>")[0]
 
 
-def test_key_facts_from_metadata(client, catalog):
+def test_key_facts_from_metadata(client, add_ons):
     html = client.get("/add-ons/gpu-compute-access").get_data(as_text=True)
 
     assert "<dt>Gpu hours</dt><dd>50</dd>" in html
@@ -43,7 +44,7 @@ def test_key_facts_from_metadata(client, catalog):
     assert "<dt>Voice count</dt><dd>120</dd>" in html
 
 
-def test_bundles_containing_it_with_their_saving(client, catalog, bundles):
+def test_bundles_containing_it_with_their_saving(client, add_ons, bundles):
     html = client.get("/add-ons/presenton-presentations").get_data(as_text=True)
     section = html.split('id="bundles-title"')[1].split("</section>")[0]
 
@@ -54,9 +55,9 @@ def test_bundles_containing_it_with_their_saving(client, catalog, bundles):
     assert "Expired Voice Deal" not in html
 
 
-def test_add_to_cart_with_a_quantity(client, catalog):
+def test_add_to_cart_with_a_quantity(client, add_ons):
     html = client.get("/add-ons/vector-search-engine").get_data(as_text=True)
-    add_on = catalog["vector-search-engine"]
+    add_on = add_ons["vector-search-engine"]
 
     assert 'method="post" action="/cart/items"' in html
     assert f'name="add_on_id" value="{add_on.id}"' in html
@@ -67,7 +68,7 @@ def test_add_to_cart_with_a_quantity(client, catalog):
     assert f'<label for="quantity-{add_on.id}">Quantity</label>' in html
 
 
-def test_no_tier_price_for_an_anonymous_shopper(client, catalog):
+def test_no_tier_price_for_an_anonymous_shopper(client, add_ons):
     html = client.get("/add-ons/gpu-compute-access").get_data(as_text=True)
 
     assert "Your price" not in html
@@ -78,7 +79,7 @@ def test_no_tier_price_for_an_anonymous_shopper(client, catalog):
 @pytest.mark.parametrize(
     "slug", ["no-such-add-on", "retired-voice-pack", "UNICORN-ORATOR-TTS", "bad slug", "x" * 300]
 )
-def test_unknown_inactive_or_malformed_slug_is_404(client, catalog, slug):
+def test_unknown_inactive_or_malformed_slug_is_404(client, add_ons, slug):
     response = client.get(f"/add-ons/{slug}")
     html = response.get_data(as_text=True)
 
@@ -88,19 +89,18 @@ def test_unknown_inactive_or_malformed_slug_is_404(client, catalog, slug):
     assert 'href="/">Browse add-ons</a>' in html
 
 
-def test_404_for_htmx_is_the_message_alone(client, catalog):
+def test_404_for_htmx_is_the_message_alone(client, add_ons):
     response = client.get("/add-ons/nope", headers={"HX-Request": "true"})
 
     assert response.status_code == 404
     assert response.get_data(as_text=True).startswith('<div class="alert alert--error"')
 
 
-def test_a_shopper_on_a_tier_sees_their_price(client, catalog, session):
-    gpu = catalog["gpu-compute-access"]
+def test_a_shopper_on_a_tier_sees_their_price(client, add_ons, session):
+    gpu = add_ons["gpu-compute-access"]
     session.add(PricingRule(add_on_id=gpu.id, tier_code="pro", discount_percent=Decimal("10")))
     session.commit()
-    with client.session_transaction() as sess:
-        sess["user"] = {"id": "pro-user", "tier": "pro"}
+    sign_in(client, "pro-user", tier="pro")
 
     html = client.get("/add-ons/gpu-compute-access").get_data(as_text=True)
     saving = (gpu.base_price / 10).quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -1,90 +1,69 @@
-"""The guide's seed add-ons, bundles and promo codes, as pricing-engine inputs."""
+"""The guide's add-ons, bundles and promo codes (`tests/guide.py`) as pricing-engine inputs."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from uuid import UUID
 
 from marketplace.pricing import BundleOffer, CartLine, PromoCode, Shopper
+from tests.guide import GUIDE_ADD_ONS, GUIDE_BUNDLES, GUIDE_PROMO_CODES, GuideAddOn
 
 NOW = datetime(2025, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def _add_on(number: int, name: str, price: str) -> CartLine:
+def _add_on(number: int, add_on: GuideAddOn) -> CartLine:
     return CartLine(
         add_on_id=UUID(int=number),
-        name=name,
-        unit_price=Decimal(price),
+        name=add_on.name,
+        unit_price=add_on.price,
         billing_type="monthly",
         quantity=1,
     )
 
 
 # Each add-on as a cart line of quantity 1; tests vary it with dataclasses.replace.
-TTS = _add_on(1, "Unicorn Orator - TTS", "9.99")
-STT = _add_on(2, "Amanuensis - STT", "9.99")
-BRIGADE = _add_on(3, "Brigade - Agent Platform", "19.99")
-BOLT = _add_on(4, "Bolt - AI Dev Environment", "14.99")
-PRESENTON = _add_on(5, "Presenton - Presentations", "9.99")
-CENTER_DEEP = _add_on(6, "Center-Deep Pro", "19.99")
-DOCUMENTS = _add_on(7, "Document Processing Suite", "12.99")
-VECTOR_SEARCH = _add_on(8, "Vector Search Engine", "14.99")
-GPU = _add_on(9, "GPU Compute Access", "49.99")
-ALL_ADD_ONS = (TTS, STT, BRIGADE, BOLT, PRESENTON, CENTER_DEEP, DOCUMENTS, VECTOR_SEARCH, GPU)
+LINES = {add_on.key: _add_on(number, add_on) for number, add_on in enumerate(GUIDE_ADD_ONS, 1)}
+TTS = LINES["tts"]
+STT = LINES["stt"]
+BRIGADE = LINES["brigade"]
+BOLT = LINES["bolt"]
+PRESENTON = LINES["presenton"]
+CENTER_DEEP = LINES["center_deep"]
+DOCUMENTS = LINES["documents"]
+VECTOR_SEARCH = LINES["vector_search"]
+GPU = LINES["gpu"]
+ALL_ADD_ONS = tuple(LINES.values())
 
-
-def _bundle(number: int, name: str, percent: str, add_ons: tuple[CartLine, ...]) -> BundleOffer:
-    return BundleOffer(
+BUNDLES = {
+    bundle.key: BundleOffer(
         id=UUID(int=100 + number),
-        name=name,
-        add_on_ids=tuple(line.add_on_id for line in add_ons),
-        discount_percent=Decimal(percent),
+        name=bundle.name,
+        add_on_ids=tuple(LINES[key].add_on_id for key in bundle.add_on_keys),
+        discount_percent=bundle.discount_percent,
         discount_amount=None,
     )
-
-
-AI_PRODUCTIVITY = _bundle(1, "AI Productivity Bundle", "15", (TTS, STT, PRESENTON))
-DEVELOPER_PRO = _bundle(2, "Developer Pro Bundle", "20", (BRIGADE, BOLT, VECTOR_SEARCH))
-ENTERPRISE_SUITE = _bundle(3, "Enterprise Suite", "25", ALL_ADD_ONS)
+    for number, bundle in enumerate(GUIDE_BUNDLES, 1)
+}
+AI_PRODUCTIVITY = BUNDLES["ai_productivity"]
+DEVELOPER_PRO = BUNDLES["developer_pro"]
+ENTERPRISE_SUITE = BUNDLES["enterprise"]
 SEED_BUNDLES = (AI_PRODUCTIVITY, DEVELOPER_PRO, ENTERPRISE_SUITE)
 
-LAUNCH2025 = PromoCode(
-    code="LAUNCH2025",
-    discount_type="percentage",
-    discount_value=Decimal("20"),
-    max_uses=100,
-    current_uses=0,
-    applicable_to=None,
-    expires_at=NOW + timedelta(days=30),
-)
-FIRSTBUY = PromoCode(
-    code="FIRSTBUY",
-    discount_type="percentage",
-    discount_value=Decimal("15"),
-    max_uses=None,
-    current_uses=0,
-    applicable_to=None,
-    expires_at=NOW + timedelta(days=90),
-    user_restrictions={"first_purchase_only": True},
-)
-FRIEND50 = PromoCode(
-    code="FRIEND50",
-    discount_type="fixed_amount",
-    discount_value=Decimal("5.00"),
-    max_uses=1000,
-    current_uses=0,
-    applicable_to=None,
-    expires_at=NOW + timedelta(days=60),
-)
-VIP2025 = PromoCode(
-    code="VIP2025",
-    discount_type="percentage",
-    discount_value=Decimal("30"),
-    max_uses=50,
-    current_uses=0,
-    applicable_to=None,
-    expires_at=NOW + timedelta(days=365),
-    user_restrictions={"tier": "vip_founder"},
-)
+CODES = {
+    code.code: PromoCode(
+        code=code.code,
+        discount_type=code.discount_type,
+        discount_value=code.discount_value,
+        max_uses=code.max_uses,
+        current_uses=0,
+        applicable_to=None,
+        expires_at=NOW + timedelta(days=code.days),
+        user_restrictions=dict(code.user_restrictions or {}),
+    )
+    for code in GUIDE_PROMO_CODES
+}
+LAUNCH2025 = CODES["LAUNCH2025"]
+FIRSTBUY = CODES["FIRSTBUY"]
+FRIEND50 = CODES["FRIEND50"]
+VIP2025 = CODES["VIP2025"]
 
 NEW_SHOPPER = Shopper()
 RETURNING_SHOPPER = Shopper(has_completed_purchase=True)

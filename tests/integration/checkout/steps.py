@@ -1,0 +1,85 @@
+"""What checkout tests do and look at: check out, deliver a signed webhook, read what was
+recorded (committed state, so every read expires the session first)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from marketplace.extensions import db
+from marketplace.models import (
+    AddOn,
+    AddOnPurchase,
+    BillingOutboxEntry,
+    CartItem,
+    PromotionalCode,
+    UserAddOn,
+)
+from tests.fixtures.shoppers import with_promo
+from tests.integration.checkout.fakes import WEBHOOK_SECRET, sign
+
+USER = "user-1"
+
+
+def post_webhook(client, event: dict, secret: str = WEBHOOK_SECRET):
+    payload = json.dumps(event).encode()
+    return client.post(
+        "/webhooks/stripe",
+        data=payload,
+        headers={"Stripe-Signature": sign(payload, secret), "Content-Type": "application/json"},
+        # Close the response as a WSGI server does: the after-response Lago delivery runs then.
+        buffered=True,
+    )
+
+
+def checkout(client, promo: str | None = None, **kwargs):
+    if promo is not None:
+        with_promo(client, promo)
+    return client.post("/checkout", **kwargs)
+
+
+def purchases(user_id: str = USER) -> list[AddOnPurchase]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(AddOnPurchase)
+            .where(AddOnPurchase.user_id == user_id)
+            .order_by(AddOnPurchase.created_at, AddOnPurchase.amount)
+        )
+    )
+
+
+def uses(code: PromotionalCode) -> int:
+    """A promo code's `current_uses` as committed now."""
+    db.session.expire_all()
+    return db.session.get(PromotionalCode, code.id).current_uses
+
+
+def holdings(user_id: str = USER) -> dict[str, UserAddOn]:
+    db.session.expire_all()
+    rows = db.session.scalars(select(UserAddOn).where(UserAddOn.user_id == user_id))
+    return {row.add_on.slug: row for row in rows}
+
+
+def cart_count(user_id: str = USER) -> int:
+    return db.session.scalar(select(func.count()).where(CartItem.user_id == user_id))
+
+
+def outbox_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(BillingOutboxEntry))
+
+
+def committed_add_on(slug: str = "probe", price: str = "10.00", billing="monthly") -> AddOn:
+    """An add-on committed to `committed_app`'s database."""
+    add_on = AddOn(
+        name=slug.title(),
+        slug=slug,
+        category="development",
+        base_price=Decimal(price),
+        billing_type=billing,
+    )
+    db.session.add(add_on)
+    db.session.commit()
+    return add_on

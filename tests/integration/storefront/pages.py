@@ -1,0 +1,41 @@
+"""Reading catalog pages, and a catalog cache on a clock the test moves."""
+
+from __future__ import annotations
+
+import re
+
+from flask import g
+
+from marketplace.catalog.cache import EXTENSION_KEY, TTLCache
+
+
+def card_html(html: str, slug: str) -> str:
+    """The markup of one catalog card."""
+    start = html.index(f'data-add-on="{slug}"')
+    return html[start : html.index("</article>", start)]
+
+
+def slugs_in(html: str) -> list[str]:
+    """The add-on cards of a catalog page, in order."""
+    return re.findall(r'data-add-on="([^"]+)"', html)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def install_cache(app, ttl: float = 30, max_entries: int = 256) -> tuple[TTLCache, Clock]:
+    clock = Clock()
+    cache = TTLCache(ttl=ttl, max_entries=max_entries, clock=clock)
+    app.extensions[EXTENSION_KEY] = cache
+    return cache, clock
+
+
+def forget_request_token() -> None:
+    """The test holds one app context across requests, so `g` would keep the first request's
+    signed token; production requests each get their own."""
+    g.pop("csrf_token", None)
