@@ -11,6 +11,12 @@ from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):
+    """The models' declarative base: they subclass it directly so type checkers see them.
+
+    `SQLAlchemy(model_class=Base)` builds `db.Model` on this class's registry and metadata, so
+    `db.metadata` (Alembic's target) is `Base.metadata` and `db.session` maps every model.
+    """
+
     # Deterministic constraint names, so Alembic can find them again.
     metadata = MetaData(
         naming_convention={
