@@ -29,6 +29,8 @@ class Base(DeclarativeBase):
     )
 
 
+# Services take a plain `Session`; routes and commands pass `db.session()`, the app context's
+# session behind the scoped proxy (the proxy itself is not a `Session` to a type checker).
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()

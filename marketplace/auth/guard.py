@@ -43,7 +43,7 @@ def requires_feature(key: str):
             shopper = current_shopper()
             if not shopper.is_signed_in:
                 return sign_in_redirect()
-            if not has_feature(db.session, shopper.user_id, key):
+            if not has_feature(db.session(), shopper.user_id, key):
                 abort(
                     403,
                     description=(

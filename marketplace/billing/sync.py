@@ -76,6 +76,6 @@ def deliver_after_response(response, outbox_ids: Sequence[uuid.UUID]):
         @response.call_on_close
         def deliver() -> None:
             with app.app_context():
-                deliver_after_commit(db.session, config, outbox_ids)
+                deliver_after_commit(db.session(), config, outbox_ids)
 
     return response

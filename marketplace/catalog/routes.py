@@ -67,7 +67,7 @@ def _render_catalog() -> CatalogFragment:
     if not asked.validate():
         abort(400, description=asked.first_error())
     filters = asked.filters()
-    results = catalog_page(db.session, **filters)
+    results = catalog_page(db.session(), **filters)
     env = current_app.jinja_env
     results_html = env.get_template("catalog/_results.html").render(
         filters=filters, results=results, form_token=CSRF_PLACEHOLDER
@@ -106,7 +106,7 @@ def _render_product(slug: str, tier: str | None) -> ProductFragment:
 
     Rendered like `_render_catalog`: no context processors, a CSRF placeholder in the form.
     """
-    page = product_page(db.session, slug, tier)
+    page = product_page(db.session(), slug, tier)
     if page is None:
         abort(404, description="This add-on does not exist or is no longer available.")
     content_html = current_app.jinja_env.get_template("catalog/_product.html").render(

@@ -73,7 +73,7 @@ def start():
         # While Stripe hangs, a checkout without a call slot is turned away before any work.
         with stripe_admission(current_app.config):
             started = service.start(
-                db.session, shopper, session.get(PROMO_SESSION_KEY), provider, urls
+                db.session(), shopper, session.get(PROMO_SESSION_KEY), provider, urls
             )
     except Refused:
         return _back_to_cart(errors.PROVIDER_UNREACHABLE)
@@ -95,7 +95,7 @@ def success():
         abort(404)
     try:
         receipt, outcome = settlement.confirm(
-            db.session, shopper, request.args.get("session_id", ""), provider
+            db.session(), shopper, request.args.get("session_id", ""), provider
         )
     except errors.NotFound:
         abort(404)
@@ -119,7 +119,7 @@ def cancelled():
     still_open = bool(
         shopper.is_signed_in
         and open_session
-        and settlement.is_open(settlement.purchases_of(db.session, shopper.user_id, open_session))
+        and settlement.is_open(settlement.purchases_of(db.session(), shopper.user_id, open_session))
     )
     return render_template(
         "checkout/cancelled.html", open_session=open_session if still_open else None
@@ -132,7 +132,7 @@ def cancel():
     shopper = current_shopper()
     session_id = request.form.get("session_id", "")
     if not shopper.is_signed_in or not settlement.purchases_of(
-        db.session, shopper.user_id, session_id
+        db.session(), shopper.user_id, session_id
     ):
         abort(404)
     return _cancel(shopper, session_id)
@@ -140,7 +140,7 @@ def cancel():
 
 def _cancel(shopper, session_id: str):
     try:
-        settlement.cancel(db.session, shopper, session_id, _provider())
+        settlement.cancel(db.session(), shopper, session_id, _provider())
     except payments.PaymentsUnavailable:
         pass
     if session.get(OPEN_SESSION_KEY) == session_id:
@@ -154,7 +154,7 @@ def test_payment(session_id: str):
     """Show the offline test-payment page of one of the shopper's checkouts."""
     if not payments.offline_allowed(current_app.config):
         abort(404)
-    purchases = settlement.purchases_of(db.session, current_shopper().user_id, session_id)
+    purchases = settlement.purchases_of(db.session(), current_shopper().user_id, session_id)
     if not purchases:
         abort(404)
     return render_template(
@@ -176,7 +176,7 @@ def settle_test_payment(session_id: str):
         abort(400)
     try:
         result, outcome = settlement.settle_test_payment(
-            db.session, current_shopper(), session_id, action
+            db.session(), current_shopper(), session_id, action
         )
     except errors.NotFound:
         abort(404)
@@ -210,5 +210,5 @@ def stripe_webhook():
     except MalformedEvent as error:
         current_app.logger.warning("refused a signed but malformed webhook event: %s", error)
         return {"error": f"malformed event: {error}"}, 400
-    outcome = webhooks.handle(db.session, event)
+    outcome = webhooks.handle(db.session(), event)
     return deliver_after_response(make_response({"received": True}), outcome.outbox_ids)

@@ -65,7 +65,7 @@ def check_database(session: Session, url: str) -> None:
 
 def check_app_database() -> None:
     """Check the database of the current app (see `check_database`)."""
-    check_database(db.session, current_app.config["SQLALCHEMY_DATABASE_URI"])
+    check_database(db.session(), current_app.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def requires_database(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -182,7 +182,7 @@ def print_results(results: list[CheckResult]) -> None:
 @requires_database
 def verify_command() -> None:
     """Run the deployment guide's verification checklist; exit 1 if any check fails."""
-    results = run_checks(db.session)
+    results = run_checks(db.session())
     print_results(results)
     failed = [result for result in results if not result.ok]
     if failed:
