@@ -144,7 +144,7 @@ def _quote(
     if bundles is None:
         bundles = bundles_containing(session, add_on_ids, now=now)
     promo_row = promotions.find_code(session, promo_code) if promo_code else None
-    if shopper.is_signed_in:
+    if shopper.user_id is not None:
         owned = queries.owned_add_on_ids(session, shopper.user_id, now)
         facts = promotions.purchase_facts(session, shopper.user_id)
     else:

@@ -27,7 +27,7 @@ from marketplace.billing.sync import deliver_after_response
 from marketplace.extensions import db
 from marketplace.models import UserAddOn
 from marketplace.rendering import render, trigger, wants_partial
-from marketplace.shopper import current_shopper
+from marketplace.shopper import signed_in_shopper
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -35,7 +35,8 @@ SUBSCRIPTION_CHANGED = "subscription-changed"
 
 
 def _user_id() -> str:
-    return current_shopper().user_id
+    """The signed-in user's id: every view here is behind `login_required`."""
+    return signed_in_shopper().user_id
 
 
 def _subscription_or_404(subscription_id: uuid.UUID) -> UserAddOn:
