@@ -7,6 +7,7 @@ facts — and returns the engine's Quote (or, for the cart, a CartView around it
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -119,7 +120,10 @@ def quote_cart(
     items = queries.cart_lines(session, owner_id) if owner_id else []
     lines = [(item.add_on, item.quantity) for item in items]
     quote = _quote(session, shopper, lines, promo_code, datetime.now(UTC))
-    bundle_names = {bundle.bundle_id: bundle.name for bundle in quote.applied_bundles}
+    # Keyed by the lines' `bundle_id`, None for a line in no bundle (which names none).
+    bundle_names: dict[uuid.UUID | None, str] = {
+        bundle.bundle_id: bundle.name for bundle in quote.applied_bundles
+    }
     return CartView(
         owner_id=owner_id,
         lines=tuple(

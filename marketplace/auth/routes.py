@@ -84,7 +84,9 @@ def dev_login():
     if not form.validate():
         return render_template("auth/dev_login.html", form=form), 422
     identity = Identity(
-        user_id=form.user_id.data.strip(), tier=form.tier.data or None, is_admin=form.is_admin.data
+        user_id=(form.user_id.data or "").strip(),
+        tier=form.tier.data or None,
+        is_admin=form.is_admin.data,
     )
     return _signed_in(identity, safe_local_path(form.next.data))
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.orm import Session
 
 from marketplace.billing import outbox
 from marketplace.extensions import db
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from werkzeug.local import LocalProxy
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +74,8 @@ def deliver_after_response(response, outbox_ids: Sequence[uuid.UUID]):
     if outbox_ids:
         from flask import current_app
 
-        app = current_app._get_current_object()
+        # Flask annotates `current_app` as the app; it is a proxy, and the callback needs the app.
+        app = cast("LocalProxy[Flask]", current_app)._get_current_object()
         config = dict(app.config)
 
         @response.call_on_close

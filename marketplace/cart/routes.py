@@ -161,7 +161,7 @@ def add():
         return _add_failed(status, form.first_error())
     try:
         result = service.add_item(
-            db.session(), ensure_cart_owner(), form.add_on_id.parsed, form.quantity.data
+            db.session(), ensure_cart_owner(), form.add_on_id.parsed, form.quantity.number
         )
     except service.CartError as error:
         return _add_failed(error.status, error.message)
@@ -189,7 +189,7 @@ def update(item_id):
         return _failed(422, form.first_error(), line_errors={item_id: form.first_error()})
     try:
         line = service.update_quantity(
-            db.session(), current_shopper().cart_owner, item_id, form.quantity.data
+            db.session(), current_shopper().cart_owner, item_id, form.quantity.number
         )
     except service.CartError as error:
         return _failed(error.status, error.message)
@@ -224,7 +224,8 @@ def apply_promo():
             status=422, promo_error=form.first_error(), promo_attempt=form.code.data
         )
     shopper = current_shopper()
-    view = quoting.quote_cart(db.session(), shopper, shopper.cart_owner, form.code.data.strip())
+    code = (form.code.data or "").strip()  # InputRequired: never empty here
+    view = quoting.quote_cart(db.session(), shopper, shopper.cart_owner, code)
     if view.quote.promo is None:
         rejection = view.quote.promo_rejection
         message = rejection.message if rejection else "This code can't be applied."

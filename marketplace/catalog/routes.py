@@ -28,9 +28,11 @@ bp.record_once(lambda state: init_cache(state.app))
 def index():
     """Show the catalog (or, for htmx, its results), filtered, sorted and paged."""
     fragment = catalog_cache().get_or_create(_catalog_key(), _render_catalog)
+    assert isinstance(fragment, CatalogFragment)  # catalog keys hold catalog pages only
     filters = fragment.filters
     if fragment.empty and filters["page"] != 1:
         abort(404, description=f"There is no page {filters['page']} of these results.")
+    body: str
     if wants_partial():
         body = with_csrf_token(fragment.results_html)
     else:
