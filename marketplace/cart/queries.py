@@ -34,9 +34,9 @@ def cart_lines(session: Session, owner_id: str) -> list[CartItem]:
 
 def cart_count(session: Session, owner_id: str) -> int:
     """Return how many items the owner's cart holds: the sum of the line quantities."""
-    return session.execute(
+    return session.scalars(
         select(func.coalesce(func.sum(CartItem.quantity), 0)).where(CartItem.user_id == owner_id)
-    ).scalar_one()
+    ).one()
 
 
 def holds_subscription(

@@ -130,9 +130,7 @@ def catalog_page(
     elif len(rows) < page_size:  # the last page: every match is counted already
         total = (page - 1) * page_size + len(rows)
     else:
-        total = session.execute(
-            select(func.count()).select_from(AddOn).where(*conditions)
-        ).scalar_one()
+        total = session.scalars(select(func.count()).select_from(AddOn).where(*conditions)).one()
     return CatalogPage(
         add_ons=add_ons,
         key_features={

@@ -86,16 +86,14 @@ def _seed_checks(session: Session) -> list[CheckResult]:
     bundles = [bundle["name"] for bundle in seed_data.BUNDLES]
 
     def count(model, condition) -> int:
-        return session.execute(
-            select(func.count()).select_from(model).where(condition)
-        ).scalar_one()
+        return session.scalars(select(func.count()).select_from(model).where(condition)).one()
 
     return [
         _exactly("seed add-ons present", len(slugs), count(AddOn, AddOn.slug.in_(slugs))),
         _at_least(
             "add_on_features rows",
             MIN_ADD_ON_FEATURES,
-            session.execute(select(func.count()).select_from(AddOnFeature)).scalar_one(),
+            session.scalars(select(func.count()).select_from(AddOnFeature)).one(),
         ),
         _exactly(
             "seed promo codes present",
