@@ -79,6 +79,7 @@ def requires_database(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(*args, **kwargs)
 
     wrapped = with_appcontext(checked)
+    # A marker on the function (read back with getattr above); mypy knows of no such attribute.
     wrapped.checks_database = True  # type: ignore[attr-defined]
     return wrapped
 
