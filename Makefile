@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 
-.PHONY: install run serve test lint format bench bench-queries bench-http bench-checkout bench-faults
+.PHONY: install run serve test lint typecheck format bench bench-queries bench-http bench-checkout bench-faults
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,10 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## Type-check marketplace/ with mypy (settings in pyproject.toml; strict on marketplace/pricing).
+typecheck: install
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -77,6 +77,8 @@ def libpq_conninfo(url: str) -> str:
 def ensure_database(url: str) -> None:
     """Create the database `url` names if it does not exist yet (connects to `postgres`)."""
     parsed = make_url(url)
+    if not parsed.database:
+        raise DatabaseUnavailable(f"{safe_url(url)} names no database")
     admin = libpq_conninfo(parsed.set(database="postgres").render_as_string(hide_password=False))
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:

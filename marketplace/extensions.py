@@ -11,6 +11,12 @@ from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):
+    """The models' declarative base: they subclass it directly so type checkers see them.
+
+    `SQLAlchemy(model_class=Base)` builds `db.Model` on this class's registry and metadata, so
+    `db.metadata` (Alembic's target) is `Base.metadata` and `db.session` maps every model.
+    """
+
     # Deterministic constraint names, so Alembic can find them again.
     metadata = MetaData(
         naming_convention={
@@ -23,6 +29,8 @@ class Base(DeclarativeBase):
     )
 
 
+# Services take a plain `Session`; routes and commands pass `db.session()`, the app context's
+# session behind the scoped proxy (the proxy itself is not a `Session` to a type checker).
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()

@@ -68,7 +68,7 @@ def remove_session(_exc: BaseException | None = None) -> None:
             raise
         log.warning("database session closed on a lost connection: %s", first_line(error))
         try:
-            db.session.invalidate()  # drops the connections without talking to the server
+            db.session().invalidate()  # drops the connections without talking to the server
         except Exception:  # pragma: no cover - nothing more can be done for this session
             log.warning("database session could not be invalidated", exc_info=True)
         db.session.registry.clear()

@@ -7,6 +7,7 @@ facts — and returns the engine's Quote (or, for the cart, a CartView around it
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -119,7 +120,10 @@ def quote_cart(
     items = queries.cart_lines(session, owner_id) if owner_id else []
     lines = [(item.add_on, item.quantity) for item in items]
     quote = _quote(session, shopper, lines, promo_code, datetime.now(UTC))
-    bundle_names = {bundle.bundle_id: bundle.name for bundle in quote.applied_bundles}
+    # Keyed by the lines' `bundle_id`, None for a line in no bundle (which names none).
+    bundle_names: dict[uuid.UUID | None, str] = {
+        bundle.bundle_id: bundle.name for bundle in quote.applied_bundles
+    }
     return CartView(
         owner_id=owner_id,
         lines=tuple(
@@ -144,7 +148,7 @@ def _quote(
     if bundles is None:
         bundles = bundles_containing(session, add_on_ids, now=now)
     promo_row = promotions.find_code(session, promo_code) if promo_code else None
-    if shopper.is_signed_in:
+    if shopper.user_id is not None:
         owned = queries.owned_add_on_ids(session, shopper.user_id, now)
         facts = promotions.purchase_facts(session, shopper.user_id)
     else:

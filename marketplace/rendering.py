@@ -8,6 +8,7 @@ history restore (both want the whole page); every response that can differ by th
 from __future__ import annotations
 
 from flask import Response, make_response, redirect, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
 
 
 def is_htmx() -> bool:
@@ -18,7 +19,9 @@ def is_htmx() -> bool:
 def wants_partial() -> bool:
     """True for a real htmx request: not a boosted navigation, not a history restore."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    if not htmx:
+        return False
+    return not htmx.boosted and not htmx.history_restore_request
 
 
 def varies(response: Response) -> Response:
@@ -45,7 +48,7 @@ def htmx_redirect(url: str, status: int = 200) -> Response:
     return response
 
 
-def go_to(url: str, *, htmx_status: int = 200, status: int = 303) -> Response:
+def go_to(url: str, *, htmx_status: int = 200, status: int = 303) -> BaseResponse:
     """Send the browser to `url`: a redirect, or for htmx an `HX-Redirect`."""
     if is_htmx():
         return htmx_redirect(url, htmx_status)

@@ -103,4 +103,5 @@ class SecurityHeaders:
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, headers_for(app.config))
+    # Flask's documented way to add WSGI middleware; mypy objects to assigning to a method.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, headers_for(app.config))  # type: ignore[method-assign]

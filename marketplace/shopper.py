@@ -32,12 +32,30 @@ class Shopper:
     def is_signed_in(self) -> bool:
         return self.user_id is not None
 
+    def signed_in(self) -> SignedInShopper | None:
+        """This shopper with their user id known, or None when nobody is signed in."""
+        if self.user_id is None:
+            return None
+        return SignedInShopper(
+            user_id=self.user_id,
+            tier=self.tier,
+            is_admin=self.is_admin,
+            anonymous_id=self.anonymous_id,
+        )
+
     @property
     def cart_owner(self) -> str | None:
         """The `cart_items.user_id` of this shopper's cart, or None before they have one."""
         if self.user_id:
             return self.user_id
         return f"{ANONYMOUS_PREFIX}{self.anonymous_id}" if self.anonymous_id else None
+
+
+@dataclass(frozen=True)
+class SignedInShopper(Shopper):
+    """A shopper known to be signed in, for work that needs a user (checkout, account)."""
+
+    user_id: str
 
 
 def current_shopper() -> Shopper:
@@ -49,6 +67,14 @@ def current_shopper() -> Shopper:
         is_admin=bool(user.get("is_admin")),
         anonymous_id=session.get("anonymous_id"),
     )
+
+
+def signed_in_shopper() -> SignedInShopper:
+    """The signed-in shopper of a view behind `login_required`."""
+    shopper = current_shopper().signed_in()
+    if shopper is None:
+        raise RuntimeError("nobody is signed in: the view needs @login_required")
+    return shopper
 
 
 def ensure_cart_owner() -> str:

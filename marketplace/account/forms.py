@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypedDict
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, Form, IntegerField, SearchField, SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+
+# types-WTForms 3.2 predates WTForms 3.3, where `SelectChoice` replaced choice tuples.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.vocabulary import PurchaseStatus
@@ -64,11 +67,12 @@ class PurchaseFilters(Form):
         return f"{self.until.label.text}: {REVERSED_RANGE_MESSAGE}"
 
     def first_error(self) -> str:
-        for name, errors in self.errors.items():
-            return f"{self[name].label.text}: {errors[0]}"
+        for field in self:
+            if field.errors:
+                return f"{field.label.text}: {field.errors[0]}"
         return ""
 
-    def query(self) -> dict[str, object]:
+    def query(self) -> HistoryQuery:
         """The keyword arguments of `purchase_history`; `until` includes its whole day."""
         return {
             "text": (self.q.data or "").strip() or None,
@@ -87,6 +91,16 @@ class PurchaseFilters(Form):
             "until": self.until.data.isoformat() if self.until.data else "",
         }
         return {key: value for key, value in args.items() if value}
+
+
+class HistoryQuery(TypedDict):
+    """The keyword arguments of `purchase_history` that the filters set."""
+
+    text: str | None
+    status: str | None
+    since: datetime | None
+    until: datetime | None
+    page: int
 
 
 class _PostForm(FlaskForm):

@@ -27,7 +27,7 @@ from marketplace.auth.guard import login_required
 from marketplace.extensions import db
 from marketplace.models import UserAddOn
 from marketplace.rendering import render, trigger, wants_partial
-from marketplace.shopper import current_shopper
+from marketplace.shopper import signed_in_shopper
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -35,18 +35,19 @@ SUBSCRIPTION_CHANGED = "subscription-changed"
 
 
 def _user_id() -> str:
-    return current_shopper().user_id
+    """The signed-in user's id: every view here is behind `login_required`."""
+    return signed_in_shopper().user_id
 
 
 def _subscription_or_404(subscription_id: uuid.UUID) -> UserAddOn:
-    subscription = queries.subscription(db.session, _user_id(), subscription_id)
+    subscription = queries.subscription(db.session(), _user_id(), subscription_id)
     if subscription is None:
         abort(404, description="That subscription doesn't exist.")
     return subscription
 
 
 def _receipt_or_404(purchase_id: uuid.UUID) -> queries.Receipt:
-    found = queries.receipt(db.session, _user_id(), purchase_id)
+    found = queries.receipt(db.session(), _user_id(), purchase_id)
     if found is None:
         abort(404, description="That purchase doesn't exist.")
     return found
@@ -98,7 +99,7 @@ def add_ons():
     return render(
         "account/add_ons.html",
         "account/_subscriptions.html",
-        subscriptions=queries.subscriptions(db.session, _user_id()),
+        subscriptions=queries.subscriptions(db.session(), _user_id()),
     )
 
 
@@ -137,7 +138,7 @@ def cancel(subscription_id):
             form=form,
         )
     try:
-        change = service.cancel(db.session, _user_id(), subscription_id, form.reason.data)
+        change = service.cancel(db.session(), _user_id(), subscription_id, form.reason.data)
     except service.SubscriptionError as error:
         return _refused(subscription_id, error)
     subscription = change.subscription
@@ -153,7 +154,7 @@ def auto_renew(subscription_id):
     if not form.validate():
         return _refused(subscription_id, service.SubscriptionError(form.first_error(), 422))
     try:
-        change = service.set_auto_renew(db.session, _user_id(), subscription_id, form.wanted)
+        change = service.set_auto_renew(db.session(), _user_id(), subscription_id, form.wanted)
     except service.SubscriptionError as error:
         return _refused(subscription_id, error)
     subscription = change.subscription
@@ -182,7 +183,7 @@ def purchases():
             filtered=True,
         )
     query = form.query()
-    history = queries.purchase_history(db.session, _user_id(), **query)
+    history = queries.purchase_history(db.session(), _user_id(), **query)
     if not history.items and query["page"] != 1:
         abort(404, description=f"There is no page {query['page']} of your purchases.")
     return render(

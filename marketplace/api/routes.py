@@ -43,7 +43,7 @@ def features(user_id: str):
     """The enabled feature keys of a user and their merged configuration."""
     if len(user_id) > MAX_USER_ID:
         return jsonify(error="not_found", message="No such user id."), 404
-    enabled = user_features(db.session, user_id)
+    enabled = user_features(db.session(), user_id)
     response = jsonify(user_id=user_id, feature_keys=sorted(enabled), features=enabled)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+
+# types-WTForms 3.2 predates WTForms 3.3, where `SelectChoice` replaced choice tuples.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, Regexp
 
 from marketplace.auth.service import MAX_USER_ID

@@ -40,10 +40,10 @@ def requires_feature(key: str):
     def decorate(view):
         @wraps(view)
         def guarded(*args, **kwargs):
-            shopper = current_shopper()
-            if not shopper.is_signed_in:
+            shopper = current_shopper().signed_in()
+            if shopper is None:
                 return sign_in_redirect()
-            if not has_feature(db.session, shopper.user_id, key):
+            if not has_feature(db.session(), shopper.user_id, key):
                 abort(
                     403,
                     description=(

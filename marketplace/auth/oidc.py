@@ -7,7 +7,7 @@ roles are read only from a token the realm signed for this client.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
@@ -20,7 +20,7 @@ from joserfc.errors import (
     JoseError,
     MissingClaimError,
 )
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from joserfc.jws import JWSRegistry
 
 CLIENT_NAME = "keycloak"
@@ -119,7 +119,8 @@ def _decode(token: str, jwks: dict[str, Any]):
     try:
         return jwt.decode(
             token,
-            KeySet.import_key_set(jwks),
+            # Authlib hands the realm's JWKS over as plain JSON; joserfc types it as a TypedDict.
+            KeySet.import_key_set(cast(KeySetSerialization, jwks)),
             registry=JWSRegistry(algorithms=ALGORITHMS, strict_check_header=False),
         )
     except InvalidKeyIdError:

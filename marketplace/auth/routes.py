@@ -70,7 +70,7 @@ def login():
             return _refused(503, UNREACHABLE)
     if not dev_sign_in_enabled():
         abort(404)
-    form = DevSignInForm(next=next_url).with_tiers(queries.tier_choices(db.session))
+    form = DevSignInForm(next=next_url).with_tiers(queries.tier_choices(db.session()))
     return render_template("auth/dev_login.html", form=form)
 
 
@@ -80,11 +80,13 @@ def dev_login():
     """Sign in with the development form (never in production)."""
     if not dev_sign_in_enabled():
         abort(404)
-    form = DevSignInForm().with_tiers(queries.tier_choices(db.session))
+    form = DevSignInForm().with_tiers(queries.tier_choices(db.session()))
     if not form.validate():
         return render_template("auth/dev_login.html", form=form), 422
     identity = Identity(
-        user_id=form.user_id.data.strip(), tier=form.tier.data or None, is_admin=form.is_admin.data
+        user_id=(form.user_id.data or "").strip(),
+        tier=form.tier.data or None,
+        is_admin=form.is_admin.data,
     )
     return _signed_in(identity, safe_local_path(form.next.data))
 
@@ -176,7 +178,7 @@ def _signed_in(identity: Identity, next_url: str, *, id_token: str | None = None
     flash(f"Welcome, {identity.name or identity.user_id}. You are signed in.", "success")
     if anonymous_id:
         merged = cart_service.merge_carts(
-            db.session, f"{ANONYMOUS_PREFIX}{anonymous_id}", identity.user_id
+            db.session(), f"{ANONYMOUS_PREFIX}{anonymous_id}", identity.user_id
         )
         if merged.message:
             flash(merged.message, "info")

@@ -111,9 +111,9 @@ def deliver(
             entry.last_error = None
             report.delivered += 1
         session.commit()
-    report.still_pending = session.scalar(
+    report.still_pending = session.scalars(
         select(func.count()).where(BillingOutboxEntry.status == OutboxStatus.PENDING)
-    )
+    ).one()
     session.commit()
     return report
 

@@ -98,9 +98,10 @@ def price_bundles(
     """Price each bundle whose add-ons are all in `add_ons` (active); skip the others."""
     priced = []
     for bundle in bundles:
-        members = [add_ons.get(add_on_id) for add_on_id in dict.fromkeys(bundle.add_on_ids)]
-        if not members or any(member is None for member in members):
+        member_ids = list(dict.fromkeys(bundle.add_on_ids))
+        if not member_ids or any(add_on_id not in add_ons for add_on_id in member_ids):
             continue  # an add-on was withdrawn: the bundle cannot be bought as a whole
+        members = [add_ons[add_on_id] for add_on_id in member_ids]
         original, price, saving = bundle_price(
             as_offer(bundle), {member.id: member.base_price for member in members}
         )

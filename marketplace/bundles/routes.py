@@ -13,4 +13,4 @@ bp = Blueprint("bundles", __name__)
 @bp.get("/bundles")
 def index():
     """List the live bundles with their prices and savings."""
-    return render_template("bundles/index.html", bundles=live_bundles(db.session))
+    return render_template("bundles/index.html", bundles=live_bundles(db.session()))

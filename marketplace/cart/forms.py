@@ -22,6 +22,12 @@ class _Form(FlaskForm):
         return next(iter(errors[0] for errors in self.errors.values() if errors))
 
 
+class UuidField(StringField):
+    """A UUID as text; once the `_uuid` validator has passed, `parsed` holds its value."""
+
+    parsed: uuid.UUID
+
+
 def _uuid(message: str):
     def check(form, field) -> None:
         try:
@@ -41,9 +47,16 @@ class QuantityField(IntegerField):
         except ValueError:
             raise ValueError(QUANTITY_MESSAGE) from None
 
+    @property
+    def number(self) -> int:
+        """The quantity, once validated (`NumberRange` refuses a missing one)."""
+        if self.data is None:
+            raise RuntimeError("the quantity was read before the form was validated")
+        return self.data
+
 
 class AddItemForm(_Form):
-    add_on_id = StringField(
+    add_on_id = UuidField(
         validators=[InputRequired("Choose an add-on."), _uuid("That isn't a valid add-on id.")]
     )
     quantity = QuantityField(
@@ -52,7 +65,7 @@ class AddItemForm(_Form):
 
 
 class AddBundleForm(_Form):
-    bundle_id = StringField(
+    bundle_id = UuidField(
         validators=[InputRequired("Choose a bundle."), _uuid("That isn't a valid bundle id.")]
     )
 

@@ -34,9 +34,9 @@ def cart_lines(session: Session, owner_id: str) -> list[CartItem]:
 
 def cart_count(session: Session, owner_id: str) -> int:
     """Return how many items the owner's cart holds: the sum of the line quantities."""
-    return session.scalar(
+    return session.scalars(
         select(func.coalesce(func.sum(CartItem.quantity), 0)).where(CartItem.user_id == owner_id)
-    )
+    ).one()
 
 
 def holds_subscription(
@@ -115,7 +115,7 @@ def pricing_rules_for(
     """
     if not add_on_ids:
         return []
-    tier_match = PricingRule.tier_code.is_(None)
+    tier_match: ColumnElement[bool] = PricingRule.tier_code.is_(None)
     if tier is not None:
         tier_match = or_(tier_match, PricingRule.tier_code == tier)
     return list(

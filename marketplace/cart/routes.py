@@ -56,7 +56,7 @@ def _count_or_none(owner: str) -> int | None:
     if outages.known_unavailable():
         return None
     try:
-        return queries.cart_count(db.session, owner)
+        return queries.cart_count(db.session(), owner)
     except SQLAlchemyError as error:
         outage = outages.is_database_outage(error)
         current_app.logger.warning("cart badge count failed", exc_info=not outage)
@@ -93,7 +93,7 @@ def _render_cart(*, status: int = 200, view: quoting.CartView | None = None, **c
     shopper = current_shopper()
     stored = session.get(PROMO_SESSION_KEY)
     if view is None:
-        view = quoting.quote_cart(db.session, shopper, shopper.cart_owner, stored)
+        view = quoting.quote_cart(db.session(), shopper, shopper.cart_owner, stored)
     rejection = view.quote.promo_rejection
     if stored and view.promo_code == stored and rejection is not None:
         session.pop(PROMO_SESSION_KEY, None)
@@ -161,7 +161,7 @@ def add():
         return _add_failed(status, form.first_error())
     try:
         result = service.add_item(
-            db.session, ensure_cart_owner(), form.add_on_id.parsed, form.quantity.data
+            db.session(), ensure_cart_owner(), form.add_on_id.parsed, form.quantity.number
         )
     except service.CartError as error:
         return _add_failed(error.status, error.message)
@@ -175,7 +175,7 @@ def add_bundle():
     if not form.validate():
         return _add_failed(400, form.first_error())
     try:
-        result = service.add_bundle(db.session, ensure_cart_owner(), form.bundle_id.parsed)
+        result = service.add_bundle(db.session(), ensure_cart_owner(), form.bundle_id.parsed)
     except service.CartError as error:
         return _add_failed(error.status, error.message)
     return _added_response(result)
@@ -189,7 +189,7 @@ def update(item_id):
         return _failed(422, form.first_error(), line_errors={item_id: form.first_error()})
     try:
         line = service.update_quantity(
-            db.session, current_shopper().cart_owner, item_id, form.quantity.data
+            db.session(), current_shopper().cart_owner, item_id, form.quantity.number
         )
     except service.CartError as error:
         return _failed(error.status, error.message)
@@ -200,7 +200,7 @@ def update(item_id):
 def remove(item_id):
     """Remove a cart line."""
     try:
-        name = service.remove_item(db.session, current_shopper().cart_owner, item_id)
+        name = service.remove_item(db.session(), current_shopper().cart_owner, item_id)
     except service.CartError as error:
         return _failed(error.status, error.message)
     return _changed(f"Removed {name} from your cart.")
@@ -209,7 +209,7 @@ def remove(item_id):
 @bp.post("/cart/clear")
 def clear():
     """Empty the cart."""
-    service.clear(db.session, current_shopper().cart_owner)
+    service.clear(db.session(), current_shopper().cart_owner)
     return _changed("Your cart is empty now.")
 
 
@@ -224,7 +224,8 @@ def apply_promo():
             status=422, promo_error=form.first_error(), promo_attempt=form.code.data
         )
     shopper = current_shopper()
-    view = quoting.quote_cart(db.session, shopper, shopper.cart_owner, form.code.data.strip())
+    code = (form.code.data or "").strip()  # InputRequired: never empty here
+    view = quoting.quote_cart(db.session(), shopper, shopper.cart_owner, code)
     if view.quote.promo is None:
         rejection = view.quote.promo_rejection
         message = rejection.message if rejection else "This code can't be applied."

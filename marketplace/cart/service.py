@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, select, text, update
+from sqlalchemy import ColumnElement, CursorResult, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from marketplace.cart import queries
@@ -71,7 +72,7 @@ def add_item(session: Session, owner_id: str, add_on_id: uuid.UUID, quantity: in
         raise AlreadyOwned(f"You already own {target.name}.")
     _add_lines(session, owner_id, [(add_on_id, quantity, target.base_price)])
     session.commit()
-    notes = ()
+    notes: tuple[str, ...] = ()
     if target.in_cart + quantity > MAX_QUANTITY:
         notes = (
             f"A line holds at most {MAX_QUANTITY}, so {target.name} is now at {MAX_QUANTITY}.",
@@ -160,7 +161,9 @@ def clear(session: Session, owner_id: str | None) -> int:
     """Remove every line of the owner's cart; return how many lines went."""
     if owner_id is None:
         return 0
-    removed = session.execute(delete(CartItem).where(CartItem.user_id == owner_id)).rowcount
+    # A DELETE's result is a CursorResult; `Session.execute` is typed to return a plain Result.
+    deleted = session.execute(delete(CartItem).where(CartItem.user_id == owner_id))
+    removed = cast(CursorResult[Any], deleted).rowcount
     session.commit()
     return removed
 
@@ -202,14 +205,18 @@ def merge_carts(session: Session, anonymous_owner: str, user_id: str) -> Merged:
         session.commit()
         return Merged()
     ids = [row.add_on_id for row in claimed]
-    names = dict(session.execute(select(AddOn.id, AddOn.name).where(AddOn.id.in_(ids))).all())
+    names = dict(
+        session.execute(select(AddOn.id, AddOn.name).where(AddOn.id.in_(ids))).tuples().all()
+    )
     owned = queries.owned_add_on_ids(session, user_id, datetime.now(UTC), among=ids)
     existing = dict(
         session.execute(
             select(CartItem.add_on_id, CartItem.quantity).where(
                 CartItem.user_id == user_id, CartItem.add_on_id.in_(ids)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     moved, dropped, capped, lines = [], [], [], []
     for row in sorted(claimed, key=lambda r: names[r.add_on_id]):

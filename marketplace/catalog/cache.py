@@ -22,8 +22,11 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from flask import Flask, current_app
+from flask.sansio.app import App
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+
+from marketplace.catalog.forms import CatalogFilters
 
 EXTENSION_KEY = "catalog_cache"
 # How long a rendered catalog page is served from memory. A card may show a price, name or
@@ -109,7 +112,7 @@ class TTLCache(Generic[V]):
 class CatalogFragment:
     """One rendered catalog page, with `CSRF_PLACEHOLDER` where the forms' tokens go."""
 
-    filters: dict[str, object]  # the validated, normalised filters it shows
+    filters: CatalogFilters  # the validated, normalised filters it shows
     results_html: str  # the htmx partial (templates/catalog/_results.html)
     content_html: str  # the full page's content block, results included (_content.html)
     empty: bool  # no add-ons on this page (a page past the first is then a 404)
@@ -127,7 +130,7 @@ class ProductFragment:
 Fragment = CatalogFragment | ProductFragment
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: App) -> None:
     """Give `app` its catalog cache, sized from `CATALOG_CACHE_SECONDS` / `_MAX_ENTRIES`."""
     app.extensions[EXTENSION_KEY] = TTLCache[Fragment](
         ttl=float(app.config.get("CATALOG_CACHE_SECONDS", DEFAULT_TTL_SECONDS)),

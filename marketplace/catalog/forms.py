@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from wtforms import Form, IntegerField, SearchField, SelectField
-from wtforms.fields.choices import SelectChoice
+
+# types-WTForms 3.2 predates WTForms 3.3, where `SelectChoice` replaced choice tuples.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import Length, NumberRange, Optional
 
 from marketplace.catalog.queries import SORTS
@@ -25,6 +29,15 @@ SORT_LABELS = {
 MAX_PAGE = 10_000
 # The query parameters `CatalogQuery` reads: a catalog page's cache key is made of these alone.
 CATALOG_PARAMS = ("q", "category", "sort", "page")
+
+
+class CatalogFilters(TypedDict):
+    """The keyword arguments of `catalog_page` that the query parameters set."""
+
+    q: str
+    category: str | None
+    sort: str
+    page: int
 
 
 class CatalogQuery(Form):
@@ -50,11 +63,12 @@ class CatalogQuery(Form):
 
     def first_error(self) -> str:
         """Return one readable message naming the parameter that is wrong."""
-        for name, errors in self.errors.items():
-            return f"{self[name].label.text}: {errors[0]}"
+        for field in self:
+            if field.errors:
+                return f"{field.label.text}: {field.errors[0]}"
         return ""
 
-    def filters(self) -> dict[str, object]:
+    def filters(self) -> CatalogFilters:
         """Return the validated values as keyword arguments of `catalog_page`."""
         return {
             "q": (self.q.data or "").strip(),

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, func, literal_column, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, String, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -110,7 +110,7 @@ def catalog_page(
     where the two queries take about 1 ms. The count is skipped on a short (last) page; an
     empty page past the first has no total, which callers treat as "no such page".
     """
-    conditions = [AddOn.is_active]
+    conditions: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
     if category:
         conditions.append(AddOn.category == category)
     matches = search_matches(q)
@@ -130,7 +130,7 @@ def catalog_page(
     elif len(rows) < page_size:  # the last page: every match is counted already
         total = (page - 1) * page_size + len(rows)
     else:
-        total = session.scalar(select(func.count()).select_from(AddOn).where(*conditions))
+        total = session.scalars(select(func.count()).select_from(AddOn).where(*conditions)).one()
     return CatalogPage(
         add_ons=add_ons,
         key_features={

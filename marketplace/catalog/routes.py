@@ -28,9 +28,11 @@ bp.record_once(lambda state: init_cache(state.app))
 def index():
     """Show the catalog (or, for htmx, its results), filtered, sorted and paged."""
     fragment = catalog_cache().get_or_create(_catalog_key(), _render_catalog)
+    assert isinstance(fragment, CatalogFragment)  # catalog keys hold catalog pages only
     filters = fragment.filters
     if fragment.empty and filters["page"] != 1:
         abort(404, description=f"There is no page {filters['page']} of these results.")
+    body: str
     if wants_partial():
         body = with_csrf_token(fragment.results_html)
     else:
@@ -67,7 +69,7 @@ def _render_catalog() -> CatalogFragment:
     if not asked.validate():
         abort(400, description=asked.first_error())
     filters = asked.filters()
-    results = catalog_page(db.session, **filters)
+    results = catalog_page(db.session(), **filters)
     env = current_app.jinja_env
     results_html = env.get_template("catalog/_results.html").render(
         filters=filters, results=results, form_token=CSRF_PLACEHOLDER
@@ -106,7 +108,7 @@ def _render_product(slug: str, tier: str | None) -> ProductFragment:
 
     Rendered like `_render_catalog`: no context processors, a CSRF placeholder in the form.
     """
-    page = product_page(db.session, slug, tier)
+    page = product_page(db.session(), slug, tier)
     if page is None:
         abort(404, description="This add-on does not exist or is no longer available.")
     content_html = current_app.jinja_env.get_template("catalog/_product.html").render(

@@ -150,11 +150,13 @@ def _unhonourable(
     facts = promotions.purchase_facts(session, user_id)
     for code_id in code_ids:
         row = session.get(PromotionalCode, code_id)
+        if row is None:
+            continue  # a code that no longer exists rules nothing out
         shopper = Shopper(
             has_completed_purchase=facts.has_completed_purchase,
             used_promo_codes=facts.used_promo_codes,
         )
-        rejection = row and history_rejection(promotions.to_pricing(row), shopper)
+        rejection = history_rejection(promotions.to_pricing(row), shopper)
         if rejection:
             reason = (
                 f"The code {row.code} could not be honoured ({rejection.message[0].lower()}"

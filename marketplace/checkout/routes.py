@@ -22,7 +22,7 @@ from marketplace.extensions import csrf, db
 from marketplace.payments.breaker import Refused, stripe_admission
 from marketplace.payments.events import MalformedEvent
 from marketplace.rendering import go_to
-from marketplace.shopper import PROMO_SESSION_KEY, current_shopper
+from marketplace.shopper import PROMO_SESSION_KEY, SignedInShopper, current_shopper
 from marketplace.vocabulary import PurchaseStatus
 
 bp = Blueprint("checkout", __name__)
@@ -57,8 +57,8 @@ def _login_url() -> str:
 @bp.post("/checkout")
 def start():
     """Check the cart out and send the shopper to the payment page."""
-    shopper = current_shopper()
-    if not shopper.is_signed_in:
+    shopper = current_shopper().signed_in()
+    if shopper is None:
         flash("Sign in to check out; your cart will be waiting.", "info")
         return go_to(_login_url())
     try:
@@ -73,7 +73,7 @@ def start():
         # While Stripe hangs, a checkout without a call slot is turned away before any work.
         with stripe_admission(current_app.config):
             started = service.start(
-                db.session, shopper, session.get(PROMO_SESSION_KEY), provider, urls
+                db.session(), shopper, session.get(PROMO_SESSION_KEY), provider, urls
             )
     except Refused:
         return _back_to_cart(errors.PROVIDER_UNREACHABLE)
@@ -86,8 +86,8 @@ def start():
 @bp.get("/checkout/success")
 def success():
     """Back from the payment page: confirm the payment and show the receipt."""
-    shopper = current_shopper()
-    if not shopper.is_signed_in:
+    shopper = current_shopper().signed_in()
+    if shopper is None:
         return redirect(_login_url(), 303)
     try:
         provider = _provider()
@@ -95,7 +95,7 @@ def success():
         abort(404)
     try:
         receipt, outcome = settlement.confirm(
-            db.session, shopper, request.args.get("session_id", ""), provider
+            db.session(), shopper, request.args.get("session_id", ""), provider
         )
     except errors.NotFound:
         abort(404)
@@ -112,14 +112,14 @@ def cancelled():
     A cross-site link can reach this page, so only a POST (or the id of the shopper's own open
     session, which no other site knows) releases the checkout.
     """
-    shopper = current_shopper()
+    shopper = current_shopper().signed_in()
     open_session = session.get(OPEN_SESSION_KEY)
-    if shopper.is_signed_in and open_session and request.args.get("session_id") == open_session:
+    if shopper is not None and open_session and request.args.get("session_id") == open_session:
         return _cancel(shopper, open_session)
     still_open = bool(
-        shopper.is_signed_in
+        shopper is not None
         and open_session
-        and settlement.is_open(settlement.purchases_of(db.session, shopper.user_id, open_session))
+        and settlement.is_open(settlement.purchases_of(db.session(), shopper.user_id, open_session))
     )
     return render_template(
         "checkout/cancelled.html", open_session=open_session if still_open else None
@@ -129,18 +129,16 @@ def cancelled():
 @bp.post("/checkout/cancel")
 def cancel():
     """Cancel one of the shopper's open checkouts: its session closes, its promo use returns."""
-    shopper = current_shopper()
+    shopper = current_shopper().signed_in()
     session_id = request.form.get("session_id", "")
-    if not shopper.is_signed_in or not settlement.purchases_of(
-        db.session, shopper.user_id, session_id
-    ):
+    if shopper is None or not settlement.purchases_of(db.session(), shopper.user_id, session_id):
         abort(404)
     return _cancel(shopper, session_id)
 
 
-def _cancel(shopper, session_id: str):
+def _cancel(shopper: SignedInShopper, session_id: str):
     try:
-        settlement.cancel(db.session, shopper, session_id, _provider())
+        settlement.cancel(db.session(), shopper, session_id, _provider())
     except payments.PaymentsUnavailable:
         pass
     if session.get(OPEN_SESSION_KEY) == session_id:
@@ -154,7 +152,7 @@ def test_payment(session_id: str):
     """Show the offline test-payment page of one of the shopper's checkouts."""
     if not payments.offline_allowed(current_app.config):
         abort(404)
-    purchases = settlement.purchases_of(db.session, current_shopper().user_id, session_id)
+    purchases = settlement.purchases_of(db.session(), current_shopper().user_id, session_id)
     if not purchases:
         abort(404)
     return render_template(
@@ -174,10 +172,11 @@ def settle_test_payment(session_id: str):
     action = request.form.get("action", "")
     if action not in TEST_PAYMENT_ACTIONS:
         abort(400)
+    shopper = current_shopper().signed_in()
+    if shopper is None:
+        abort(404)  # nobody's checkout: not found, as for someone else's
     try:
-        result, outcome = settlement.settle_test_payment(
-            db.session, current_shopper(), session_id, action
-        )
+        result, outcome = settlement.settle_test_payment(db.session(), shopper, session_id, action)
     except errors.NotFound:
         abort(404)
     except errors.CheckoutError as error:
@@ -210,5 +209,5 @@ def stripe_webhook():
     except MalformedEvent as error:
         current_app.logger.warning("refused a signed but malformed webhook event: %s", error)
         return {"error": f"malformed event: {error}"}, 400
-    outcome = webhooks.handle(db.session, event)
+    outcome = webhooks.handle(db.session(), event)
     return deliver_after_response(make_response({"received": True}), outcome.outbox_ids)

@@ -15,7 +15,7 @@ from marketplace.checkout.errors import CheckoutError, NotFound
 from marketplace.checkout.outcomes import NOTHING, Outcome
 from marketplace.models import AddOnPurchase, UserAddOn
 from marketplace.payments import PaymentError, PaymentProvider, offline
-from marketplace.shopper import Shopper
+from marketplace.shopper import SignedInShopper
 from marketplace.vocabulary import PurchaseStatus, SubscriptionStatus
 
 
@@ -70,7 +70,9 @@ def purchases_of(session: Session, user_id: str | None, session_id: str) -> list
     )
 
 
-def _own_checkout(session: Session, shopper: Shopper, session_id: str) -> list[AddOnPurchase]:
+def _own_checkout(
+    session: Session, shopper: SignedInShopper, session_id: str
+) -> list[AddOnPurchase]:
     """The shopper's purchases in the checkout, or NotFound (someone else's is not theirs)."""
     purchases = purchases_of(session, shopper.user_id, session_id)
     if not purchases:
@@ -79,7 +81,7 @@ def _own_checkout(session: Session, shopper: Shopper, session_id: str) -> list[A
 
 
 def confirm(
-    session: Session, shopper: Shopper, session_id: str, provider: PaymentProvider
+    session: Session, shopper: SignedInShopper, session_id: str, provider: PaymentProvider
 ) -> tuple[Receipt, Outcome]:
     """Back from the provider: fulfil the session if it is paid (idempotent), return the receipt."""
     purchases = _own_checkout(session, shopper, session_id)
@@ -116,7 +118,9 @@ def is_open(purchases: Sequence[AddOnPurchase]) -> bool:
     return any(p.status == PurchaseStatus.PENDING for p in purchases)
 
 
-def cancel(session: Session, shopper: Shopper, session_id: str, provider: PaymentProvider) -> bool:
+def cancel(
+    session: Session, shopper: SignedInShopper, session_id: str, provider: PaymentProvider
+) -> bool:
     """The shopper left the payment page: close the session, then release it (once).
 
     An open Stripe session could still be paid in another tab, so it is expired first; one that
@@ -136,7 +140,7 @@ def cancel(session: Session, shopper: Shopper, session_id: str, provider: Paymen
 
 
 def settle_test_payment(
-    session: Session, shopper: Shopper, session_id: str, action: str
+    session: Session, shopper: SignedInShopper, session_id: str, action: str
 ) -> tuple[str, Outcome]:
     """The offline test page's buttons: pay, decline or cancel a pending session of the shopper."""
     purchases = _own_checkout(session, shopper, session_id)

@@ -69,7 +69,7 @@ def demo(
     try:
         sizes.check()
         loads = load_demo_data(
-            db.session,
+            db.session(),
             sizes,
             seed=random_seed,
             as_of=as_of.replace(tzinfo=UTC) if as_of else None,

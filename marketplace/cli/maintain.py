@@ -31,7 +31,7 @@ def _say(task: str, dry_run: bool, message: str) -> None:
 
 def do_row_task(task: RowTask, *, days: int, dry_run: bool, batch_size: int, now: datetime) -> int:
     """Run a row task with a progress bar (sized by its count), committing after each batch."""
-    pending = task.count(db.session, now=now, days=days)
+    pending = task.count(db.session(), now=now, days=days)
     changed = pending
     if pending and not dry_run:
         with click.progressbar(length=pending, label=f"{task.name}: {task.progress}") as bar:
@@ -41,7 +41,7 @@ def do_row_task(task: RowTask, *, days: int, dry_run: bool, batch_size: int, now
                 bar.update(count)
 
             changed = task.run(
-                db.session, now=now, days=days, batch_size=batch_size, after_batch=after_batch
+                db.session(), now=now, days=days, batch_size=batch_size, after_batch=after_batch
             )
     db.session.commit()
     _say(task.name, dry_run, task.describe(changed, dry_run=dry_run, now=now, days=days))
@@ -49,7 +49,7 @@ def do_row_task(task: RowTask, *, days: int, dry_run: bool, batch_size: int, now
 
 
 def do_analyze(dry_run: bool) -> int:
-    stats = analyze_tables(db.session, dry_run=dry_run)
+    stats = analyze_tables(db.session(), dry_run=dry_run)
     db.session.commit()
     for row in stats:
         click.echo(
@@ -132,7 +132,7 @@ def do_sync_billing(limit: int) -> int:
 
     from marketplace.billing.sync import sync_billing
 
-    report = sync_billing(db.session, current_app.config, limit=limit)
+    report = sync_billing(db.session(), current_app.config, limit=limit)
     if report is None:
         click.echo("sync-billing: neither Lago nor payments is configured; skipped")
         return 0

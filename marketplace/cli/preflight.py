@@ -65,7 +65,7 @@ def check_database(session: Session, url: str) -> None:
 
 def check_app_database() -> None:
     """Check the database of the current app (see `check_database`)."""
-    check_database(db.session, current_app.config["SQLALCHEMY_DATABASE_URI"])
+    check_database(db.session(), current_app.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def requires_database(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,6 +79,7 @@ def requires_database(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(*args, **kwargs)
 
     wrapped = with_appcontext(checked)
+    # A marker on the function (read back with getattr above); mypy knows of no such attribute.
     wrapped.checks_database = True  # type: ignore[attr-defined]
     return wrapped
 

@@ -200,6 +200,6 @@ def seed_group() -> None:
     if click.get_current_context().invoked_subcommand is not None:
         return  # the subcommand checks the database itself (DatabaseGroup)
     check_app_database()
-    report = seed_catalog(db.session, utcnow())
+    report = seed_catalog(db.session(), utcnow())
     db.session.commit()
     print_report(report)

@@ -86,14 +86,14 @@ def _seed_checks(session: Session) -> list[CheckResult]:
     bundles = [bundle["name"] for bundle in seed_data.BUNDLES]
 
     def count(model, condition) -> int:
-        return session.scalar(select(func.count()).select_from(model).where(condition))
+        return session.scalars(select(func.count()).select_from(model).where(condition)).one()
 
     return [
         _exactly("seed add-ons present", len(slugs), count(AddOn, AddOn.slug.in_(slugs))),
         _at_least(
             "add_on_features rows",
             MIN_ADD_ON_FEATURES,
-            session.scalar(select(func.count()).select_from(AddOnFeature)),
+            session.scalars(select(func.count()).select_from(AddOnFeature)).one(),
         ),
         _exactly(
             "seed promo codes present",
@@ -182,7 +182,7 @@ def print_results(results: list[CheckResult]) -> None:
 @requires_database
 def verify_command() -> None:
     """Run the deployment guide's verification checklist; exit 1 if any check fails."""
-    results = run_checks(db.session)
+    results = run_checks(db.session())
     print_results(results)
     failed = [result for result in results if not result.ok]
     if failed:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.orm import Session
 
 BATCH_SIZE = 5000
@@ -59,7 +60,8 @@ class RowTask:
         params = {**_params(now, days), "batch_size": batch_size}
         total = 0
         while True:
-            changed = session.execute(statement, params).rowcount
+            # An UPDATE/DELETE's result is a CursorResult, typed by `Session.execute` as Result.
+            changed = cast(CursorResult[Any], session.execute(statement, params)).rowcount
             total += changed
             if after_batch is not None and changed:
                 after_batch(changed)

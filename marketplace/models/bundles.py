@@ -20,11 +20,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import db
+from marketplace.extensions import Base
 from marketplace.models.base import Money, Percent, Timestamp, Timestamps, UuidPrimaryKey
 
 
-class AddOnBundle(UuidPrimaryKey, Timestamps, db.Model):
+class AddOnBundle(UuidPrimaryKey, Timestamps, Base):
     """Add-ons sold together at a discount (a percentage or an amount off their sum)."""
 
     __tablename__ = "add_on_bundles"

@@ -9,13 +9,13 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Base
 from marketplace.models.base import Money, Timestamp, UuidPrimaryKey
 from marketplace.models.catalog import AddOn
 from marketplace.pricing.models import MAX_QUANTITY
 
 
-class CartItem(UuidPrimaryKey, db.Model):
+class CartItem(UuidPrimaryKey, Base):
     """One line of a cart: an add-on, its quantity and the price the shopper saw."""
 
     __tablename__ = "cart_items"

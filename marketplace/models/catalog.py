@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Base
 from marketplace.models.base import Money, Timestamps, UuidPrimaryKey
 from marketplace.models.platform import FeatureDefinition
 from marketplace.vocabulary import BillingType, sql_list
@@ -42,7 +42,7 @@ def slugify(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).lower().strip("-")
 
 
-class AddOn(UuidPrimaryKey, Timestamps, db.Model):
+class AddOn(UuidPrimaryKey, Timestamps, Base):
     """A product in the catalog: price, billing type, category and the features it turns on."""
 
     __tablename__ = "add_ons"
@@ -103,7 +103,7 @@ class AddOn(UuidPrimaryKey, Timestamps, db.Model):
     )
 
 
-class AddOnFeature(UuidPrimaryKey, Timestamps, db.Model):
+class AddOnFeature(UuidPrimaryKey, Timestamps, Base):
     """A platform feature an add-on turns on, with its configuration."""
 
     __tablename__ = "add_on_features"

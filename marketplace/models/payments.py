@@ -9,12 +9,12 @@ from sqlalchemy import CheckConstraint, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import db
+from marketplace.extensions import Base
 from marketplace.models.base import Timestamp, UuidPrimaryKey
 from marketplace.vocabulary import OutboxStatus, sql_list
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Base):
     """A webhook event that was handled; its id makes redelivery a no-op."""
 
     __tablename__ = "stripe_events"
@@ -24,7 +24,7 @@ class StripeEvent(db.Model):
     processed_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
 
-class BillingOutboxEntry(UuidPrimaryKey, db.Model):
+class BillingOutboxEntry(UuidPrimaryKey, Base):
     """A Lago or Stripe call owed since a commit (`kind` names it); delivered later, retried."""
 
     __tablename__ = "billing_outbox"

@@ -8,14 +8,14 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import db
+from marketplace.extensions import Base
 from marketplace.models.base import Money, Timestamp
 
 # Revision 000 marks the tables it creates, so its downgrade drops only those.
 CREATED_BY_MIGRATION = {"comment": "created by marketplace revision 000_platform_base"}
 
 
-class SubscriptionTier(db.Model):
+class SubscriptionTier(Base):
     """A platform subscription tier (the platform owns the table; tier pricing rules name it)."""
 
     __tablename__ = "subscription_tiers"
@@ -30,7 +30,7 @@ class SubscriptionTier(db.Model):
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
 
-class FeatureDefinition(db.Model):
+class FeatureDefinition(Base):
     """A platform feature other services check (the platform owns the table)."""
 
     __tablename__ = "feature_definitions"

@@ -11,11 +11,11 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import db
+from marketplace.extensions import Base
 from marketplace.models.base import Money, Percent, Timestamp, Timestamps, UuidPrimaryKey
 
 
-class PricingRule(UuidPrimaryKey, Timestamps, db.Model):
+class PricingRule(UuidPrimaryKey, Timestamps, Base):
     """A tier discount on one add-on, with conditions and a priority."""
 
     __tablename__ = "pricing_rules"

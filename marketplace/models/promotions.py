@@ -22,12 +22,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import db
+from marketplace.extensions import Base
 from marketplace.models.base import Money, Timestamp, Timestamps, UuidPrimaryKey
 from marketplace.vocabulary import DiscountType, sql_list
 
 
-class PromotionalCode(UuidPrimaryKey, Timestamps, db.Model):
+class PromotionalCode(UuidPrimaryKey, Timestamps, Base):
     """A promo code: its discount, limits, restrictions and how often it was used."""
 
     __tablename__ = "promotional_codes"

@@ -9,13 +9,13 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Base
 from marketplace.models.base import Money, Timestamp, Timestamps, UuidPrimaryKey
 from marketplace.models.catalog import AddOn
 from marketplace.vocabulary import BillingType, PurchaseStatus, sql_list
 
 
-class AddOnPurchase(UuidPrimaryKey, Timestamps, db.Model):
+class AddOnPurchase(UuidPrimaryKey, Timestamps, Base):
     """One add-on bought in a checkout: what was charged, and what became of the payment."""
 
     __tablename__ = "add_on_purchases"

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import db
+from marketplace.extensions import Base
 from marketplace.models.base import Timestamp
 
 
-class SessionGeneration(db.Model):
+class SessionGeneration(Base):
     """A user's session generation: a session cookie signed in under an older one is void.
 
     No row means generation 0 (a user who never signed out); signing out adds one.

@@ -18,13 +18,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Base
 from marketplace.models.base import Timestamp, Timestamps, UuidPrimaryKey
 from marketplace.models.catalog import AddOn
 from marketplace.vocabulary import SubscriptionStatus, sql_list
 
 
-class UserAddOn(UuidPrimaryKey, Timestamps, db.Model):
+class UserAddOn(UuidPrimaryKey, Timestamps, Base):
     """A shopper's holding of an add-on: its status, expiry and renewal."""
 
     __tablename__ = "user_add_ons"

@@ -109,8 +109,8 @@ def _session_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEven
 
 def _invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
     # API versions before 2025-03 name the subscription on the invoice; later ones under parent.
-    parent = obj.get("parent") if isinstance(obj.get("parent"), dict) else {}
-    details = parent.get("subscription_details")
+    parent = obj.get("parent")
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
     subscription = _ref(obj, "subscription") or (
         _ref(details, "subscription") if isinstance(details, dict) else None
     )

@@ -6,18 +6,28 @@ Money crosses into Stripe here and only here: Decimal dollars become integer cen
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
 from marketplace.payments import (
+    LineItem,
     PaymentError,
     ProviderSession,
     SessionRequest,
 )
 from marketplace.payments.breaker import Guard, Refused
 from marketplace.payments.stripe_events import payment_reference
+
+if TYPE_CHECKING:
+    from stripe.params.checkout import (
+        SessionCreateParams,
+        SessionCreateParamsLineItem,
+        SessionCreateParamsLineItemPriceData,
+        SessionCreateParamsLineItemPriceDataProductData,
+    )
 
 # Stripe expires an unpaid Checkout Session after 24 hours unless told otherwise; the promo use
 # it reserves should come back sooner (30 minutes is Stripe's minimum).
@@ -46,7 +56,7 @@ class StripeProvider:
         )
 
     def create_session(self, request: SessionRequest) -> ProviderSession:
-        params: dict[str, Any] = {
+        params: SessionCreateParams = {
             "mode": request.mode,
             "line_items": [_line_item(line, request.currency) for line in request.lines],
             "client_reference_id": request.client_reference_id,
@@ -195,11 +205,11 @@ class StripeProvider:
         return (mine, items) if mine else None
 
 
-def _line_item(line, currency: str) -> dict[str, Any]:
-    product_data: dict[str, Any] = {"name": line.name}
+def _line_item(line: LineItem, currency: str) -> SessionCreateParamsLineItem:
+    product_data: SessionCreateParamsLineItemPriceDataProductData = {"name": line.name}
     if line.add_on_id is not None:
         product_data["metadata"] = {"add_on_id": line.add_on_id}
-    price_data: dict[str, Any] = {
+    price_data: SessionCreateParamsLineItemPriceData = {
         "currency": currency,
         "unit_amount": to_cents(line.unit_amount),
         "product_data": product_data,
@@ -251,7 +261,15 @@ class GuardedHttpClient(stripe.RequestsClient):
         super().__init__(timeout=timeout)  # (connect, read) seconds, passed on to requests
         self._guard = guard
 
-    def request(self, method, url, headers, post_data=None):
+    # The signature of `RequestsClient.request`, which itself departs from its base
+    # `HTTPClient.request` (no `_usage`, bytes): mypy holds this override to the base.
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+    ) -> tuple[bytes, int, Mapping[str, str]]:
         try:
             with self._guard.call():
                 return super().request(method, url, headers, post_data)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import CursorResult, func, select, text, update
 from sqlalchemy.orm import Session
 
 from marketplace.models import AddOnPurchase, PromotionalCode
@@ -74,7 +75,9 @@ def purchase_facts(session: Session, user_id: str | None) -> PurchaseFacts:
 
 def reserve_promo(session: Session, code_id: uuid.UUID) -> bool:
     """Take one use of a code if it is active, unexpired and not used up (one guarded UPDATE)."""
-    return (
+    # An UPDATE's result is a CursorResult; `Session.execute` is typed to return a plain Result.
+    updated = cast(
+        CursorResult[Any],
         session.execute(
             text(
                 "UPDATE promotional_codes SET current_uses = current_uses + 1 "
@@ -84,9 +87,9 @@ def reserve_promo(session: Session, code_id: uuid.UUID) -> bool:
                 "AND (valid_from IS NULL OR valid_from <= now())"
             ),
             {"id": code_id},
-        ).rowcount
-        == 1
+        ),
     )
+    return updated.rowcount == 1
 
 
 def give_back_promo(session: Session, code_id: uuid.UUID) -> None:
