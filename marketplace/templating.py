@@ -12,9 +12,9 @@ from flask import Flask
 
 from marketplace.catalog.forms import CATEGORY_LABELS
 from marketplace.catalog.queries import feature_label
+from marketplace.current import current_shopper
 from marketplace.pricing.models import MAX_QUANTITY
 from marketplace.pricing.money import format_money
-from marketplace.shopper import current_shopper
 from marketplace.vocabulary import BillingType
 
 

@@ -24,10 +24,10 @@ from marketplace.account.forms import AutoRenewForm, CancelForm, PurchaseFilters
 from marketplace.account.receipts import receipt_pdf
 from marketplace.after_response import deliver_after_response
 from marketplace.auth.guard import login_required
+from marketplace.current import signed_in_shopper
 from marketplace.extensions import db
 from marketplace.models import UserAddOn
 from marketplace.rendering import render, trigger, wants_partial
-from marketplace.shopper import signed_in_shopper
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -6,10 +6,10 @@ from functools import wraps
 
 from flask import abort, request, url_for
 
+from marketplace.current import current_shopper
 from marketplace.entitlements import has_feature
 from marketplace.extensions import db
 from marketplace.rendering import go_to
-from marketplace.shopper import current_shopper
 
 
 def sign_in_redirect():

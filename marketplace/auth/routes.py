@@ -25,9 +25,10 @@ from marketplace.auth.forms import DevSignInForm
 from marketplace.auth.oidc import TokenRejected
 from marketplace.auth.service import Identity, identity_from_tokens
 from marketplace.cart import service as cart_service
+from marketplace.current import PROMO_SESSION_KEY, current_shopper
 from marketplace.extensions import db, limiter
 from marketplace.redirects import safe_local_path
-from marketplace.shopper import ANONYMOUS_PREFIX, PROMO_SESSION_KEY, current_shopper
+from marketplace.shopper import ANONYMOUS_PREFIX
 
 bp = Blueprint("auth", __name__)
 bp.before_app_request(sessions.forget_revoked_session)

@@ -20,11 +20,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from marketplace import outages, quoting
 from marketplace.cart import queries, service
 from marketplace.cart.forms import AddBundleForm, AddItemForm, PromoForm, QuantityForm
+from marketplace.current import PROMO_SESSION_KEY, current_shopper, ensure_cart_owner
 from marketplace.extensions import db, limiter
 from marketplace.pricing.money import format_money
 from marketplace.redirects import referrer_path
 from marketplace.rendering import render, render_partial, trigger, wants_partial
-from marketplace.shopper import PROMO_SESSION_KEY, current_shopper, ensure_cart_owner
 
 bp = Blueprint("cart", __name__)
 

@@ -16,9 +16,9 @@ from marketplace.catalog.cache import (
 from marketplace.catalog.cache import init_app as init_cache
 from marketplace.catalog.forms import CATALOG_PARAMS, SORT_LABELS, CatalogQuery
 from marketplace.catalog.queries import catalog_page, product_page
+from marketplace.current import current_shopper
 from marketplace.extensions import db
 from marketplace.rendering import varies, wants_partial
-from marketplace.shopper import current_shopper
 
 bp = Blueprint("catalog", __name__)
 bp.record_once(lambda state: init_cache(state.app))

@@ -18,11 +18,12 @@ from flask import (
 from marketplace import payments, request_guard
 from marketplace.after_response import deliver_after_response
 from marketplace.checkout import errors, service, settlement, webhooks
+from marketplace.current import PROMO_SESSION_KEY, current_shopper
 from marketplace.extensions import csrf, db
 from marketplace.payments.breaker import Refused, stripe_admission
 from marketplace.payments.events import MalformedEvent
 from marketplace.rendering import go_to
-from marketplace.shopper import PROMO_SESSION_KEY, SignedInShopper, current_shopper
+from marketplace.shopper import SignedInShopper
 from marketplace.vocabulary import PurchaseStatus
 
 bp = Blueprint("checkout", __name__)

@@ -5,13 +5,32 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Numeric, Uuid, func, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, MetaData, Numeric, Uuid, func, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Money is NUMERIC(10,2) in the database and Decimal in Python (asdecimal is the default).
 Money = Numeric(10, 2)
 Percent = Numeric(5, 2)
 Timestamp = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    """The models' declarative base: they subclass it directly so type checkers see them.
+
+    `SQLAlchemy(model_class=Base)` builds `db.Model` on this class's registry and metadata, so
+    `db.metadata` (Alembic's target) is `Base.metadata` and `db.session` maps every model.
+    """
+
+    # Deterministic constraint names, so Alembic can find them again.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 def utcnow() -> datetime:

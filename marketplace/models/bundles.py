@@ -20,8 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import Base
-from marketplace.models.base import Money, Percent, Timestamp, Timestamps, UuidPrimaryKey
+from marketplace.models.base import Base, Money, Percent, Timestamp, Timestamps, UuidPrimaryKey
 
 
 class AddOnBundle(UuidPrimaryKey, Timestamps, Base):

@@ -9,8 +9,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import Base
-from marketplace.models.base import Money, Timestamp, UuidPrimaryKey
+from marketplace.models.base import Base, Money, Timestamp, UuidPrimaryKey
 from marketplace.models.catalog import AddOn
 from marketplace.pricing.models import MAX_QUANTITY
 

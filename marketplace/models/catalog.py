@@ -22,8 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import Base
-from marketplace.models.base import Money, Timestamps, UuidPrimaryKey
+from marketplace.models.base import Base, Money, Timestamps, UuidPrimaryKey
 from marketplace.models.platform import FeatureDefinition
 from marketplace.vocabulary import BillingType, sql_list
 

@@ -9,8 +9,7 @@ from sqlalchemy import CheckConstraint, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import Base
-from marketplace.models.base import Timestamp, UuidPrimaryKey
+from marketplace.models.base import Base, Timestamp, UuidPrimaryKey
 from marketplace.vocabulary import OutboxStatus, sql_list
 
 

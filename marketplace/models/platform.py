@@ -8,8 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import Base
-from marketplace.models.base import Money, Timestamp
+from marketplace.models.base import Base, Money, Timestamp
 
 # Revision 000 marks the tables it creates, so its downgrade drops only those.
 CREATED_BY_MIGRATION = {"comment": "created by marketplace revision 000_platform_base"}

@@ -11,8 +11,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import Base
-from marketplace.models.base import Money, Percent, Timestamp, Timestamps, UuidPrimaryKey
+from marketplace.models.base import Base, Money, Percent, Timestamp, Timestamps, UuidPrimaryKey
 
 
 class PricingRule(UuidPrimaryKey, Timestamps, Base):

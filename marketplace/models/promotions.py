@@ -22,8 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import Base
-from marketplace.models.base import Money, Timestamp, Timestamps, UuidPrimaryKey
+from marketplace.models.base import Base, Money, Timestamp, Timestamps, UuidPrimaryKey
 from marketplace.vocabulary import DiscountType, sql_list
 
 

@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import Base
-from marketplace.models.base import Timestamp
+from marketplace.models.base import Base, Timestamp
 
 
 class SessionGeneration(Base):

@@ -18,8 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import Base
-from marketplace.models.base import Timestamp, Timestamps, UuidPrimaryKey
+from marketplace.models.base import Base, Timestamp, Timestamps, UuidPrimaryKey
 from marketplace.models.catalog import AddOn
 from marketplace.vocabulary import SubscriptionStatus, sql_list
 
