@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -67,6 +68,16 @@ class GuidePromoCode:
     max_uses: int | None
     days: int
     user_restrictions: Mapping[str, Any] | None = None
+
+    def terms(self, now: datetime) -> dict[str, Any]:
+        """The code's terms as keyword arguments, expiring `days` after `now`."""
+        return {
+            "code": self.code,
+            "discount_type": self.discount_type,
+            "discount_value": self.discount_value,
+            "max_uses": self.max_uses,
+            "expires_at": now + timedelta(days=self.days),
+        }
 
 
 # The guide's 9 add-ons, in its (display) order.
