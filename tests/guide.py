@@ -13,18 +13,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-GUIDE_TABLES = frozenset(
-    {
-        "add_ons",
-        "user_add_ons",
-        "add_on_purchases",
-        "add_on_bundles",
-        "pricing_rules",
-        "cart_items",
-        "add_on_features",
-        "promotional_codes",
-    }
-)
+# The guide's 8 tables, as the guide names them: written out here, not taken from
+# marketplace.models.MARKETPLACE_TABLES, so the schema tests hold the migrations to the guide
+# rather than to the code's own list.
+GUIDE_TABLES = frozenset({
+    "add_ons", "add_on_bundles", "add_on_features", "add_on_purchases",
+    "cart_items", "pricing_rules", "promotional_codes", "user_add_ons",
+})  # fmt: skip
 PLATFORM_TABLES = frozenset({"subscription_tiers", "feature_definitions"})
 
 
