@@ -43,9 +43,9 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -62,6 +62,7 @@ from marketplace.extensions import db
 from marketplace.models import AddOn, CartItem
 from tests.benchmarks.bench_http import (
     GUNICORN_CONFIG,
+    Request,
     report_machine_load,
     serve,
 )
@@ -84,11 +85,9 @@ EXCEPTION_LINE = re.compile(r"^([a-z_][\w.]*\.[A-Z]\w*(?:Error|Exception|Shutdow
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    name: str
-    path: str
-    method: str = "GET"
-    headers: dict[str, str] = field(default_factory=dict)
+class Endpoint(Request):
+    """A request the client threads send (see `Request`), perhaps as htmx."""
+
     fragment: bool = False  # an htmx request: an error must come back as the inline message
 
 
@@ -164,6 +163,14 @@ def _session_cookie(set_cookie: str | None) -> str | None:
     return set_cookie.split(";", 1)[0].removeprefix("session=")
 
 
+def start_threads(run: Callable[[int], None], count: int) -> list[threading.Thread]:
+    """Start `count` daemon threads running `run(0)` … `run(count - 1)`; return them."""
+    workers = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+    for worker in workers:
+        worker.start()
+    return workers
+
+
 def closed_loop(port: int, endpoints: list[Endpoint], threads: int, stop: threading.Event):
     """`threads` clients cycling through `endpoints` until `stop`; every sample, in a list."""
     samples: list[Sample] = []
@@ -176,10 +183,7 @@ def closed_loop(port: int, endpoints: list[Endpoint], threads: int, stop: thread
             n += 1
         client.close()
 
-    workers = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    return samples, workers
+    return samples, start_threads(run, threads)
 
 
 def warm_up(port: int, endpoints: list[Endpoint], seconds: float, threads: int = 8) -> None:
@@ -209,10 +213,7 @@ def open_loop(port: int, endpoint: Endpoint, rate: float, threads: int, stop: th
             n += threads
         client.close()
 
-    workers = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    return samples, workers
+    return samples, start_threads(run, threads)
 
 
 # Setup ---------------------------------------------------------------------------------------

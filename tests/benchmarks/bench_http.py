@@ -69,13 +69,19 @@ CSRF_IN_BODY = re.compile(r"""<body[^>]*\shx-headers='([^']*)'""")
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    """One request wrk repeats: GETs with optional headers, or a form POST."""
+class Request:
+    """A named request: method, path and headers (the benchmarks' endpoints extend it)."""
 
     name: str
     path: str
     method: str = "GET"
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoint(Request):
+    """One request wrk repeats: GETs with optional headers, or a form POST."""
+
     body: str | None = None
     status: int = 200
     issue_targets: bool = False  # the issue's: >= 40% of the ceiling and p99 < 25 ms

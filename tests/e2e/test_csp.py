@@ -4,10 +4,11 @@ is refused (no inline script, handler or style), from the catalog to a printed r
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
+
+from tests.e2e.shopper import add_to_cart_and_sign_in_at_checkout, card
 
 # Runs in every document before its own scripts: reports each violation to the console, where
 # the test collects it (Chromium also logs its own "Refused to …" line).
@@ -33,10 +34,6 @@ def console(page: Page) -> list[str]:
     page.on("pageerror", lambda error: messages.append(f"uncaught: {error}"))
     page.add_init_script(REPORT_VIOLATIONS)
     return messages
-
-
-def card(page: Page, slug: str):
-    return page.locator(f'li.card[data-add-on="{slug}"]')
 
 
 def test_the_policy_blocks_an_inline_script_and_the_test_sees_it(page: Page, console):
@@ -77,14 +74,7 @@ def test_htmx_swaps_under_the_policy_without_a_violation(page: Page, console):
 
 
 def test_checkout_sign_in_and_a_printed_receipt_without_a_violation(page: Page, console):
-    page.goto("/add-ons/unicorn-orator-tts")
-    page.get_by_role("button", name=re.compile("Add to cart")).click()
-    expect(page.locator("#cart-badge")).to_contain_text("1")
-    page.goto("/cart")
-    page.get_by_role("button", name="Checkout").click()
-    expect(page).to_have_url(re.compile(r"/login"))
-    page.get_by_label("User id").fill(f"e2e-csp-{uuid.uuid4().hex[:8]}")
-    page.get_by_role("button", name="Sign in").click()
+    add_to_cart_and_sign_in_at_checkout(page, "unicorn-orator-tts", "e2e-csp")
     page.goto("/cart")
     page.get_by_role("button", name="Checkout").click()
     page.get_by_role("button", name="Pay (test)").click()

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.shopper import add_to_cart_and_sign_in_at_checkout
+
 
 def test_buy_with_the_offline_provider_and_see_the_add_on_in_my_add_ons(page: Page):
-    page.goto("/add-ons/unicorn-orator-tts")
-    page.get_by_role("button", name=re.compile("Add to cart")).click()
-    expect(page.locator("#cart-badge")).to_contain_text("1")
-
-    page.goto("/cart")
-    page.get_by_role("button", name="Checkout").click()
-
-    # Checkout needs a signed-in user; the development sign-in brings the cart along.
-    expect(page).to_have_url(re.compile(r"/login"))
-    page.get_by_label("User id").fill(f"e2e-buyer-{uuid.uuid4().hex[:8]}")
-    page.get_by_role("button", name="Sign in").click()
+    add_to_cart_and_sign_in_at_checkout(page, "unicorn-orator-tts", "e2e-buyer")
     expect(page.locator("#cart-badge")).to_contain_text("1")
 
     page.goto("/cart")

@@ -6,9 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-
-def card(page: Page, slug: str):
-    return page.locator(f'li.card[data-add-on="{slug}"]')
+from tests.e2e.shopper import card
 
 
 def mark_document(page: Page) -> None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.extensions import db
-from tests.fixtures.database import make_app
+from tests.fixtures.database import committing_app
 from tests.fixtures.fakes import stripe_config
+
+# Emptied before and after each race: what checkout writes, and the add-ons it sells.
+CHECKOUT_TABLES = (
+    "add_on_purchases, user_add_ons, cart_items, promotional_codes, stripe_events, "
+    "billing_outbox, add_ons"
+)
 
 
 @pytest.fixture
@@ -21,20 +26,5 @@ def committed_app(committed_database_url, fake_stripe, fake_lago):
     # These races are about the database: room for every racer's Stripe call at once (the cap
     # that refuses the third concurrent one is tested in tests/integration/outages).
     config = {**stripe_config(fake_stripe, fake_lago), "STRIPE_MAX_CONCURRENT_CALLS": 64}
-    app = make_app(committed_database_url, **config)
-    with app.app_context():
-        _truncate()
+    with committing_app(committed_database_url, CHECKOUT_TABLES, **config) as app:
         yield app
-        _truncate()
-        db.session.remove()
-        db.engine.dispose()
-
-
-def _truncate() -> None:
-    db.session.execute(
-        db.text(
-            "TRUNCATE add_on_purchases, user_add_ons, cart_items, promotional_codes, "
-            "stripe_events, billing_outbox, add_ons CASCADE"
-        )
-    )
-    db.session.commit()

@@ -17,7 +17,8 @@ from marketplace.models import (
     PromotionalCode,
     UserAddOn,
 )
-from tests.fixtures.shoppers import with_promo
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.shoppers import sign_in, with_promo
 from tests.integration.checkout.fakes import WEBHOOK_SECRET, sign
 
 USER = "user-1"
@@ -38,6 +39,20 @@ def checkout(client, promo: str | None = None, **kwargs):
     if promo is not None:
         with_promo(client, promo)
     return client.post("/checkout", **kwargs)
+
+
+def start_checkout(client, session, *add_ons: AddOn, promo: str | None = None):
+    """USER signs in with `add_ons` in the cart and checks out (with `promo`); the response."""
+    put_in_cart(session, USER, *add_ons)
+    sign_in(client, USER)
+    return checkout(client, promo)
+
+
+def open_checkout(client, session, fake_stripe, *add_ons: AddOn, promo: str | None = None) -> str:
+    """`start_checkout`, which must open the one Stripe session there is; its id."""
+    start_checkout(client, session, *add_ons, promo=promo)
+    [session_id] = fake_stripe.sessions
+    return session_id
 
 
 def purchases(user_id: str = USER) -> list[AddOnPurchase]:

@@ -22,17 +22,13 @@ from tests.integration.checkout.steps import (
     cart_count,
     checkout,
     holdings,
+    open_checkout,
     outbox_count,
     post_webhook,
     purchases,
+    start_checkout,
     uses,
 )
-
-
-def start(client, session, catalog, *add_ons, promo=None):
-    put_in_cart(session, USER, *add_ons)
-    sign_in(client, USER)
-    return checkout(client, promo)
 
 
 def test_subscription_checkout_creates_a_session_and_pending_purchases(
@@ -40,7 +36,7 @@ def test_subscription_checkout_creates_a_session_and_pending_purchases(
 ):
     code = catalog.codes["LAUNCH2025"]
     before = uses(code)
-    response = start(client, session, catalog, catalog.tts, catalog.stt, promo="LAUNCH2025")
+    response = start_checkout(client, session, catalog.tts, catalog.stt, promo="LAUNCH2025")
 
     assert response.status_code == 303
     [form] = fake_stripe.created_sessions()
@@ -83,8 +79,7 @@ def test_subscription_checkout_creates_a_session_and_pending_purchases(
 def test_paid_subscription_webhook_fulfils_and_syncs_lago(
     client, session, catalog, fake_stripe, fake_lago
 ):
-    start(client, session, catalog, catalog.tts, catalog.stt)
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts, catalog.stt)
     paid = fake_stripe.complete(session_id)
 
     response = post_webhook(client, event("checkout.session.completed", paid))
@@ -112,7 +107,7 @@ def test_paid_subscription_webhook_fulfils_and_syncs_lago(
 def test_one_time_purchase_is_a_payment_and_never_expires(client, session, catalog, fake_stripe):
     catalog.gpu.billing_type = "one_time"
     session.commit()
-    start(client, session, catalog, catalog.gpu)
+    start_checkout(client, session, catalog.gpu)
     [form] = fake_stripe.created_sessions()
     assert form["mode"] == "payment"
     assert "line_items[0][price_data][recurring][interval]" not in form
@@ -139,8 +134,7 @@ def test_one_time_purchase_is_a_payment_and_never_expires(client, session, catal
 
 
 def test_the_same_webhook_ten_times_fulfils_once(client, session, catalog, fake_stripe):
-    start(client, session, catalog, catalog.tts, catalog.stt)
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts, catalog.stt)
     completed = event("checkout.session.completed", fake_stripe.complete(session_id))
 
     answers = {post_webhook(client, completed).status_code for _ in range(10)}
@@ -157,8 +151,7 @@ def test_the_same_webhook_ten_times_fulfils_once(client, session, catalog, fake_
 
 
 def test_success_page_fulfils_and_shows_what_is_active(client, session, catalog, fake_stripe):
-    start(client, session, catalog, catalog.tts)
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts)
     paid = fake_stripe.complete(session_id)
 
     page = client.get(f"/checkout/success?session_id={session_id}")
@@ -176,8 +169,7 @@ def test_success_page_fulfils_and_shows_what_is_active(client, session, catalog,
 
 
 def test_someone_elses_session_is_not_found(client, session, catalog, fake_stripe):
-    start(client, session, catalog, catalog.tts)
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts)
     sign_in(client, "intruder")
     assert client.get(f"/checkout/success?session_id={session_id}").status_code == 404
     assert client.get("/checkout/success?session_id=cs_nope").status_code == 404
@@ -188,8 +180,7 @@ def test_expired_session_releases_the_promo_and_the_shopper_can_retry(
 ):
     code = catalog.codes["FRIEND50"]
     before = uses(code)
-    start(client, session, catalog, catalog.tts, promo="FRIEND50")
-    [first] = fake_stripe.sessions
+    first = open_checkout(client, session, fake_stripe, catalog.tts, promo="FRIEND50")
     assert uses(code) == before + 1
     expired = event(
         "checkout.session.expired", {**fake_stripe.sessions[first], "status": "expired"}
@@ -215,8 +206,7 @@ def test_expired_session_releases_the_promo_and_the_shopper_can_retry(
 def test_failed_async_payment_releases_the_promo(client, session, catalog, fake_stripe):
     code = catalog.codes["LAUNCH2025"]
     before = uses(code)
-    start(client, session, catalog, catalog.tts, promo="LAUNCH2025")
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts, promo="LAUNCH2025")
     pending = fake_stripe.complete(session_id, paid=False)
 
     post_webhook(client, event("checkout.session.completed", pending))  # not paid yet
@@ -232,8 +222,7 @@ def test_cancelled_page_alone_changes_nothing_and_offers_to_cancel(
     client, session, catalog, fake_stripe
 ):
     code = catalog.codes["LAUNCH2025"]
-    start(client, session, catalog, catalog.tts, promo="LAUNCH2025")
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts, promo="LAUNCH2025")
     held = uses(code)
 
     page = client.get("/checkout/cancelled")  # what a cross-site link can make a browser do
@@ -250,8 +239,7 @@ def test_cancelled_page_alone_changes_nothing_and_offers_to_cancel(
 def test_a_guessed_session_id_on_the_cancelled_page_changes_nothing(
     client, session, catalog, fake_stripe
 ):
-    start(client, session, catalog, catalog.tts)
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts)
 
     client.get("/checkout/cancelled?session_id=cs_test_someone_elses")
 
@@ -264,8 +252,7 @@ def test_cancel_expires_the_session_releases_and_keeps_the_cart(
 ):
     code = catalog.codes["LAUNCH2025"]
     before = uses(code)
-    start(client, session, catalog, catalog.tts, promo="LAUNCH2025")
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts, promo="LAUNCH2025")
 
     response = client.post("/checkout/cancel", data={"session_id": session_id})
     page = client.get(response.headers["Location"])
@@ -284,8 +271,7 @@ def test_cancel_expires_the_session_releases_and_keeps_the_cart(
 def test_the_cancelled_page_with_the_open_session_id_cancels_it(
     client, session, catalog, fake_stripe
 ):
-    start(client, session, catalog, catalog.tts)
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts)
 
     client.get(f"/checkout/cancelled?session_id={session_id}")
 
@@ -294,8 +280,7 @@ def test_the_cancelled_page_with_the_open_session_id_cancels_it(
 
 
 def test_cancelling_someone_elses_checkout_is_404(client, session, catalog, fake_stripe):
-    start(client, session, catalog, catalog.tts)
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts)
     sign_in(client, "intruder")
 
     response = client.post("/checkout/cancel", data={"session_id": session_id})
@@ -311,8 +296,7 @@ def test_cancel_needs_a_csrf_token(csrf_app):
 
 
 def test_bad_or_missing_signature_is_400_and_changes_nothing(client, session, catalog, fake_stripe):
-    start(client, session, catalog, catalog.tts)
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts)
     completed = event("checkout.session.completed", fake_stripe.complete(session_id))
 
     forged = post_webhook(client, completed, secret="whsec_wrong")
@@ -333,7 +317,7 @@ def test_stripe_error_leaves_the_cart_and_no_pending_rows(client, session, catal
     before = uses(code)
     fake_stripe.mode = "error"
 
-    response = start(client, session, catalog, catalog.tts, promo="LAUNCH2025")
+    response = start_checkout(client, session, catalog.tts, promo="LAUNCH2025")
 
     assert response.status_code == 303 and response.headers["Location"] == "/cart"
     page = client.get("/cart").get_data(as_text=True)
@@ -345,7 +329,7 @@ def test_stripe_error_leaves_the_cart_and_no_pending_rows(client, session, catal
 
 def test_stripe_timeout_leaves_the_cart_and_no_pending_rows(client, session, catalog, fake_stripe):
     fake_stripe.mode = "timeout"
-    response = start(client, session, catalog, catalog.tts)
+    response = start_checkout(client, session, catalog.tts)
     assert response.headers["Location"] == "/cart"
     assert purchases() == []
     assert cart_count() == 1
@@ -441,7 +425,7 @@ def test_monthly_and_annual_lines_must_be_checked_out_separately(
 def test_one_time_lines_go_with_monthly_ones(client, session, catalog, fake_stripe):
     catalog.gpu.billing_type = "one_time"
     session.commit()
-    start(client, session, catalog, catalog.tts, catalog.gpu)
+    start_checkout(client, session, catalog.tts, catalog.gpu)
     [form] = fake_stripe.created_sessions()
     assert form["mode"] == "subscription"
     assert "line_items[1][price_data][recurring][interval]" not in form
@@ -451,8 +435,7 @@ def test_one_time_lines_go_with_monthly_ones(client, session, catalog, fake_stri
 
 
 def bought_subscription(client, session, catalog, fake_stripe):
-    start(client, session, catalog, catalog.tts)
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts)
     paid = fake_stripe.complete(session_id)
     post_webhook(client, event("checkout.session.completed", paid))
     return paid
@@ -634,8 +617,7 @@ def test_auto_renew_switch_sets_cancel_at_period_end_in_stripe(
 
 def bought_together(client, session, catalog, fake_stripe):
     """TTS and STT bought in one checkout: one Stripe subscription with an item for each."""
-    start(client, session, catalog, catalog.tts, catalog.stt)
-    [session_id] = fake_stripe.sessions
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts, catalog.stt)
     paid = fake_stripe.complete(session_id)
     post_webhook(client, event("checkout.session.completed", paid))
     fake_stripe.requests.clear()
@@ -664,7 +646,7 @@ def renewal_invoice(paid, period_end: datetime, invoice_id: str = "in_renewal") 
 
 
 def test_checkout_line_items_name_their_add_on(client, session, catalog, fake_stripe):
-    start(client, session, catalog, catalog.tts, catalog.stt)
+    start_checkout(client, session, catalog.tts, catalog.stt)
     [form] = fake_stripe.created_sessions()
     metadata = "[price_data][product_data][metadata][add_on_id]"
     assert form[f"line_items[0]{metadata}"] == str(catalog.tts.id)

@@ -17,6 +17,7 @@ from tests.integration.checkout.steps import (
     cart_count,
     checkout,
     holdings,
+    open_checkout,
     post_webhook,
     purchases,
     uses,
@@ -46,10 +47,7 @@ def async_succeeded(client, fake_stripe, session_id: str):
 def bought_twice(client, session, catalog, fake_stripe) -> tuple[str, str]:
     """Two checkouts of one add-on: the second paid and fulfilled, the first paid by a delayed
     method that has not cleared (so checkout could neither expire nor fulfil it)."""
-    put_in_cart(session, USER, catalog.tts)
-    sign_in(client, USER)
-    checkout(client)
-    [first] = fake_stripe.sessions
+    first = open_checkout(client, session, fake_stripe, catalog.tts)
     paid_async_later(fake_stripe, first)
     checkout(client)  # the first can't be expired any more, and isn't paid yet: released
     [second] = [sid for sid in fake_stripe.sessions if sid != first]
@@ -62,11 +60,8 @@ def test_a_new_checkout_expires_the_previous_one_and_releases_its_code(
 ):
     code = catalog.codes["LAUNCH2025"]
     before = uses(code)
-    put_in_cart(session, USER, catalog.tts)
-    sign_in(client, USER)
 
-    checkout(client, promo="LAUNCH2025")
-    [first] = fake_stripe.sessions
+    first = open_checkout(client, session, fake_stripe, catalog.tts, promo="LAUNCH2025")
     second_response = checkout(client, promo="LAUNCH2025")
 
     [second] = [sid for sid in fake_stripe.sessions if sid != first]
@@ -99,10 +94,7 @@ def test_five_checkouts_in_a_row_hold_one_use_of_the_code(client, session, catal
 def test_a_previous_checkout_paid_meanwhile_is_fulfilled_and_not_bought_again(
     client, session, catalog, fake_stripe
 ):
-    put_in_cart(session, USER, catalog.tts)
-    sign_in(client, USER)
-    checkout(client)
-    [first] = fake_stripe.sessions
+    first = open_checkout(client, session, fake_stripe, catalog.tts)
     paid = fake_stripe.complete(first)  # paid at Stripe; its webhook is still on the way
 
     response = checkout(client)
@@ -182,10 +174,7 @@ def test_a_refund_that_stripe_cannot_make_now_stays_owed(
 def test_first_purchase_code_is_refused_before_payment_once_another_checkout_completed(
     client, session, catalog, fake_stripe
 ):
-    put_in_cart(session, USER, catalog.tts)
-    sign_in(client, USER)
-    checkout(client)
-    [first] = fake_stripe.sessions
+    first = open_checkout(client, session, fake_stripe, catalog.tts)
     fake_stripe.complete(first)  # paid; the webhook has not arrived
     put_in_cart(session, USER, catalog.stt)
 
@@ -202,10 +191,7 @@ def test_a_second_first_purchase_discount_is_refunded_in_full(
     client, session, catalog, fake_stripe, fake_lago
 ):
     code = catalog.codes["FIRSTBUY"]
-    put_in_cart(session, USER, catalog.tts)
-    sign_in(client, USER)
-    checkout(client)
-    [first] = fake_stripe.sessions
+    first = open_checkout(client, session, fake_stripe, catalog.tts)
     paid_async_later(fake_stripe, first)
     session.execute(delete(CartItem))
     put_in_cart(session, USER, catalog.stt)

@@ -7,16 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select, update
 
+from marketplace import models
 from marketplace.cli.seed import seed_catalog
-from marketplace.models import (
-    AddOn,
-    AddOnBundle,
-    AddOnFeature,
-    FeatureDefinition,
-    PricingRule,
-    PromotionalCode,
-    SubscriptionTier,
-)
 from tests import guide
 
 # name -> (price, category), as the seed must load them
@@ -28,24 +20,26 @@ def count(session, model) -> int:
 
 
 def all_counts(session) -> dict[str, int]:
-    models = (
-        SubscriptionTier,
-        FeatureDefinition,
-        AddOn,
-        AddOnFeature,
-        PromotionalCode,
-        AddOnBundle,
-        PricingRule,
+    seeded = (
+        models.SubscriptionTier,
+        models.FeatureDefinition,
+        models.AddOn,
+        models.AddOnFeature,
+        models.PromotionalCode,
+        models.AddOnBundle,
+        models.PricingRule,
     )
-    return {model.__tablename__: count(session, model) for model in models}
+    return {model.__tablename__: count(session, model) for model in seeded}
 
 
-def promo(session, code: str) -> PromotionalCode:
-    return session.scalars(select(PromotionalCode).where(PromotionalCode.code == code)).one()
+def promo(session, code: str) -> models.PromotionalCode:
+    return session.scalars(
+        select(models.PromotionalCode).where(models.PromotionalCode.code == code)
+    ).one()
 
 
 def test_seed_loads_the_guides_nine_add_ons(session, seeded_catalog):
-    add_ons = session.scalars(select(AddOn).order_by(AddOn.display_order)).all()
+    add_ons = session.scalars(select(models.AddOn).order_by(models.AddOn.display_order)).all()
 
     assert {a.name: (a.base_price, a.category) for a in add_ons} == GUIDE_ADD_ONS
     assert [a.slug for a in add_ons][:3] == [
@@ -61,44 +55,51 @@ def test_seed_loads_the_guides_nine_add_ons(session, seeded_catalog):
 
 
 def test_seed_features_match_each_add_ons_feature_list(session, seeded_catalog):
-    rows = session.execute(select(AddOn.features, AddOn.id)).all()
+    rows = session.execute(select(models.AddOn.features, models.AddOn.id)).all()
     for features, add_on_id in rows:
         keys = session.scalars(
-            select(AddOnFeature.feature_key).where(AddOnFeature.add_on_id == add_on_id)
+            select(models.AddOnFeature.feature_key).where(
+                models.AddOnFeature.add_on_id == add_on_id
+            )
         ).all()
         assert sorted(keys) == sorted(features)
         assert len(keys) == 5
 
-    assert count(session, AddOnFeature) == 45
-    defined = set(session.scalars(select(FeatureDefinition.key)))
-    used = set(session.scalars(select(AddOnFeature.feature_key)))
+    assert count(session, models.AddOnFeature) == 45
+    defined = set(session.scalars(select(models.FeatureDefinition.key)))
+    used = set(session.scalars(select(models.AddOnFeature.feature_key)))
     assert used <= defined
     gpu = session.scalars(
-        select(AddOnFeature).where(AddOnFeature.feature_key == "gpu_compute")
+        select(models.AddOnFeature).where(models.AddOnFeature.feature_key == "gpu_compute")
     ).one()
     assert gpu.configuration == {"gpu_types": ["A100", "H100"], "hours_per_month": 50}
     voices = session.scalars(
-        select(AddOnFeature).where(AddOnFeature.feature_key == "tts_neural_voices")
+        select(models.AddOnFeature).where(models.AddOnFeature.feature_key == "tts_neural_voices")
     ).one()
     assert voices.configuration["voices"] == 120
 
 
 def test_seed_loads_tiers_and_pricing_rules(session, seeded_catalog):
-    tiers = set(session.scalars(select(SubscriptionTier.code)))
+    tiers = set(session.scalars(select(models.SubscriptionTier.code)))
     assert {"free", "starter", "professional", "enterprise", "vip_founder"} <= tiers
 
     gpu_rule = session.execute(
-        select(PricingRule.discount_percent, PricingRule.tier_code)
-        .join(AddOn, AddOn.id == PricingRule.add_on_id)
-        .where(AddOn.slug == "gpu-compute-access", PricingRule.tier_code == "professional")
+        select(models.PricingRule.discount_percent, models.PricingRule.tier_code)
+        .join(models.AddOn, models.AddOn.id == models.PricingRule.add_on_id)
+        .where(
+            models.AddOn.slug == "gpu-compute-access",
+            models.PricingRule.tier_code == "professional",
+        )
     ).one()
     assert gpu_rule.discount_percent == Decimal("10.00")
     enterprise = session.scalars(
-        select(PricingRule.discount_percent).where(PricingRule.tier_code == "enterprise")
+        select(models.PricingRule.discount_percent).where(
+            models.PricingRule.tier_code == "enterprise"
+        )
     ).all()
     assert enterprise == [Decimal("15.00")] * 9
     volume = session.scalars(
-        select(PricingRule).where(PricingRule.conditions == {"min_quantity": 5})
+        select(models.PricingRule).where(models.PricingRule.conditions == {"min_quantity": 5})
     ).one()
     assert volume.tier_code is None
 
@@ -110,7 +111,7 @@ def test_seed_loads_the_guides_promo_codes(session, seeded_catalog, now):
         "FRIEND50": ("fixed_amount", Decimal("5.00"), 1000, 60, {}),
         "VIP2025": ("percentage", Decimal("30.00"), 50, 365, {"tier": "vip_founder"}),
     }
-    codes = session.scalars(select(PromotionalCode)).all()
+    codes = session.scalars(select(models.PromotionalCode)).all()
 
     assert {
         c.code: (
@@ -126,9 +127,9 @@ def test_seed_loads_the_guides_promo_codes(session, seeded_catalog, now):
 
 
 def test_seed_loads_three_bundles_at_the_guides_prices(session, seeded_catalog):
-    names = dict(session.execute(select(AddOn.id, AddOn.name)).all())
-    prices = dict(session.execute(select(AddOn.id, AddOn.base_price)).all())
-    bundles = {b.name: b for b in session.scalars(select(AddOnBundle))}
+    names = dict(session.execute(select(models.AddOn.id, models.AddOn.name)).all())
+    prices = dict(session.execute(select(models.AddOn.id, models.AddOn.base_price)).all())
+    bundles = {b.name: b for b in session.scalars(select(models.AddOnBundle))}
 
     def members(name):
         return {names[add_on_id] for add_on_id in bundles[name].add_on_ids}
@@ -159,12 +160,14 @@ def test_seed_loads_three_bundles_at_the_guides_prices(session, seeded_catalog):
 def test_second_seed_inserts_nothing_and_keeps_later_changes(session, seeded_catalog, now):
     before = all_counts(session)
     session.execute(
-        update(PromotionalCode)
-        .where(PromotionalCode.code == "LAUNCH2025")
+        update(models.PromotionalCode)
+        .where(models.PromotionalCode.code == "LAUNCH2025")
         .values(current_uses=7, expires_at=now + timedelta(days=3), is_active=False)
     )
     session.execute(
-        update(AddOn).where(AddOn.slug == "unicorn-orator-tts").values(base_price=Decimal("11.49"))
+        update(models.AddOn)
+        .where(models.AddOn.slug == "unicorn-orator-tts")
+        .values(base_price=Decimal("11.49"))
     )
 
     report = seed_catalog(session, now + timedelta(days=10))
@@ -177,13 +180,15 @@ def test_second_seed_inserts_nothing_and_keeps_later_changes(session, seeded_cat
     launch = promo(session, "LAUNCH2025")
     assert (launch.current_uses, launch.is_active) == (7, False)
     assert launch.expires_at == now + timedelta(days=3)
-    tts = session.scalars(select(AddOn).where(AddOn.slug == "unicorn-orator-tts")).one()
+    tts = session.scalars(
+        select(models.AddOn).where(models.AddOn.slug == "unicorn-orator-tts")
+    ).one()
     assert tts.base_price == Decimal("11.49")
 
 
 def test_seed_matches_promo_codes_in_any_case(session, now):
     session.add(
-        PromotionalCode(
+        models.PromotionalCode(
             code="launch2025", discount_type="percentage", discount_value=Decimal("50.00")
         )
     )
@@ -195,7 +200,9 @@ def test_seed_matches_promo_codes_in_any_case(session, now):
         report.tables["promotional_codes"].inserted,
         report.tables["promotional_codes"].present,
     ) == (3, 1)
-    codes = session.scalars(select(PromotionalCode.code).order_by(PromotionalCode.code)).all()
+    codes = session.scalars(
+        select(models.PromotionalCode.code).order_by(models.PromotionalCode.code)
+    ).all()
     assert codes == ["FIRSTBUY", "FRIEND50", "VIP2025", "launch2025"]
 
 
@@ -211,6 +218,6 @@ def test_seed_command_reports_per_table_and_is_idempotent(runner, session):
     assert second.exit_code == 0, second.output
     assert "add_ons                       0                9" in second.output
     assert "Nothing to do: the seed catalog is already present." in second.output
-    assert count(session, AddOn) == 9
-    assert count(session, PromotionalCode) == 4
-    assert count(session, AddOnBundle) == 3
+    assert count(session, models.AddOn) == 9
+    assert count(session, models.PromotionalCode) == 4
+    assert count(session, models.AddOnBundle) == 3

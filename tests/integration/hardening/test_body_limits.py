@@ -19,6 +19,7 @@ from tests.integration.hardening.inputs import CountingStream
 FORM_LIMIT = 64 * 1024
 WEBHOOK_LIMIT = 1024 * 1024
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 CHUNKED = {"wsgi.input_terminated": True}  # how a WSGI server hands over a chunked body
 
 
@@ -37,6 +38,18 @@ def post_stream(client, url: str, stream: CountingStream, *, content_length, con
         headers=headers,
         environ_overrides=environ,
         **kw,
+    )
+
+
+def post_chunked(client, url: str, stream: CountingStream, *, content_type: str):
+    """POST `stream` chunked, as a WSGI server hands such a body over (no Content-Length)."""
+    return post_stream(
+        client,
+        url,
+        stream,
+        content_length=None,
+        content_type=content_type,
+        environ_overrides=CHUNKED,
     )
 
 
@@ -82,14 +95,7 @@ def test_a_form_at_the_limit_is_read(anonymous_client, session, catalog):
 
 def test_a_chunked_form_is_cut_at_the_limit(anonymous_client, catalog):
     body = CountingStream(10 * FORM_LIMIT, prefix=b"code=")
-    response = post_stream(
-        anonymous_client,
-        "/cart/promo",
-        body,
-        content_length=None,
-        content_type=FORM,
-        environ_overrides=CHUNKED,
-    )
+    response = post_chunked(anonymous_client, "/cart/promo", body, content_type=FORM)
 
     assert response.status_code == 413
     assert "larger than 64 KB" in response.get_data(as_text=True)
@@ -109,11 +115,7 @@ def test_a_form_with_a_lying_content_length_is_read_only_that_far(anonymous_clie
 def test_a_webhook_over_1_mb_is_a_json_413_before_it_is_read(client):
     body = CountingStream(300 * 1024 * 1024, prefix=b'{"id": "evt_big"')  # 300 MB, unsigned
     response = post_stream(
-        client,
-        "/webhooks/stripe",
-        body,
-        content_length=body.size,
-        content_type="application/json",
+        client, "/webhooks/stripe", body, content_length=body.size, content_type=JSON
     )
 
     assert response.status_code == 413
@@ -127,14 +129,7 @@ def test_a_webhook_over_1_mb_is_a_json_413_before_it_is_read(client):
 
 def test_a_chunked_webhook_is_cut_at_1_mb(client):
     body = CountingStream(5 * WEBHOOK_LIMIT, prefix=b'{"id": "evt_big"')
-    response = post_stream(
-        client,
-        "/webhooks/stripe",
-        body,
-        content_length=None,
-        content_type="application/json",
-        environ_overrides=CHUNKED,
-    )
+    response = post_chunked(client, "/webhooks/stripe", body, content_type=JSON)
 
     assert response.status_code == 413
     assert response.json["error"] == "request_entity_too_large"
@@ -149,7 +144,7 @@ def test_a_webhook_with_a_lying_content_length_is_read_only_that_far(client):
         "/webhooks/stripe",
         body,
         content_length=100,
-        content_type="application/json",
+        content_type=JSON,
         headers={"Stripe-Signature": "t=1,v1=0"},
     )
 

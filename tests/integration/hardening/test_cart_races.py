@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import AddOn, CartItem
-from tests.fixtures.database import make_app
+from tests.fixtures.database import committing_app
 from tests.fixtures.shoppers import ANON_OWNER, HX, as_anonymous, csrf_token_from, session_of
 
 ROUNDS = 25
@@ -24,18 +24,10 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def race_app(committed_database_url):  # noqa: F811
     """An app on a database of its own whose requests really commit, CSRF on as in production."""
-    app = make_app(committed_database_url, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        _truncate()
+    with committing_app(
+        committed_database_url, "cart_items, add_ons", WTF_CSRF_ENABLED=True
+    ) as app:
         yield app
-        _truncate()
-        db.session.remove()
-        db.engine.dispose()
-
-
-def _truncate() -> None:
-    db.session.execute(db.text("TRUNCATE cart_items, add_ons CASCADE"))
-    db.session.commit()
 
 
 def add_ons(*names: str) -> list[AddOn]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.config import DEVELOPMENT_SECRET_KEY, Settings
-from tests.fixtures.database import make_app
+from tests.fixtures.database import PRODUCTION_CONFIG, make_app
 from tests.fixtures.shoppers import csrf_token_from, session_of
 
 
@@ -107,17 +107,7 @@ def test_production_refuses_to_start_without_oidc_stripe_and_a_real_key(
 
 
 def test_production_starts_with_oidc_stripe_and_a_real_key(database_url):
-    app = make_app(
-        database_url,
-        MARKETPLACE_ENV="production",
-        OIDC_ISSUER="https://sso.example/realms/p",
-        OIDC_CLIENT_ID="m",
-        OIDC_CLIENT_SECRET="s",
-        STRIPE_SECRET_KEY="sk_live_x",
-        STRIPE_WEBHOOK_SECRET="whsec_x",
-        REDIS_URL="redis://127.0.0.1:6379/5",
-        SECRET_KEY="Vq3bEh1f0m8Qy9C2xTz7LkWp4RnSd6Ug5JaHe",
-    )
+    app = make_app(database_url, **PRODUCTION_CONFIG)
 
     assert "auth.callback" in app.view_functions
 

@@ -9,7 +9,7 @@ import pytest
 
 from marketplace.catalog.cache import init_app as init_cache
 from marketplace.config import PROJECT_ROOT
-from tests.fixtures.database import make_app
+from tests.fixtures.database import PRODUCTION_CONFIG, make_app
 from tests.fixtures.identity import purchase
 from tests.fixtures.shoppers import HX
 
@@ -154,18 +154,9 @@ def test_public_pages_may_be_cached(client, catalog, path):
 
 
 def production_app(database_url, **overrides):
-    return make_app(
-        database_url,
-        MARKETPLACE_ENV="production",
-        OIDC_ISSUER="https://sso.example.com/realms/platform",
-        OIDC_CLIENT_ID="marketplace",
-        OIDC_CLIENT_SECRET="s",
-        STRIPE_SECRET_KEY="sk_live_x",
-        STRIPE_WEBHOOK_SECRET="whsec_x",
-        REDIS_URL="redis://127.0.0.1:6379/5",
-        SECRET_KEY="k4R9vQe2Lm7XsT1bNw8ZcY5pHd3Gf6Ja0Uo",
-        **overrides,
-    )
+    """A production app whose sign-in provider is at https://sso.example.com."""
+    issuer = "https://sso.example.com/realms/platform"
+    return make_app(database_url, **{**PRODUCTION_CONFIG, "OIDC_ISSUER": issuer, **overrides})
 
 
 def test_production_adds_hsts(database_url):

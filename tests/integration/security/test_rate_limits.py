@@ -17,11 +17,10 @@ import redis
 import requests
 
 from marketplace.config import PROJECT_ROOT, Settings
-from tests.fixtures.database import make_app, rolled_back
+from tests.fixtures.database import PRODUCTION_CONFIG, make_app, rolled_back
 from tests.fixtures.shoppers import HX
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
-STRONG_KEY = "k4R9vQe2Lm7XsT1bNw8ZcY5pHd3Gf6Ja0Uo"
 
 
 def redis_or_skip() -> redis.Redis:
@@ -153,17 +152,7 @@ def test_settings_name_the_redis_storage_and_the_limits(monkeypatch):
 
 def test_production_refuses_to_start_without_redis(database_url):
     with pytest.raises(SystemExit) as refused:
-        make_app(
-            database_url,
-            MARKETPLACE_ENV="production",
-            OIDC_ISSUER="https://sso.example/realms/p",
-            OIDC_CLIENT_ID="m",
-            OIDC_CLIENT_SECRET="s",
-            STRIPE_SECRET_KEY="sk_live_x",
-            STRIPE_WEBHOOK_SECRET="whsec_x",
-            SECRET_KEY=STRONG_KEY,
-            REDIS_URL=None,
-        )
+        make_app(database_url, **{**PRODUCTION_CONFIG, "REDIS_URL": None})
 
     assert str(refused.value) == (
         "Error: MARKETPLACE_ENV=production refuses to start without REDIS_URL."

@@ -14,18 +14,7 @@ from marketplace.config import (
     production_problems,
     secret_key_problem,
 )
-from tests.fixtures.database import make_app
-
-STRONG_KEY = "k4R9vQe2Lm7XsT1bNw8ZcY5pHd3Gf6Ja0Uo"  # 35 bytes, published nowhere but here
-PRODUCTION = {
-    "MARKETPLACE_ENV": "production",
-    "OIDC_ISSUER": "https://sso.example/realms/p",
-    "OIDC_CLIENT_ID": "m",
-    "OIDC_CLIENT_SECRET": "s",
-    "STRIPE_SECRET_KEY": "sk_live_x",
-    "STRIPE_WEBHOOK_SECRET": "whsec_x",
-    "REDIS_URL": "redis://127.0.0.1:6379/5",
-}
+from tests.fixtures.database import PRODUCTION_CONFIG, STRONG_SECRET_KEY, make_app
 
 
 @pytest.mark.parametrize(
@@ -46,7 +35,7 @@ PRODUCTION = {
 )
 def test_production_refuses_a_weak_secret_key(database_url, key, reason):
     with pytest.raises(SystemExit) as refused:
-        make_app(database_url, **{**PRODUCTION, "SECRET_KEY": key})
+        make_app(database_url, **{**PRODUCTION_CONFIG, "SECRET_KEY": key})
 
     message = str(refused.value)
     assert message == (
@@ -57,10 +46,10 @@ def test_production_refuses_a_weak_secret_key(database_url, key, reason):
         assert key not in message  # the key itself is never printed
 
 
-@pytest.mark.parametrize("key", [STRONG_KEY, "y" * 32, STRONG_KEY.encode()])
+@pytest.mark.parametrize("key", [STRONG_SECRET_KEY, "y" * 32, STRONG_SECRET_KEY.encode()])
 def test_production_accepts_32_bytes_or_more(key):
     assert secret_key_problem(key) is None
-    assert production_problems({**PRODUCTION, "SECRET_KEY": key}) == []
+    assert production_problems({**PRODUCTION_CONFIG, "SECRET_KEY": key}) == []
 
 
 def test_development_keeps_its_short_key(database_url):
@@ -71,7 +60,7 @@ def test_development_keeps_its_short_key(database_url):
 def test_the_refusal_is_one_line_on_stderr_without_a_traceback():
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "MARKETPLACE_ENV")},
-        **PRODUCTION,
+        **PRODUCTION_CONFIG,
         "SECRET_KEY": "tooshort-but-secret",
     }
     result = subprocess.run(

@@ -39,25 +39,32 @@ def feature_rows(session, add_ons) -> None:
     session.flush()
 
 
+def half_price_deal(name: str, members: list[AddOn], **columns) -> AddOnBundle:
+    """A new 50%-off bundle of `members`, with its other columns as given."""
+    return AddOnBundle(
+        name=name,
+        description=f"{name} description.",
+        add_on_ids=[add_on.id for add_on in members],
+        discount_percent=Decimal("50.00"),
+        **columns,
+    )
+
+
 @pytest.fixture
 def bundles(session, add_ons) -> dict[str, AddOnBundle]:
     """The guide's 3 bundles, plus an expired and an inactive one that must never show; by name."""
     now = datetime.now(UTC)
     noise = [
-        AddOnBundle(
-            name="Expired Voice Deal",
-            description="Expired Voice Deal description.",
-            add_on_ids=[add_ons["unicorn-orator-tts"].id, add_ons["amanuensis-stt"].id],
-            discount_percent=Decimal("50.00"),
+        half_price_deal(
+            "Expired Voice Deal",
+            [add_ons["unicorn-orator-tts"], add_ons["amanuensis-stt"]],
             display_order=1,
             valid_from=now - timedelta(days=30),
             valid_until=now - timedelta(days=1),
         ),
-        AddOnBundle(
-            name="Paused GPU Deal",
-            description="Paused GPU Deal description.",
-            add_on_ids=[add_ons["gpu-compute-access"].id, add_ons["bolt-ai-dev-environment"].id],
-            discount_percent=Decimal("50.00"),
+        half_price_deal(
+            "Paused GPU Deal",
+            [add_ons["gpu-compute-access"], add_ons["bolt-ai-dev-environment"]],
             display_order=2,
             is_active=False,
         ),

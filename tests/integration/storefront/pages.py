@@ -11,13 +11,37 @@ from marketplace.catalog.cache import EXTENSION_KEY, TTLCache
 
 def card_html(html: str, slug: str) -> str:
     """The markup of one catalog card."""
-    start = html.index(f'data-add-on="{slug}"')
+    return _article(html, f'data-add-on="{slug}"')
+
+
+def bundle_html(html: str, name: str) -> str:
+    """The markup of one bundle on the bundles page."""
+    return _article(html, f'data-bundle="{name}"')
+
+
+def _article(html: str, marker: str) -> str:
+    start = html.index(marker)
     return html[start : html.index("</article>", start)]
 
 
 def slugs_in(html: str) -> list[str]:
     """The add-on cards of a catalog page, in order."""
     return re.findall(r'data-add-on="([^"]+)"', html)
+
+
+def bundle_names(html: str) -> list[str]:
+    """The bundles of the bundles page, in order."""
+    return re.findall(r'data-bundle="([^"]+)"', html)
+
+
+def htmx_form_markup(action: str, target: str, field: str, value: object) -> list[str]:
+    """The markup of a form posting `field=value` to `action`, plainly and by htmx into #target."""
+    return [
+        f'method="post" action="{action}"',
+        f'hx-post="{action}"',
+        f'hx-target="#{target}"',
+        f'name="{field}" value="{value}"',
+    ]
 
 
 class Clock:

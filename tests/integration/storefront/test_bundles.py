@@ -6,17 +6,18 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from marketplace.bundles.queries import bundles_containing
+from tests.integration.storefront.pages import bundle_html, bundle_names, htmx_form_markup
 
 
-def _bundle_html(html: str, name: str) -> str:
-    start = html.index(f'data-bundle="{name}"')
-    return html[start : html.index("</article>", start)]
+def bundles_page(client) -> str:
+    """The HTML of `/bundles`."""
+    return client.get("/bundles").get_data(as_text=True)
 
 
 def test_live_bundles_in_display_order(client, bundles):
-    html = client.get("/bundles").get_data(as_text=True)
+    html = bundles_page(client)
 
-    assert re.findall(r'data-bundle="([^"]+)"', html) == [
+    assert bundle_names(html) == [
         "AI Productivity Bundle",
         "Developer Pro Bundle",
         "Enterprise Suite",
@@ -24,10 +25,10 @@ def test_live_bundles_in_display_order(client, bundles):
 
 
 def test_guide_bundle_prices_and_savings(client, bundles):
-    html = client.get("/bundles").get_data(as_text=True)
-    ai = _bundle_html(html, "AI Productivity Bundle")
-    dev = _bundle_html(html, "Developer Pro Bundle")
-    suite = _bundle_html(html, "Enterprise Suite")
+    html = bundles_page(client)
+    ai = bundle_html(html, "AI Productivity Bundle")
+    dev = bundle_html(html, "Developer Pro Bundle")
+    suite = bundle_html(html, "Enterprise Suite")
 
     assert '<dd class="bundle__original"><s>$29.97</s></dd>' in ai
     assert '<span class="price__amount">$25.47</span><span class="price__period">/mo' in ai
@@ -42,7 +43,7 @@ def test_guide_bundle_prices_and_savings(client, bundles):
 
 
 def test_each_bundle_lists_its_add_ons(client, bundles):
-    ai = _bundle_html(client.get("/bundles").get_data(as_text=True), "AI Productivity Bundle")
+    ai = bundle_html(bundles_page(client), "AI Productivity Bundle")
 
     assert re.findall(r'<a href="/add-ons/([^"]+)">', ai) == [
         "unicorn-orator-tts",
@@ -52,25 +53,24 @@ def test_each_bundle_lists_its_add_ons(client, bundles):
 
 
 def test_add_bundle_to_cart_form(client, bundles):
-    html = client.get("/bundles").get_data(as_text=True)
+    html = bundles_page(client)
     bundle = bundles["Developer Pro Bundle"]
 
-    assert 'method="post" action="/cart/bundles"' in html
-    assert 'hx-post="/cart/bundles"' in html
-    assert f'name="bundle_id" value="{bundle.id}"' in html
-    assert f'hx-target="#bundle-status-{bundle.id}"' in html
+    form = htmx_form_markup("/cart/bundles", f"bundle-status-{bundle.id}", "bundle_id", bundle.id)
+    for markup in form:
+        assert markup in html
 
 
 def test_bundle_with_a_withdrawn_add_on_is_not_offered(client, session, add_ons, bundles):
     add_ons["presenton-presentations"].is_active = False
     session.flush()
 
-    html = client.get("/bundles").get_data(as_text=True)
-    assert re.findall(r'data-bundle="([^"]+)"', html) == ["Developer Pro Bundle"]
+    html = bundles_page(client)
+    assert bundle_names(html) == ["Developer Pro Bundle"]
 
 
 def test_no_bundles(client, add_ons):
-    html = client.get("/bundles").get_data(as_text=True)
+    html = bundles_page(client)
 
     assert "No bundles on offer right now" in html
 

@@ -1,6 +1,6 @@
 """The guide's add-ons, bundles and promo codes (`tests/guide.py`) as pricing-engine inputs."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from uuid import UUID
 
 from marketplace.pricing import BundleOffer, CartLine, PromoCode, Shopper
@@ -49,13 +49,9 @@ SEED_BUNDLES = (AI_PRODUCTIVITY, DEVELOPER_PRO, ENTERPRISE_SUITE)
 
 CODES = {
     code.code: PromoCode(
-        code=code.code,
-        discount_type=code.discount_type,
-        discount_value=code.discount_value,
-        max_uses=code.max_uses,
+        **code.terms(NOW),
         current_uses=0,
         applicable_to=None,
-        expires_at=NOW + timedelta(days=code.days),
         user_restrictions=dict(code.user_restrictions or {}),
     )
     for code in GUIDE_PROMO_CODES
