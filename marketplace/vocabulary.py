@@ -8,6 +8,7 @@ models, services and templates all read it.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class BillingType(StrEnum):
@@ -21,17 +22,17 @@ class BillingType(StrEnum):
     @property
     def label(self) -> str:
         """A period's heading: "Monthly" (cart totals, receipts)."""
-        return _LABELS[self]
+        return _WORDS[self].label
 
     @property
     def phrase(self) -> str:
         """After a price in a sentence: "per month"."""
-        return _PHRASES[self]
+        return _WORDS[self].phrase
 
     @property
     def suffix(self) -> str:
         """Right after a price: "/mo"."""
-        return _SUFFIXES[self]
+        return _WORDS[self].suffix
 
     @property
     def months(self) -> int | None:
@@ -39,7 +40,7 @@ class BillingType(StrEnum):
 
         Usage-based add-ons pay a monthly base fee (their usage is billed by Lago).
         """
-        return _MONTHS[self]
+        return _WORDS[self].months
 
     @property
     def interval(self) -> str | None:
@@ -47,29 +48,18 @@ class BillingType(StrEnum):
         return {1: "month", 12: "year"}.get(self.months or 0)
 
 
-_LABELS = {
-    BillingType.ONE_TIME: "One-time",
-    BillingType.MONTHLY: "Monthly",
-    BillingType.ANNUAL: "Annual",
-    BillingType.USAGE_BASED: "Usage-based",
-}
-_PHRASES = {
-    BillingType.ONE_TIME: "one-time payment",
-    BillingType.MONTHLY: "per month",
-    BillingType.ANNUAL: "per year",
-    BillingType.USAGE_BASED: "usage-based",
-}
-_SUFFIXES = {
-    BillingType.ONE_TIME: "",
-    BillingType.MONTHLY: "/mo",
-    BillingType.ANNUAL: "/yr",
-    BillingType.USAGE_BASED: "/mo + usage",
-}
-_MONTHS = {
-    BillingType.ONE_TIME: None,
-    BillingType.MONTHLY: 1,
-    BillingType.ANNUAL: 12,
-    BillingType.USAGE_BASED: 1,
+class _Billing(NamedTuple):
+    label: str
+    phrase: str
+    suffix: str
+    months: int | None
+
+
+_WORDS = {
+    BillingType.ONE_TIME: _Billing("One-time", "one-time payment", "", None),
+    BillingType.MONTHLY: _Billing("Monthly", "per month", "/mo", 1),
+    BillingType.ANNUAL: _Billing("Annual", "per year", "/yr", 12),
+    BillingType.USAGE_BASED: _Billing("Usage-based", "usage-based", "/mo + usage", 1),
 }
 
 

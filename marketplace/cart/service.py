@@ -19,19 +19,14 @@ from sqlalchemy.orm import Session
 from marketplace.cart import queries
 from marketplace.models import AddOn, AddOnBundle, CartItem
 from marketplace.pricing.models import MAX_QUANTITY
+from marketplace.refusals import Refusal
 
 MIN_QUANTITY = 1
 GONE = "That item isn't in your cart."
 
 
-class CartError(Exception):
-    """A cart request that cannot be carried out; `status` is the HTTP status to answer with."""
-
-    status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class CartError(Refusal):
+    """A cart request that cannot be carried out."""
 
 
 class NotFound(CartError):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from marketplace.refusals import Refusal
 
-class CheckoutError(Exception):
-    """A checkout that cannot go ahead; `message` is for the shopper, `status` for HTTP."""
+
+class CheckoutError(Refusal):
+    """A checkout that cannot go ahead."""
 
     status = 409
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class NotFound(CheckoutError):

@@ -80,8 +80,8 @@ def start():
         return _back_to_cart(errors.PROVIDER_UNREACHABLE)
     except errors.CheckoutError as error:
         return _back_to_cart(error.message)
-    session[OPEN_SESSION_KEY] = started.session_id
-    return go_to(started.url)
+    session[OPEN_SESSION_KEY] = started.id
+    return go_to(started.url or urls.cancel)  # a session without a page to pay on: come back
 
 
 @bp.get("/checkout/success")

@@ -33,6 +33,7 @@ from marketplace.payments import (
     LineItem,
     PaymentError,
     PaymentProvider,
+    ProviderSession,
     SessionRequest,
 )
 from marketplace.payments.events import purchase_ids_metadata
@@ -49,12 +50,6 @@ SUPERSEDED = "Replaced by a newer checkout."
 
 
 @dataclass(frozen=True)
-class Started:
-    session_id: str
-    url: str
-
-
-@dataclass(frozen=True)
 class Urls:
     """Where the provider sends the shopper back; `success` contains {CHECKOUT_SESSION_ID}."""
 
@@ -68,7 +63,7 @@ def start(
     promo_code: str | None,
     provider: PaymentProvider,
     urls: Urls,
-) -> Started:
+) -> ProviderSession:
     """Check the cart out: refuse, or return the payment session to redirect to.
 
     A shopper has one open checkout at most. Under the shopper's lock, the previous one is
@@ -103,7 +98,7 @@ def start(
             "You started another checkout at the same time, so this one was closed and nothing "
             "was charged. Use the newer one, or check out again."
         )
-    return Started(session_id=opened.id, url=opened.url or urls.cancel)
+    return opened
 
 
 def _close_open_checkouts(session: Session, user_id: str, provider: PaymentProvider) -> None:
