@@ -48,18 +48,19 @@ def is_webhook() -> bool:
 
 def refuse_malformed_input() -> None:
     """Refuse (413, 400, 415) a request whose size, URL or form body no view should see."""
-    receives_webhook = is_webhook()
+    req = request._get_current_object()  # type: ignore[attr-defined]  # once: every request
+    view = current_app.view_functions.get(req.endpoint) if req.endpoint else None
+    receives_webhook = bool(getattr(view, WEBHOOK_MARK, False))
     if receives_webhook:
-        request.max_content_length = current_app.config["MAX_WEBHOOK_BYTES"]
-    limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
+        req.max_content_length = current_app.config["MAX_WEBHOOK_BYTES"]
+    limit = req.max_content_length
+    if limit is not None and (req.content_length or 0) > limit:
         raise too_large(limit)
-    where = _nul_in_url()
-    if where:
-        abort(400, description=_nul_message(where))
-    if receives_webhook or request.endpoint is None or not _has_body():
+    if NUL in req.path or (req.query_string and _nul_in_args()):
+        abort(400, description=_nul_message(_nul_in_url() or "the address"))
+    if receives_webhook or req.endpoint is None or not _has_body():
         return  # no body to check; an unknown URL is a 404 or 405 without reading one
-    if request.mimetype not in FORM_TYPES:
+    if req.mimetype not in FORM_TYPES:
         abort(
             415,
             description="This address takes form data (application/x-www-form-urlencoded "
@@ -100,6 +101,11 @@ def _refuse_a_cut_body(limit: int | None) -> None:
 
 def _has_body() -> bool:
     return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+
+
+def _nul_in_args() -> bool:
+    """A NUL byte in the query, raw or percent-encoded (decoding the arguments costs more)."""
+    return b"\x00" in request.query_string or b"%00" in request.query_string
 
 
 def _nul_in_url() -> str | None:
