@@ -118,16 +118,13 @@ def _close_open_checkouts(session: Session, user_id: str, provider: PaymentProvi
         )
         .distinct()
     ).all()
-    for session_id in open_sessions:
-        if session_id is None:  # excluded by the query; this tells the type checker
-            continue
+    for session_id in filter(None, open_sessions):
         if provider.expire_session(session_id) is not None:
             continue
         current = provider.retrieve_session(session_id)
         if current.is_paid:
-            fulfilment.fulfil(
-                session, fulfilment.Payment.of(current, user_id)
-            )  # commits, releasing the lock
+            # fulfil commits, which releases the lock: take it again.
+            fulfilment.fulfil(session, fulfilment.Payment.of(current, user_id))
             lock_shopper(session, user_id)
     fulfilment.release_open_checkouts(session, user_id, SUPERSEDED)
 
