@@ -148,14 +148,14 @@ def _unhonourable(
     user_id = due[0].user_id
     code_ids = {p.promo_code_id for p in due if p.promo_code_id}
     facts = promotions.purchase_facts(session, user_id)
+    shopper = Shopper(
+        has_completed_purchase=facts.has_completed_purchase,
+        used_promo_codes=facts.used_promo_codes,
+    )
     for code_id in code_ids:
         row = session.get(PromotionalCode, code_id)
         if row is None:
             continue  # a code that no longer exists rules nothing out
-        shopper = Shopper(
-            has_completed_purchase=facts.has_completed_purchase,
-            used_promo_codes=facts.used_promo_codes,
-        )
         rejection = history_rejection(promotions.to_pricing(row), shopper)
         if rejection:
             reason = (
