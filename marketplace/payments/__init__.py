@@ -139,10 +139,10 @@ def provider_for(
 
         return StripeProvider(
             config["STRIPE_SECRET_KEY"],
-            api_base=config.get("STRIPE_API_BASE") or "https://api.stripe.com",
+            api_base=config["STRIPE_API_BASE"],
             timeouts=(
-                float(config.get("STRIPE_CONNECT_TIMEOUT_SECONDS") or 2),
-                float(config.get("STRIPE_READ_TIMEOUT_SECONDS") or 8),
+                config["STRIPE_CONNECT_TIMEOUT_SECONDS"],
+                config["STRIPE_READ_TIMEOUT_SECONDS"],
             ),
             guard=stripe_guard(config),
         )

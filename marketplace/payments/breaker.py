@@ -40,8 +40,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from marketplace.config import STRIPE_GUARD_DIR
-
 log = logging.getLogger(__name__)
 
 
@@ -283,12 +281,12 @@ def stripe_guard(config: Mapping[str, Any]) -> Guard:
     api_base = config.get("STRIPE_API_BASE") or "https://api.stripe.com"
     address = hashlib.sha256(api_base.encode()).hexdigest()[:12]
     return Guard(
-        Path(config.get("STRIPE_GUARD_DIR") or STRIPE_GUARD_DIR),
+        Path(config["STRIPE_GUARD_DIR"]),
         f"stripe-{address}",
         Limits(
-            slots=int(config.get("STRIPE_MAX_CONCURRENT_CALLS") or Limits.slots),
-            wait=float(config.get("STRIPE_SLOT_WAIT_SECONDS") or 0),
-            cooldown=float(config.get("STRIPE_BREAKER_SECONDS") or Limits.cooldown),
+            slots=config["STRIPE_MAX_CONCURRENT_CALLS"],
+            wait=config["STRIPE_SLOT_WAIT_SECONDS"],
+            cooldown=config["STRIPE_BREAKER_SECONDS"],
         ),
     )
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import pytest
 
@@ -218,7 +217,8 @@ def test_the_stripe_guard_is_per_api_address_and_from_the_settings(tmp_path):
         "STRIPE_GUARD_DIR": str(tmp_path),
         "STRIPE_API_BASE": "http://127.0.0.1:1",
         "STRIPE_MAX_CONCURRENT_CALLS": 3,
-        "STRIPE_BREAKER_SECONDS": 5,
+        "STRIPE_SLOT_WAIT_SECONDS": 0.0,
+        "STRIPE_BREAKER_SECONDS": 5.0,
     }
     g = stripe_guard(config)
     assert g.directory == tmp_path
@@ -229,15 +229,16 @@ def test_the_stripe_guard_is_per_api_address_and_from_the_settings(tmp_path):
 
 def test_a_call_waits_briefly_for_a_slot_freed_meanwhile(tmp_path):
     g = guard(tmp_path, slots=1, wait=2.0)
-    released = threading.Event()
+    holding, released = threading.Event(), threading.Event()
 
     def hold_then_release():
         with g.call():
+            holding.set()
             released.wait(5)
 
     holder = threading.Thread(target=hold_then_release)
     holder.start()
-    time.sleep(0.1)
+    assert holding.wait(5)
     threading.Timer(0.2, released.set).start()
     entered = False
 
