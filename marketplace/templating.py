@@ -7,7 +7,9 @@ Blueprints render; they do not extend the template language. Money reads the sam
 from __future__ import annotations
 
 from flask import Flask
+from markupsafe import Markup
 
+from marketplace.catalog import icons
 from marketplace.catalog.facts import humanise
 from marketplace.catalog.forms import CATEGORY_LABELS
 from marketplace.current import current_shopper
@@ -47,4 +49,7 @@ def storefront_context() -> dict[str, object]:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["MAX_QUANTITY"] = MAX_QUANTITY
+    app.jinja_env.globals["icon_body"] = lambda name: Markup(icons.icon_body(name))
+    app.jinja_env.globals["add_on_icon_name"] = icons.add_on_icon
+    app.jinja_env.globals["BUNDLE_ICON"] = icons.BUNDLE
     app.context_processor(storefront_context)
