@@ -115,3 +115,14 @@ def test_the_title_comes_before_the_price_box_in_the_page(client, seeded):
 
     title = html.index('<h1 id="product-title"')
     assert title < html.index('<aside class="product__buy"') < html.index('id="features-title"')
+
+
+def test_a_one_time_add_on_is_not_billed_periodically(client, seeded, session):
+    add_on = session.query(AddOn).filter_by(slug="document-processing-suite").one()
+    add_on.billing_type = "one_time"
+    session.commit()
+
+    text = text_of(product_html(client, "document-processing-suite"))
+
+    assert "One-time payment: it's yours for good." in text
+    assert "Billed one-time" not in text and "Cancel any time" not in text
