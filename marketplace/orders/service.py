@@ -68,7 +68,7 @@ def discount_lines(
             f"{tier.title()} tier price" if tier else "Tier price",
             quote.tier_discount,
         ),
-        (DiscountKind.BUNDLE, f"{bundle or 'Bundle'} bundle", quote.bundle_discount),
+        (DiscountKind.BUNDLE, _bundle_label(bundle), quote.bundle_discount),
         (DiscountKind.PROMO, f"Promo code {code}" if code else "Promo code", quote.promo_discount),
     ]
     return [
@@ -76,6 +76,13 @@ def discount_lines(
         for kind, label, amount in found
         if amount > 0
     ]
+
+
+def _bundle_label(name: str | None) -> str:
+    """"AI Productivity Bundle" as it is; "Enterprise Suite" as "Enterprise Suite bundle"."""
+    if not name:
+        return "Bundle"
+    return name if "bundle" in name.lower() else f"{name} bundle"
 
 
 def attach_session(session: Session, purchases: Sequence[AddOnPurchase], session_id: str) -> None:
