@@ -156,6 +156,8 @@ def _totals(order: Order) -> tuple[Row, ...]:
     currency = order.currency
     discounts = sum((d.amount for line in order.lines for d in line.discounts), ZERO)
     refunded = sum((line.refund_amount or ZERO for line in order.lines), ZERO)
+    if order.status == OrderStatus.REFUNDED:
+        refunded = order.total  # all of it, the tax collected on it included
     rows = [Row("Subtotal", format_money(order.subtotal, currency))]
     if discounts:
         rows.append(Row("Discounts", _minus(discounts, currency)))
