@@ -223,3 +223,14 @@ def test_an_unpaid_order_has_no_receipt(client, session, catalog, fake_stripe):
 
     assert client.get(f"/account/orders/{order.id}").status_code == 404
     assert client.get(f"/account/orders/{order.id}.pdf").status_code == 404
+
+
+def test_a_checkout_stripe_refused_leaves_no_order(client, session, catalog, fake_stripe):
+    fake_stripe.mode = "error"
+
+    put_in_cart(session, USER, catalog.tts)
+    sign_in(client, USER)
+    response = checkout(client, "FRIEND50")
+
+    assert response.status_code == 303 and response.headers["Location"] == "/cart"
+    assert purchases() == [] and orders() == []
