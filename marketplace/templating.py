@@ -15,7 +15,7 @@ from marketplace.catalog.forms import CATEGORY_LABELS
 from marketplace.current import current_shopper
 from marketplace.pricing.models import MAX_QUANTITY
 from marketplace.pricing.money import format_money
-from marketplace.vocabulary import BillingType
+from marketplace.vocabulary import BillingType, OrderStatus
 
 
 def billing_suffix(billing_type: str) -> str:
@@ -28,6 +28,11 @@ def billing_label(billing_type: str) -> str:
     return BillingType(billing_type).phrase
 
 
+def order_status_label(status: str) -> str:
+    """An order's status for people: "Partially refunded"."""
+    return OrderStatus(status).label
+
+
 def category_label(category: str) -> str:
     return CATEGORY_LABELS.get(category, category.replace("-", " ").title())
 
@@ -36,6 +41,7 @@ FILTERS = {
     "money": format_money,
     "billing_suffix": billing_suffix,
     "billing_label": billing_label,
+    "order_status_label": order_status_label,
     "category_label": category_label,
     "feature_label": humanise,
 }

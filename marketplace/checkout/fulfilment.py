@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -23,6 +24,7 @@ from marketplace.checkout.locks import lock_shopper
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
 from marketplace.models import AddOnPurchase, CartItem, PromotionalCode, UserAddOn
 from marketplace.models.base import utcnow
+from marketplace.orders import service as orders
 from marketplace.payments import ProviderSession
 from marketplace.pricing import Shopper, history_rejection
 from marketplace.pricing.money import ZERO
@@ -34,13 +36,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Payment:
-    """A confirmed payment of a checkout session and the purchases it pays for."""
+    """A confirmed payment of a checkout session and the purchases it pays for.
+
+    `tax` and `amount_total` are what the provider computed and charged, when it says (Stripe
+    Tax); otherwise no tax was collected and the total is what the lines add up to.
+    """
 
     session_id: str
     payment_reference: str | None
     subscription_id: str | None
     purchase_ids: tuple[uuid.UUID, ...] = ()
     user_id: str | None = None
+    tax: Decimal | None = None
+    amount_total: Decimal | None = None
 
     @classmethod
     def of(cls, paid: ProviderSession, user_id: str) -> Payment:
@@ -50,6 +58,8 @@ class Payment:
             payment_reference=paid.payment_reference,
             subscription_id=paid.subscription_id,
             user_id=user_id,
+            tax=paid.amount_tax,
+            amount_total=paid.amount_total,
         )
 
 
@@ -86,6 +96,14 @@ def fulfil(
         else:
             outbox_ids.extend(_activate(session, purchase, payment.subscription_id, now))
     outbox_ids.extend(_give_back(session, payment, [p for p in due if p.id in refused]))
+    orders.record_payment(
+        session,
+        due,
+        reference=payment.payment_reference,
+        tax=payment.tax,
+        total=payment.amount_total,
+        now=now,
+    )
     # The cart keeps only what the shopper still can buy (all of it when refunded whole).
     session.execute(
         delete(CartItem).where(
@@ -217,8 +235,12 @@ def release(
     purchase_ids: Sequence[uuid.UUID] = (),
     user_id: str | None = None,
     event: Event | None = None,
+    payment_failed: bool = False,
 ) -> Outcome:
-    """Fail the pending purchases of a session and give its promo use back, exactly once."""
+    """Fail the pending purchases of a session and give its promo use back, exactly once.
+
+    Its order becomes `failed` when the payment was refused, else `expired`.
+    """
     if not claim(session, event):
         return done(session, NOTHING)
     pending = [
@@ -228,7 +250,7 @@ def release(
     ]
     if not pending:
         return done(session, NOTHING)
-    fail(session, pending, reason)
+    fail(session, pending, reason, payment_failed=payment_failed)
     return done(session, Outcome(changed=True))
 
 
@@ -250,11 +272,19 @@ def release_open_checkouts(session: Session, user_id: str, reason: str) -> None:
     )
 
 
-def fail(session: Session, pending: Sequence[AddOnPurchase], reason: str) -> None:
-    """Mark pending purchases failed and give back the promo use each checkout reserved."""
+def fail(
+    session: Session,
+    pending: Sequence[AddOnPurchase],
+    reason: str,
+    *,
+    payment_failed: bool = False,
+) -> None:
+    """Mark pending purchases failed, close their orders and give back the promo use each
+    checkout reserved."""
     for purchase in pending:
         purchase.status = PurchaseStatus.FAILED
         purchase.failure_reason = reason
+    orders.close(session, pending, payment_failed=payment_failed)
     # One use was reserved per checkout (a purchase not yet given its session id is one too).
     reserved = {(p.checkout_session_id, p.promo_code_id) for p in pending if p.promo_code_id}
     for _, code_id in reserved:

@@ -17,6 +17,7 @@ from marketplace.billing import outbox
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
 from marketplace.models import AddOnPurchase, UserAddOn
 from marketplace.models.base import utcnow
+from marketplace.orders import service as orders
 from marketplace.pricing.money import ZERO, spread_refund
 from marketplace.vocabulary import BillingType, PurchaseStatus, SubscriptionStatus
 
@@ -119,6 +120,7 @@ def refund(
                 )
                 .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
             )
+    orders.refresh(session, [p for p in purchases if p.id in shares])
     return done(session, Outcome(changed=bool(shares)))
 
 

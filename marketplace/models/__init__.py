@@ -3,6 +3,7 @@
 from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
 from marketplace.models.catalog import AddOn, AddOnFeature
+from marketplace.models.orders import Order, PurchaseDiscount
 from marketplace.models.payments import BillingOutboxEntry, StripeEvent
 from marketplace.models.platform import FeatureDefinition, SubscriptionTier
 from marketplace.models.pricing_rules import PricingRule
@@ -19,8 +20,10 @@ __all__ = [
     "BillingOutboxEntry",
     "CartItem",
     "FeatureDefinition",
+    "Order",
     "PricingRule",
     "PromotionalCode",
+    "PurchaseDiscount",
     "SessionGeneration",
     "StripeEvent",
     "SubscriptionTier",
