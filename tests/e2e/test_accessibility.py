@@ -186,6 +186,7 @@ def test_page_has_no_serious_accessibility_violation(shoppers, visit: Visit, wid
     if visit.then:
         visit.then(page)
 
+    page.evaluate("window.scrollTo(0, 0)")  # else the sticky header lands mid-screenshot
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{visit.name}-{width}.png", full_page=True)
     found = axe.blocking(axe.violations(page))
