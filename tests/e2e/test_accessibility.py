@@ -44,6 +44,7 @@ class Visit:
     url: str
     status: int = 200
     then: Callable[[Page], None] | None = None  # what the shopper does on it before the check
+    reflows: bool = True  # fits 360 px without scrolling sideways (WCAG 1.4.10)
 
     def address(self, shopper: Shopper) -> str:
         return shopper.urls.get(self.url, self.url)
@@ -146,7 +147,8 @@ PAGES = [
     Visit("my-add-ons", "buyer", "/account/add-ons"),
     Visit("subscription", "buyer", "subscription"),
     Visit("cancel-confirmation", "buyer", "cancel"),
-    Visit("purchases", "buyer", "/account/purchases"),
+    # Known: its table scrolls sideways at 360 px (issue 11, item 12: cards on narrow screens).
+    Visit("purchases", "buyer", "/account/purchases", reflows=False),
     Visit("receipt", "buyer", "receipt"),
 ]
 
@@ -191,3 +193,5 @@ def test_page_has_no_serious_accessibility_violation(shoppers, visit: Visit, wid
     page.screenshot(path=SCREENSHOTS / f"{visit.name}-{width}.png", full_page=True)
     found = axe.blocking(axe.violations(page))
     assert not found, f"{visit.name} at {width} px ({page.url}):\n{axe.describe(found)}"
+    sideways = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert sideways <= 0 or not visit.reflows, f"{visit.name} scrolls {sideways} px sideways"
