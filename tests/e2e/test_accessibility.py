@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e import axe
+from tests.e2e import axe, focus
 from tests.e2e.shopper import card
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots"
@@ -193,5 +193,7 @@ def test_page_has_no_serious_accessibility_violation(shoppers, visit: Visit, wid
     page.screenshot(path=SCREENSHOTS / f"{visit.name}-{width}.png", full_page=True)
     found = axe.blocking(axe.violations(page))
     assert not found, f"{visit.name} at {width} px ({page.url}):\n{axe.describe(found)}"
+    hidden = focus.unseen(page)
+    assert not hidden, f"{visit.name} at {width} px: focus does not show on\n" + "\n".join(hidden)
     sideways = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert sideways <= 0 or not visit.reflows, f"{visit.name} scrolls {sideways} px sideways"

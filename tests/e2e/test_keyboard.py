@@ -12,44 +12,32 @@ import uuid
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.e2e import focus
 from tests.e2e.shopper import card
 
 MAX_TABS = 80  # more presses than any page here needs to reach anything on it
 
-# What has focus now, and whether it shows: a visible outline on the element or on its
-# ::before / ::after (the catalog card draws its ring on the title link's ::after).
-FOCUS = """() => {
-  const element = document.activeElement;
-  if (!element || element === document.body) return {lost: true};
-  const ring = [null, "::before", "::after"].some((pseudo) => {
-    const style = getComputedStyle(element, pseudo);
-    return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
-  });
-  return {
-    lost: false,
-    ring: ring && element.matches(":focus-visible"),
-    what: element.outerHTML.slice(0, 160),
-  };
-}"""
 
-
-def focused(page: Page) -> dict:
-    return page.evaluate(FOCUS)
+def check(state: dict, url: str) -> None:
+    assert not state["lost"], f"focus fell to <body> on {url}"
+    assert state["shows"], f"no visible focus on {state['what']}"
 
 
 def assert_focus_shows(page: Page) -> None:
-    state = focused(page)
-    assert not state["lost"], f"focus fell to <body> on {page.url}"
-    assert state["ring"], f"no visible focus on {state['what']}"
+    check(focus.current(page), page.url)
 
 
 def tab_to(page: Page, target: Locator, backwards: bool = False) -> None:
     """Press Tab (Shift+Tab) until `target` has focus, checking the focus ring at every stop."""
     key = "Shift+Tab" if backwards else "Tab"
+    wanted = target.element_handle()
     for _ in range(MAX_TABS):
         page.keyboard.press(key)
-        assert_focus_shows(page)
-        if target.evaluate("(element) => element === document.activeElement"):
+        state = wanted.evaluate(
+            f"(wanted) => ({{...({focus.CURRENT})(), reached: wanted === document.activeElement}})"
+        )
+        check(state, page.url)
+        if state["reached"]:
             return
     raise AssertionError(f"{MAX_TABS} × {key} never reached {target} on {page.url}")
 
