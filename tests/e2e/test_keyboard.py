@@ -1,5 +1,6 @@
 """A shopper who uses only the keyboard buys an add-on: from the catalog to the success page with
-Tab, Shift+Tab, Enter and Space (and typing their user id), after a single page load.
+Tab, Shift+Tab, Enter and Space (and typing their user id), after a single page load; and what
+the swapped-in results say is read out.
 
 Every element that takes focus on the way must show it (an outline on the element or on the
 pseudo-element that draws it), and an htmx swap must never drop focus to <body>.
@@ -111,3 +112,17 @@ def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(page: Page):
     expect(page.locator("main")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Browse add-ons")).to_be_focused()
+
+
+def test_filtering_by_keyboard_reads_out_the_result_not_the_grid(page: Page):
+    page.goto("/")
+    category = page.get_by_label("Category")
+    tab_to(page, category)
+    page.keyboard.press("ArrowDown")  # a closed select changes with the arrow keys
+
+    expect(page).to_have_url(re.compile(r"category="))
+    announcer = page.locator("#announcer")
+    expect(announcer).to_have_text(re.compile(r"^\d+ add-ons? in \w"))
+    assert "Clear filters" not in announcer.inner_text()
+    expect(category).to_be_focused()  # the grid was swapped, the select kept its focus
+    assert page.locator("#catalog-results").get_attribute("aria-live") is None
