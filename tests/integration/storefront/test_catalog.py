@@ -37,10 +37,16 @@ def test_full_page_and_partial_come_from_the_same_url(client, add_ons):
 
 
 def test_history_restore_and_boosted_requests_get_the_full_page(client, add_ons):
-    restore = client.get("/", headers={**HTMX, "HX-History-Restore-Request": "true"})
+    restore = client.get(
+        "/?category=analytics", headers={**HTMX, "HX-History-Restore-Request": "true"}
+    )
     boosted = client.get("/", headers={**HTMX, "HX-Boosted": "true"})
 
-    assert "<html" in restore.get_data(as_text=True)
+    restored = restore.get_data(as_text=True)
+    assert "<html" in restored
+    # The restored page's filter form shows the URL's state, not "All categories".
+    assert '<option selected value="analytics">Analytics</option>' in restored
+    assert "HX-History-Restore-Request" in restore.vary
     assert "<html" in boosted.get_data(as_text=True)
 
 
