@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, String, func, literal_column, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 from sqlalchemy.orm import Session
 
 from marketplace.bundles.queries import (
@@ -29,6 +30,8 @@ PAGE_SIZE = 24
 MAX_SEARCH_WORDS = 8
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 KEY_FEATURES = 3
+ENGLISH = literal_column("'english'", REGCONFIG)  # stems and drops stop words
+SIMPLE = literal_column("'simple'", REGCONFIG)  # lower-cases only
 
 # The first feature keys of each add-on with their platform names, inside the catalog query
 # itself: no second query per page and none per card.
@@ -49,21 +52,47 @@ SORTS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def search_query(text: str) -> str | None:
-    """Turn what a shopper typed into a prefix tsquery: "neural voi" → "neural:* & voi:*".
+def search_words(text: str) -> list[str]:
+    """The words of what a shopper typed: runs of letters and digits, lower-cased, the first 8.
 
-    Only letters and digits survive, so the result is always valid `to_tsquery` input.
+    Nothing else survives (quotes, `&|!():*<>`, underscores), so each word is always valid
+    `to_tsquery` input whatever was typed.
     """
-    words = re.findall(r"[^\W_]+", text.lower())[:MAX_SEARCH_WORDS]
-    return " & ".join(f"{word}:*" for word in words) or None
+    return re.findall(r"[^\W_]+", text.lower())[:MAX_SEARCH_WORDS]
 
 
-def search_matches(text: str) -> ColumnElement[bool] | None:
-    """`search_vector @@ to_tsquery(...)`, answered by the GIN index idx_add_ons_search."""
-    query = search_query(text)
-    if query is None:
+def search_query(text: str) -> ColumnElement[Any] | None:
+    """The tsquery of a search: every word stemmed (English), the last one also as a prefix.
+
+    "transcribe" finds "transcribes" (stems), "neural voi" finds "neural voices", and the
+    last word is also matched unstemmed as a prefix (`simple`), so "a" finds names starting
+    with A although "a" is an English stop word. None when no word is left.
+    """
+    words = search_words(text)
+    if not words:
         return None
-    return AddOn.search_vector.op("@@")(func.to_tsquery("english", query))
+    *whole, last = words
+    terms: list[ColumnElement[Any]] = [
+        func.to_tsquery(ENGLISH, word, type_=TSQUERY) for word in whole
+    ]
+    prefix = f"{last}:*"
+    terms.append(
+        func.to_tsquery(ENGLISH, prefix, type_=TSQUERY).op("||")(
+            func.to_tsquery(SIMPLE, prefix, type_=TSQUERY)
+        )
+    )
+    return functools.reduce(lambda left, right: left.op("&&")(right), terms)  # AND
+
+
+def search_matches(query: ColumnElement[Any]) -> ColumnElement[bool]:
+    """`search_document @@ query`, answered by the GIN index idx_add_ons_search_document."""
+    return AddOn.search_document.bool_op("@@")(query)
+
+
+def search_rank(query: ColumnElement[Any]) -> tuple[Any, ...]:
+    """Best match first: `ts_rank` (name A > summary, category B > features C > description D),
+    then the name."""
+    return (func.ts_rank(AddOn.search_document, query).desc(), AddOn.name)
 
 
 @dataclass(frozen=True)
@@ -113,13 +142,16 @@ def catalog_page(
     conditions: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
     if category:
         conditions.append(AddOn.category == category)
-    matches = search_matches(q)
-    if matches is not None:
-        conditions.append(matches)
+    searched = search_query(q)
+    order = SORTS[sort]
+    if searched is not None:
+        conditions.append(search_matches(searched))
+        if sort == "featured":  # with a search, the default order is the best match
+            order = search_rank(searched)
     query = (
         select(AddOn, KEY_FEATURE_NAMES)
         .where(*conditions)
-        .order_by(*SORTS[sort], AddOn.id)
+        .order_by(*order, AddOn.id)
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
