@@ -139,15 +139,7 @@ def catalog_page(
     where the two queries take about 1 ms. The count is skipped on a short (last) page; an
     empty page past the first has no total, which callers treat as "no such page".
     """
-    conditions: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
-    if category:
-        conditions.append(AddOn.category == category)
-    searched = search_query(q)
-    order = SORTS[sort]
-    if searched is not None:
-        conditions.append(search_matches(searched))
-        if sort == "featured":  # with a search, the default order is the best match
-            order = search_rank(searched)
+    conditions, order = _filtered(category, q, sort)
     query = (
         select(AddOn, KEY_FEATURE_NAMES)
         .where(*conditions)
@@ -173,6 +165,20 @@ def catalog_page(
         page_size=page_size,
         bundle_hints=bundle_hints(session, [add_on.id for add_on in add_ons], now=now),
     )
+
+
+def _filtered(
+    category: str | None, q: str, sort: str
+) -> tuple[list[ColumnExpressionArgument[bool]], tuple[Any, ...]]:
+    """The catalog's conditions and order; with a search, "featured" means the best match."""
+    conditions: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
+    if category:
+        conditions.append(AddOn.category == category)
+    searched = search_query(q)
+    if searched is None:
+        return conditions, SORTS[sort]
+    conditions.append(search_matches(searched))
+    return conditions, search_rank(searched) if sort == "featured" else SORTS[sort]
 
 
 def bundle_hints(
