@@ -100,7 +100,10 @@ def test_category_filter(client, add_ons):
         ("diarization", ["amanuensis-stt"]),  # feature key
         ("diariz", ["amanuensis-stt"]),  # feature key prefix
         ("orch", ["brigade-agent-platform"]),  # prefix
-        ("gpu hours", ["gpu-compute-access", "bolt-ai-dev-environment"]),  # every word; name first
+        (
+            "gpu hours",
+            ["bolt-ai-dev-environment", "gpu-compute-access"],
+        ),  # both in a feature name first
         ("vector", ["vector-search-engine", "center-deep-pro"]),  # the name match first
         ("zzz-nothing", []),
     ],
