@@ -76,8 +76,9 @@ def search_query(text: str, weights: str = "") -> ColumnElement[Any] | None:
     if not words:
         return None
     *whole, last = words
+    label = f":{weights}" if weights else ""
     terms: list[ColumnElement[Any]] = [
-        func.to_tsquery(ENGLISH, f"{word}:{weights}", type_=TSQUERY) for word in whole
+        func.to_tsquery(ENGLISH, word + label, type_=TSQUERY) for word in whole
     ]
     prefix = f"{last}:*{weights}"
     terms.append(

@@ -20,11 +20,13 @@ branch_labels = None
 depends_on = None
 
 # The document of one add-on. Feature names: the keys of its `features` array and of its
-# enabled `add_on_features` rows, each by its platform name (else the key in words).
+# enabled `add_on_features` rows, each by its platform name (else the key in words). The
+# functions keep the migration's search_path: pg_restore runs with an empty one, and its COPY
+# fires these triggers.
 DOCUMENT_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION add_on_search_document(
     p_id uuid, p_name text, p_description text, p_category text, p_features jsonb
-) RETURNS tsvector LANGUAGE sql STABLE AS $$
+) RETURNS tsvector LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
     SELECT setweight(to_tsvector('english', coalesce(p_name, '')), 'A')
         || setweight(to_tsvector('english',
                coalesce(substring(p_description FROM '^[^.!?]*[.!?]?'), '')
@@ -57,7 +59,7 @@ REFRESH = (
 
 TRIGGER_FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION add_ons_search_document() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     NEW.search_document := add_on_search_document(
         NEW.id, NEW.name, NEW.description, NEW.category, NEW.features);
@@ -66,7 +68,7 @@ END $$;
 
 -- One UPDATE per statement (a COPY of 50,000 feature rows refreshes each add-on once).
 CREATE OR REPLACE FUNCTION add_on_features_search_document() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {REFRESH} IN (SELECT add_on_id FROM new_rows);
@@ -79,7 +81,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION feature_definitions_search_document() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     changed text := CASE TG_OP WHEN 'DELETE' THEN OLD.key ELSE NEW.key END;
 BEGIN
