@@ -6,7 +6,7 @@ triggers instead: weights A name, B summary (the description's first sentence) a
 C feature names, D the rest of the description.
 
 Revision ID: 007_catalog_search
-Revises: 004_session_generations
+Revises: 005_orders
 Create Date: 2026-11-26
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 revision = "007_catalog_search"
-down_revision = "004_session_generations"
+down_revision = "005_orders"
 branch_labels = None
 depends_on = None
 
