@@ -23,8 +23,9 @@ from marketplace.vocabulary import Role
 REQUEST_ID_HEADER = "X-Request-ID"
 # A request id a proxy sends is kept when it is short and plain; otherwise one is made here.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
-NOT_STAFF = "This page is for the marketplace's staff. Ask an admin if you need access."
+NOT_STAFF = "This page is for marketplace staff only. Ask an admin if you need access."
 READ_ONLY = "Support access is read-only: only an admin can change anything here."
+AREA_CLOSED = "This part of the admin area is for admins only."
 
 
 def guard() -> Response | None:
@@ -32,10 +33,12 @@ def guard() -> Response | None:
     shopper = current_shopper()
     if not shopper.is_signed_in:
         return go_to(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if not may_open(area_of(request.blueprint), shopper.role):
+    if not shopper.is_staff:
         abort(403, description=NOT_STAFF)
     if not may_change(shopper.role, request.method):
         abort(403, description=READ_ONLY)
+    if not may_open(area_of(request.blueprint), shopper.role):
+        abort(403, description=AREA_CLOSED)
     return None
 
 

@@ -89,7 +89,7 @@ class AddOnForm(FlaskForm):
         description="Its address in the shop; left empty, it is made from the name.",
     )
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
-    category = SelectField("Category", choices=list(CATEGORY_CHOICES.items()))
+    category = SelectField("Category", choices=[SelectChoice(k, v) for k, v in CATEGORY_CHOICES.items()])
     base_price = DecimalField(
         "Base price (USD)",
         places=2,
@@ -98,12 +98,13 @@ class AddOnForm(FlaskForm):
             NumberRange(min=0, max=MAX_PRICE, message="Enter a price from 0 to 99999999.99."),
         ],
     )
-    billing_type = SelectField("Billing type", choices=list(BILLING_CHOICES.items()))
+    billing_type = SelectField("Billing type", choices=[SelectChoice(k, v) for k, v in BILLING_CHOICES.items()])
     features = TextAreaField(
         "Feature keys", description="One per line; shown on cards and searched.", default=""
     )
     icon = StringField("Icon", validators=[Optional(), Length(max=64)], description="Icon name.")
-    meta = JSONObjectField("Metadata (JSON object)")
+    # Not `meta`: that name is the form's own options.
+    metadata_json = JSONObjectField("Metadata (JSON object)")
     display_order = IntegerField(
         "Sort order",
         default=100,
@@ -122,7 +123,7 @@ class AddOnForm(FlaskForm):
         field.data = slug
 
     def data_for_service(self) -> AddOnData:
-        meta = dict(self.meta.parsed)
+        meta = dict(self.metadata_json.parsed)
         meta.pop("icon", None)
         icon = (self.icon.data or "").strip()
         if icon:
@@ -150,7 +151,7 @@ def add_on_form_data(snapshot: dict) -> dict:
     return {
         **snapshot,
         "features": "\n".join(snapshot["features"]),
-        "meta": meta,
+        "metadata_json": meta,
         "icon": icon if isinstance(icon, str) else "",
         "base_price": Decimal(snapshot["base_price"]),
     }
