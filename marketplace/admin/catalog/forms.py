@@ -85,11 +85,13 @@ class AddOnForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired("Enter a name."), Length(max=255)])
     slug = StringField(
         "Slug",
-        validators=[Optional(), Length(max=255)],
+        validators=[Length(max=255)],
         description="Its address in the shop; left empty, it is made from the name.",
     )
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
-    category = SelectField("Category", choices=[SelectChoice(k, v) for k, v in CATEGORY_CHOICES.items()])
+    category = SelectField(
+        "Category", choices=[SelectChoice(k, v) for k, v in CATEGORY_CHOICES.items()]
+    )
     base_price = DecimalField(
         "Base price (USD)",
         places=2,
@@ -98,7 +100,9 @@ class AddOnForm(FlaskForm):
             NumberRange(min=0, max=MAX_PRICE, message="Enter a price from 0 to 99999999.99."),
         ],
     )
-    billing_type = SelectField("Billing type", choices=[SelectChoice(k, v) for k, v in BILLING_CHOICES.items()])
+    billing_type = SelectField(
+        "Billing type", choices=[SelectChoice(k, v) for k, v in BILLING_CHOICES.items()]
+    )
     features = TextAreaField(
         "Feature keys", description="One per line; shown on cards and searched.", default=""
     )
