@@ -52,9 +52,13 @@ class AddOnQuery(Form):
     """`?q=&category=&status=&billing_type=&sort=&after=` of the add-on list."""
 
     q = SearchField("Search name or slug", validators=[Optional(), Length(max=200)], default="")
-    category = SelectField("Category", choices=_choices("All categories", CATEGORY_CHOICES))
-    status = SelectField("Status", choices=_choices("Active and inactive", STATUSES))
-    billing_type = SelectField("Billing", choices=_choices("Any billing", BILLING_CHOICES))
+    category = SelectField(
+        "Category", choices=_choices("All categories", CATEGORY_CHOICES), default=""
+    )
+    status = SelectField("Status", choices=_choices("Active and inactive", STATUSES), default="")
+    billing_type = SelectField(
+        "Billing", choices=_choices("Any billing", BILLING_CHOICES), default=""
+    )
     sort = SelectField(
         "Sort by", choices=[SelectChoice(k, s.label) for k, s in SORTS.items()], default="name"
     )

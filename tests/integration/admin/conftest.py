@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from marketplace.models import FeatureDefinition
-
 from marketplace.vocabulary import Role
 from tests.fixtures.shoppers import sign_in
 
