@@ -49,7 +49,9 @@ def test_the_database_refuses_to_change_or_remove_entries(session, entries, stat
         session.execute(text(statement))
     savepoint.rollback()
 
-    assert session.scalar(text("SELECT count(*) FROM admin_audit_log WHERE actor = 'admin-ada'")) == 60
+    assert (
+        session.scalar(text("SELECT count(*) FROM admin_audit_log WHERE actor = 'admin-ada'")) == 60
+    )
 
 
 def test_entries_keep_who_where_and_what(session, entries):
