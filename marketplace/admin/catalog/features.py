@@ -1,4 +1,5 @@
-"""Edit an add-on's feature mappings (`add_on_features`): one transaction each, audited."""
+"""Edit an add-on's feature mappings (`add_on_features`): one transaction each, audited as
+changes of the add-on (they show in its history)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.admin.audit.service import Actor, changed_fields, record
-from marketplace.admin.catalog.service import NotFound, Refused
+from marketplace.admin.catalog.service import OBJECT_TYPE, NotFound, Refused
 from marketplace.models import AddOn, AddOnFeature, FeatureDefinition
-
-OBJECT_TYPE = "add_on"  # mapping changes show in their add-on's history
 
 
 def save_feature(
@@ -20,6 +19,7 @@ def save_feature(
     actor: Actor,
     add_on_id: uuid.UUID,
     feature_key: str,
+    *,
     enabled: bool,
     configuration: dict[str, Any],
 ) -> AddOnFeature:

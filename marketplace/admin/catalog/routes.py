@@ -135,9 +135,13 @@ def save_feature(add_on_id: uuid.UUID):
         return _form_page(_loaded_form(add_on), add_on, feature_form=form, status=422)
     try:
         features.save_feature(
-            db.session(), current_actor(), add_on_id, form.feature_key.data or "",
-            bool(form.enabled.data), form.configuration.parsed,
-        )  # fmt: skip
+            db.session(),
+            current_actor(),
+            add_on_id,
+            form.feature_key.data or "",
+            enabled=bool(form.enabled.data),
+            configuration=form.configuration.parsed,
+        )
     except service.Refused as refused:
         return _form_page(_loaded_form(add_on), add_on, feature_form=form, refused=refused)
     return _changed(f"Feature “{form.feature_key.data}” saved.", _features_url(add_on_id))
@@ -203,7 +207,10 @@ def _form_page(
     if add_on is not None:
         mappings = queries.feature_mappings(session, add_on.id)
         context |= _feature_forms(session, mappings, feature_form)
-        context |= {"mappings": mappings, "entries": history(session, "add_on", add_on.id)}
+        context |= {
+            "mappings": mappings,
+            "entries": history(session, service.OBJECT_TYPE, add_on.id),
+        }
     return render("admin/catalog/edit.html", "admin/catalog/_form.html", status=status, **context)
 
 

@@ -130,10 +130,8 @@ def set_active(
     ):
         if add_on.is_active != active:
             add_on.is_active = active
-            record(
-                session, actor, action, OBJECT_TYPE, add_on.id,
-                {"is_active": not active}, {"is_active": active},
-            )  # fmt: skip
+            before, after = {"is_active": not active}, {"is_active": active}
+            record(session, actor, action, OBJECT_TYPE, add_on.id, before, after)
             changed += 1
     session.commit()
     return changed
