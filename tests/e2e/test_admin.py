@@ -87,3 +87,13 @@ def test_a_new_add_on_is_in_the_shop_at_once_and_a_new_price_on_its_page(admin_p
     page.goto("/admin/audit/")
     expect(page.locator("#audit-results")).to_contain_text("add_on.create")
     expect(page).to_have_url(re.compile(r"/admin/audit/"))
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/catalog/add-ons", "/admin/audit/"])
+def test_admin_pages_fit_a_360_px_screen(admin_page: Page, path: str):
+    page = admin_page
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(path)
+
+    expect(page.get_by_role("navigation", name="Admin areas")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
