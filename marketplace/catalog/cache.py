@@ -29,11 +29,14 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import psycopg
 from flask import Flask, current_app
 from flask.sansio.app import App
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from sqlalchemy import exc as sa_exc
 
+from marketplace import outages
 from marketplace.catalog.forms import CatalogFilters
 from marketplace.catalog.version import catalog_version
 from marketplace.extensions import db
@@ -41,6 +44,7 @@ from marketplace.extensions import db
 EXTENSION_KEY = "catalog_cache"
 VERSION_KEY = "catalog_version_memo"
 DEFAULT_VERSION_SECONDS = 0.5
+DATABASE_ERRORS = (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error)
 # How long a rendered catalog page is served from memory. A card may show a price, name or
 # bundle hint up to this many seconds old; that never changes what anyone pays, because the
 # cart and checkout always re-price every line from the database (marketplace.quoting).
@@ -141,6 +145,12 @@ class VersionMemo:
             self._version, self._read_at = version, now
         return version
 
+    @property
+    def last(self) -> int:
+        """The version last read (0 before any)."""
+        with self._lock:
+            return self._version
+
     def forget(self) -> None:
         """Read the version again next time (this process just changed the catalog)."""
         with self._lock:
@@ -192,7 +202,14 @@ def current_version() -> int:
     if not catalog_cache().enabled:
         return 0
     memo: VersionMemo = current_app.extensions[VERSION_KEY]
-    return memo.get(lambda: catalog_version(db.session()))
+    try:
+        return memo.get(lambda: catalog_version(db.session()))
+    except DATABASE_ERRORS as error:
+        if not outages.is_database_outage(error):
+            raise
+        # Database down: cached pages are still served, as last known (a miss is a 503).
+        outages.mark_unavailable()
+        return memo.last
 
 
 def catalog_changed(app: Flask | None = None) -> None:
