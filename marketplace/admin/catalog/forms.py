@@ -35,8 +35,9 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LIST_PARAMS = ("q", "category", "status", "billing_type", "sort")
 
 
-class Meta:
-    # CSRFProtect already checked the token (form field or X-CSRFToken header).
+class NoFormToken:
+    """Form options: CSRFProtect already checked the token (form field or X-CSRFToken)."""
+
     csrf = False
 
 
@@ -84,7 +85,7 @@ class AddOnQuery(Form):
 class AddOnForm(FlaskForm):
     """Every column of an add-on. The icon is kept in its metadata as `icon`."""
 
-    Meta = Meta
+    Meta = NoFormToken
 
     name = StringField("Name", validators=[InputRequired("Enter a name."), Length(max=255)])
     slug = StringField(
@@ -168,7 +169,7 @@ def add_on_form_data(snapshot: dict) -> dict:
 class FeatureForm(FlaskForm):
     """Map one platform feature to the add-on, with its configuration."""
 
-    Meta = Meta
+    Meta = NoFormToken
 
     feature_key = SelectField("Feature", choices=[], validators=[InputRequired()])
     enabled = BooleanField("Enabled", default=True)
@@ -182,7 +183,7 @@ class FeatureForm(FlaskForm):
 class BulkForm(FlaskForm):
     """Tick add-ons in the list, then activate or deactivate them together."""
 
-    Meta = Meta
+    Meta = NoFormToken
 
     ids = SelectMultipleField("Add-ons", validate_choice=False)
     action = SelectField(
