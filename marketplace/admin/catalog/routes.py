@@ -68,9 +68,7 @@ def edit(add_on_id: uuid.UUID):
     """Show an add-on's form, mappings and history; save the form it sends."""
     add_on = _add_on(add_on_id)
     if request.method == "GET":
-        data = add_on_form_data(service.snapshot(add_on))
-        form = AddOnForm(data={**data, "token": service.edit_token(add_on)})
-        return _form_page(form, add_on, status=200)
+        return _form_page(_loaded_form(add_on), add_on, status=200)
     form = AddOnForm()
     if not form.validate():
         return _form_page(form, add_on, status=422)
@@ -219,14 +217,12 @@ def _feature_forms(
 ) -> dict[str, FeatureForm | None]:
     """The form that maps a new feature, and the posted form of an existing mapping (shown
     with its errors in that mapping's row) if that is what was sent."""
-    mapped = {mapping.feature_key for mapping in mappings}
-    if posted is not None and posted.feature_key.data in mapped:
-        fresh = FeatureForm(formdata=None).with_features(queries.feature_choices(session))
-        return {"feature_form": fresh, "row_form": posted}
-    if posted is not None:
-        return {"feature_form": posted, "row_form": None}
     fresh = FeatureForm(formdata=None).with_features(queries.feature_choices(session))
-    return {"feature_form": fresh, "row_form": None}
+    if posted is None:
+        return {"feature_form": fresh, "row_form": None}
+    if posted.feature_key.data in {mapping.feature_key for mapping in mappings}:
+        return {"feature_form": fresh, "row_form": posted}
+    return {"feature_form": posted, "row_form": None}
 
 
 def _changed(message: str, url: str) -> Response:

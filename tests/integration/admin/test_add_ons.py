@@ -243,6 +243,15 @@ def test_feature_mappings_are_edited_on_the_add_on_page(
     )
     assert (mapping.enabled, mapping.configuration) == (True, {"voices": 40})
 
+    row = admin_client.post(features_url, data={"feature_key": key, "configuration": "[1]"})
+    assert row.status_code == 422
+    # The error shows in that mapping's row, with what was sent; the stored value is kept.
+    assert re.search(
+        r'aria-invalid="true" aria-describedby="configuration-1-error">\[1\]<', row.text
+    )
+    session.refresh(mapping)
+    assert mapping.configuration == {"voices": 40}
+
     unknown = admin_client.post(features_url, data={"feature_key": "no_such_feature"})
     assert unknown.status_code == 422 and "Not a valid choice" in unknown.text
 
