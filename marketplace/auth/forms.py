@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, Regexp
 
 from marketplace.auth.service import MAX_USER_ID
+from marketplace.vocabulary import Role
 
 
 class DevSignInForm(FlaskForm):
@@ -31,8 +32,15 @@ class DevSignInForm(FlaskForm):
     )
     tier = SelectField("Subscription tier", choices=[], validate_choice=True, default="")
     is_admin = BooleanField("Administrator")
+    is_support = BooleanField("Support (read-only)")
     next = HiddenField()
 
     def with_tiers(self, tiers: list[tuple[str, str]]) -> DevSignInForm:
         self.tier.choices = [SelectChoice("", "No tier"), *(SelectChoice(c, n) for c, n in tiers)]
         return self
+
+    def role(self) -> Role:
+        """The role the boxes stand for: the admin realm role wins over the support role."""
+        if self.is_admin.data:
+            return Role.ADMIN
+        return Role.SUPPORT if self.is_support.data else Role.SHOPPER
