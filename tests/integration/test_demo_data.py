@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select, text
 from marketplace.account.queries import active_add_ons, purchase_history
 from marketplace.cli.demo import demo
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, AddOnPurchase, CartItem, UserAddOn
-from marketplace.orders.service import format_number
+from marketplace.orders.service import format_number, number_sql
 from tests.fixtures.shoppers import sign_in
 
 TINY = [
@@ -399,3 +399,17 @@ def test_replacing_demo_data_leaves_no_orphaned_orders(runner, session):
         )
         == 0
     )
+
+
+@pytest.mark.parametrize(("year", "value"), [(2026, 7), (2027, 123_456), (2030, 1_234_567)])
+def test_set_based_numbers_read_as_checkout_numbers(session, year, value):
+    sql = number_sql("paid_at", "value")
+    written = session.scalar(
+        text(
+            f"SELECT {sql} FROM (SELECT CAST(:paid_at AS timestamptz) AS paid_at, "
+            ":value AS value) v"
+        ),
+        {"paid_at": datetime(year, 12, 31, 23, 30, tzinfo=UTC), "value": value},
+    )
+
+    assert written == format_number(year, value)
