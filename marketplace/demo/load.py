@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from marketplace.demo import orders
 from marketplace.demo.generator import (
     ADD_ON_COLUMNS,
     BUNDLE_COLUMNS,
@@ -25,7 +26,6 @@ from marketplace.demo.generator import (
     DEMO_USER_PREFIX,
     FEATURE_COLUMNS,
     FEATURE_KEYS,
-    PURCHASE_COLUMNS,
     SUBSCRIPTION_COLUMNS,
     DemoSizes,
     Generator,
@@ -39,6 +39,13 @@ class TableLoad:
     table: str
     rows: int
     seconds: float
+
+
+# The tables a load writes, whose indexes and statistics are settled at the end.
+LOADED = (
+    "add_ons", "add_on_features", "add_on_bundles", "user_add_ons", "orders",
+    "add_on_purchases", "purchase_discounts", "cart_items",
+)  # fmt: skip
 
 
 class DemoDataPresent(Exception):
@@ -70,6 +77,7 @@ def demo_data_present(session: Session) -> bool:
                 " OR EXISTS (SELECT 1 FROM user_add_ons WHERE user_id LIKE :users)"
                 " OR EXISTS (SELECT 1 FROM add_on_purchases WHERE user_id LIKE :users)"
                 " OR EXISTS (SELECT 1 FROM cart_items WHERE user_id LIKE :users)"
+                " OR EXISTS (SELECT 1 FROM orders WHERE user_id LIKE :users)"
             ),
             {"marker": json.dumps(DEMO_MARKER), "users": f"{DEMO_USER_PREFIX}%"},
         )
@@ -77,14 +85,14 @@ def demo_data_present(session: Session) -> bool:
 
 
 def delete_demo_data(session: Session) -> None:
-    """Delete demo users' rows, demo bundles and demo add-ons (with their features)."""
+    """Delete demo users' rows (orders too), demo bundles and demo add-ons (with their
+    features)."""
     params = {"marker": json.dumps(DEMO_MARKER), "users": f"{DEMO_USER_PREFIX}%"}
     demo_add_ons = "SELECT id FROM add_ons WHERE metadata @> CAST(:marker AS jsonb)"
-    for table in ("cart_items", "add_on_purchases", "user_add_ons"):
-        session.execute(
-            text(f"DELETE FROM {table} WHERE user_id LIKE :users OR add_on_id IN ({demo_add_ons})"),
-            params,
-        )
+    demo_rows = f"user_id LIKE :users OR add_on_id IN ({demo_add_ons})"
+    orders.delete_orders(session, demo_rows, params)
+    for table in ("cart_items", "user_add_ons"):
+        session.execute(text(f"DELETE FROM {table} WHERE {demo_rows}"), params)
     # A bundle naming a demo add-on would be left pointing at nothing.
     session.execute(
         text(f"DELETE FROM add_on_bundles WHERE add_on_ids && ARRAY({demo_add_ons})"), params
@@ -130,13 +138,33 @@ def load_demo_data(
         ),
         copy("add_on_bundles", BUNDLE_COLUMNS, generator.bundles(), sizes.bundles),
         copy("user_add_ons", SUBSCRIPTION_COLUMNS, generator.subscriptions(), sizes.subscriptions),
-        copy("add_on_purchases", PURCHASE_COLUMNS, generator.purchases(), sizes.purchases),
+        *_purchases_in_orders(session, copy, generator.purchases(), sizes.purchases),
         copy("cart_items", CART_COLUMNS, generator.cart_items(), generator.cart_rows),
     ]
-    loaded = [load.table for load in loads[-6:]]
+    loaded = [load.table for load in loads if load.table in LOADED]
     loads.append(_timed("(gin pending lists, analyze)", 0, _settle_indexes, session, loaded))
     session.commit()
     return loads
+
+
+def _purchases_in_orders(
+    session: Session, copy: _Copier, purchases: Iterable[Sequence[Any]], total: int
+) -> list[TableLoad]:
+    """Stage the purchases, then write their orders, themselves and their discounts."""
+    orders.stage(session)
+    return [
+        copy(orders.STAGED, orders.STAGED_COLUMNS, orders.with_order_status(purchases), total),
+        _counted("orders", orders.insert_orders, session),
+        _counted("add_on_purchases", orders.insert_purchases, session),
+        _counted("purchase_discounts", orders.insert_discounts, session),
+    ]
+
+
+def _counted(table: str, work: Callable[[Session], int], session: Session) -> TableLoad:
+    """Time one set-based INSERT that returns its row count."""
+    started = time.perf_counter()
+    rows = work(session)
+    return TableLoad(table, rows, time.perf_counter() - started)
 
 
 def _timed(label: str, rows: int, work: Callable[..., Any], *args: Any) -> TableLoad:

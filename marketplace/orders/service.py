@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,9 +27,29 @@ from marketplace.vocabulary import DiscountKind, OrderStatus, PurchaseStatus
 PAID_LINE = (PurchaseStatus.COMPLETED, PurchaseStatus.REFUNDED)
 
 
+class Line(Protocol):
+    """What an order's status is derived from: each line's status and refund."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def refund_amount(self) -> Decimal | None: ...
+
+
 def format_number(year: int, value: int) -> str:
     """An order number as shoppers quote it: MKT-2026-000123."""
     return f"MKT-{year}-{value:06d}"
+
+
+def number_sql(paid_at: str, value: str) -> str:
+    """`format_number` in SQL, for set-based loads: `paid_at` and `value` name columns (each is
+    read more than once, so not `nextval(...)` itself)."""
+    digits = f"({value})::text"
+    return (
+        f"'MKT-' || to_char({paid_at} AT TIME ZONE 'UTC', 'YYYY') || '-' || "
+        f"lpad({digits}, greatest(6, length({digits})), '0')"
+    )
 
 
 def open_order(
@@ -150,9 +171,7 @@ def refresh(session: Session, purchases: Sequence[AddOnPurchase]) -> None:
         order.status = derive_status(_lines(session, order), closed=OrderStatus(order.status))
 
 
-def derive_status(
-    lines: Sequence[AddOnPurchase], closed: OrderStatus = OrderStatus.FAILED
-) -> OrderStatus:
+def derive_status(lines: Sequence[Line], closed: OrderStatus = OrderStatus.FAILED) -> OrderStatus:
     """An order's status from its lines: pending while any waits; `closed` (failed or expired)
     when none was paid; else paid, partially refunded or refunded."""
     statuses = {line.status for line in lines}

@@ -12,6 +12,8 @@ from sqlalchemy import event, func, select, text
 from marketplace.account.queries import active_add_ons, purchase_history
 from marketplace.cli.demo import demo
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, AddOnPurchase, CartItem, UserAddOn
+from marketplace.orders.service import format_number, number_sql
+from tests.fixtures.shoppers import sign_in
 
 TINY = [
     "--users", "50", "--add-ons", "20", "--subscriptions", "200", "--purchases", "200",
@@ -289,3 +291,125 @@ def test_purchase_history_exact_page_has_no_next(session, alice_purchase_history
 def test_purchase_history_rejects_bad_pages(session, arguments):
     with pytest.raises(ValueError):
         purchase_history(session, "alice", **arguments)
+
+
+# Demo orders -----------------------------------------------------------------------------
+
+
+def demo_orders(session) -> list:
+    return session.execute(
+        text(
+            "SELECT o.id, o.number, o.status, o.paid_at, o.subtotal, o.tax, o.total, "
+            "o.payment_reference, o.checkout_session_id, p.purchased_at, p.status AS line, "
+            "p.amount, p.discount_amount, p.stripe_payment_id, p.checkout_session_id AS session "
+            "FROM orders o JOIN add_on_purchases p ON p.order_id = o.id "
+            "WHERE o.user_id LIKE 'demo-user-%' ORDER BY p.purchased_at, p.id"
+        )
+    ).all()
+
+
+def test_every_demo_purchase_is_in_an_order_like_a_checkout_leaves_it(runner, session):
+    runner.invoke(demo, TINY)
+
+    assert session.scalar(text("SELECT count(*) FROM add_on_purchases WHERE order_id IS NULL")) == 0
+    rows = demo_orders(session)
+    assert len(rows) == 200 == len({row.id for row in rows})
+    expected = {"completed": "paid", "refunded": "refunded", "failed": "failed"}
+    expected["pending"] = "pending"
+    for row in rows:
+        assert row.status == expected[row.line]
+        assert (row.subtotal, row.total) == (row.amount + row.discount_amount, row.amount)
+        assert row.checkout_session_id == row.session
+        assert row.payment_reference == row.stripe_payment_id
+        paid = row.line in ("completed", "refunded")
+        assert (row.paid_at is not None, row.tax == 0 if paid else row.tax is None) == (
+            paid,
+            True,
+        )
+
+
+def test_paid_demo_orders_are_numbered_consecutively_in_purchase_order(runner, session):
+    runner.invoke(demo, TINY)
+
+    rows = demo_orders(session)
+    paid = [row for row in rows if row.paid_at is not None]
+    assert all(row.number is None for row in rows if row.paid_at is None)
+    values = [int(row.number.rsplit("-", 1)[1]) for row in paid]
+    assert values == list(range(values[0], values[0] + len(paid)))
+    assert [row.number for row in paid] == [
+        format_number(row.paid_at.astimezone(UTC).year, value)
+        for row, value in zip(paid, values, strict=True)
+    ]
+    # The sequence moved past them: the next real checkout's number follows.
+    assert session.scalar(text("SELECT last_value FROM order_number_seq")) == values[-1]
+
+
+def test_discounted_demo_purchases_itemise_their_discount(runner, session):
+    runner.invoke(demo, TINY)
+
+    discounted = session.execute(
+        text(
+            "SELECT p.discount_amount, d.kind, d.label, d.amount FROM add_on_purchases p "
+            "LEFT JOIN purchase_discounts d ON d.purchase_id = p.id WHERE p.discount_amount > 0"
+        )
+    ).all()
+    assert discounted
+    for row in discounted:
+        assert (row.kind, row.label, row.amount) == ("other", "Discount", row.discount_amount)
+    assert session.scalar(text("SELECT count(*) FROM purchase_discounts")) == len(discounted)
+
+
+def test_a_demo_user_sees_their_orders_on_the_purchases_page(runner, session, client):
+    runner.invoke(demo, TINY)
+    user, number = session.execute(
+        text(
+            "SELECT user_id, number FROM orders WHERE number IS NOT NULL "
+            "ORDER BY created_at DESC LIMIT 1"
+        )
+    ).one()
+
+    page = sign_in(client, user).get("/account/purchases")
+
+    assert page.status_code == 200
+    assert number in page.get_data(as_text=True)
+
+
+def test_replacing_demo_data_leaves_no_orphaned_orders(runner, session):
+    runner.invoke(demo, TINY)
+    result = runner.invoke(demo, [*TINY, "--replace", "--purchases", "120"])
+
+    assert result.exit_code == 0, result.output
+    assert "orders" in result.output and "purchase_discounts" in result.output
+    assert session.scalar(text("SELECT count(*) FROM orders")) == 120
+    assert (
+        session.scalar(
+            text(
+                "SELECT count(*) FROM orders o WHERE NOT EXISTS "
+                "(SELECT 1 FROM add_on_purchases p WHERE p.order_id = o.id)"
+            )
+        )
+        == 0
+    )
+    assert (
+        session.scalar(
+            text(
+                "SELECT count(*) FROM purchase_discounts d JOIN add_on_purchases p "
+                "ON p.id = d.purchase_id WHERE p.discount_amount = 0"
+            )
+        )
+        == 0
+    )
+
+
+@pytest.mark.parametrize(("year", "value"), [(2026, 7), (2027, 123_456), (2030, 1_234_567)])
+def test_set_based_numbers_read_as_checkout_numbers(session, year, value):
+    sql = number_sql("paid_at", "value")
+    written = session.scalar(
+        text(
+            f"SELECT {sql} FROM (SELECT CAST(:paid_at AS timestamptz) AS paid_at, "
+            ":value AS value) v"
+        ),
+        {"paid_at": datetime(year, 12, 31, 23, 30, tzinfo=UTC), "value": value},
+    )
+
+    assert written == format_number(year, value)
