@@ -27,6 +27,7 @@ from marketplace.auth.service import Identity, identity_from_tokens
 from marketplace.cart import service as cart_service
 from marketplace.current import PROMO_SESSION_KEY, current_shopper
 from marketplace.extensions import db, limiter
+from marketplace.mail import contacts
 from marketplace.redirects import safe_local_path
 from marketplace.shopper import ANONYMOUS_PREFIX
 
@@ -88,6 +89,7 @@ def dev_login():
         user_id=(form.user_id.data or "").strip(),
         tier=form.tier.data or None,
         is_admin=form.is_admin.data,
+        email=form.address(),
     )
     return _signed_in(identity, safe_local_path(form.next.data))
 
@@ -172,6 +174,7 @@ def _signed_in(identity: Identity, next_url: str, *, id_token: str | None = None
     promo = session.get(PROMO_SESSION_KEY)
     session.clear()
     session["user"] = sessions.start(identity)
+    contacts.remember(db.session(), identity.user_id, identity.email, identity.name)
     if id_token:
         session[ID_TOKEN_KEY] = id_token
     if promo:

@@ -7,6 +7,7 @@ from typing import Any
 
 from marketplace.auth import oidc
 from marketplace.auth.oidc import TokenRejected
+from marketplace.mail.contacts import is_address
 
 MAX_USER_ID = 255
 MAX_TIER = 50
@@ -20,6 +21,8 @@ class Identity:
     tier: str | None = None
     is_admin: bool = False
     name: str | None = None
+    # Where the shop's e-mail goes (kept in shopper_contacts at sign-in, not in the cookie).
+    email: str | None = None
 
     def as_session(self) -> dict[str, Any]:
         return {"id": self.user_id, "tier": self.tier, "is_admin": self.is_admin, "name": self.name}
@@ -30,7 +33,8 @@ def identity_from_tokens(token: dict[str, Any], *, admin_role: str, tier_claim: 
 
     The access token is verified here too (signature, issuer, expiry, audience) because the
     roles come from it; its subject must be the ID token's. The tier is read from the ID
-    token's claim, else the access token's.
+    token's claim, else the access token's; the e-mail address from the ID token's `email`
+    claim (ignored when it is not an address).
     """
     userinfo = token.get("userinfo")
     if not userinfo or not token.get("access_token"):
@@ -47,4 +51,5 @@ def identity_from_tokens(token: dict[str, Any], *, admin_role: str, tier_claim: 
         tier=str(tier)[:MAX_TIER] if tier else None,
         is_admin=admin_role in oidc.realm_roles(access),
         name=userinfo.get("name") or userinfo.get("preferred_username"),
+        email=userinfo["email"] if is_address(userinfo.get("email")) else None,
     )

@@ -3,6 +3,7 @@
 from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
 from marketplace.models.catalog import AddOn, AddOnFeature
+from marketplace.models.contacts import ShopperContact
 from marketplace.models.payments import BillingOutboxEntry, StripeEvent
 from marketplace.models.platform import FeatureDefinition, SubscriptionTier
 from marketplace.models.pricing_rules import PricingRule
@@ -22,6 +23,7 @@ __all__ = [
     "PricingRule",
     "PromotionalCode",
     "SessionGeneration",
+    "ShopperContact",
     "StripeEvent",
     "SubscriptionTier",
     "UserAddOn",
