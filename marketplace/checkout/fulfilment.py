@@ -21,6 +21,7 @@ from marketplace.billing import outbox
 from marketplace.cart import queries as cart_queries
 from marketplace.checkout.locks import lock_shopper
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
+from marketplace.mail import letters
 from marketplace.models import AddOnPurchase, CartItem, PromotionalCode, UserAddOn
 from marketplace.models.base import utcnow
 from marketplace.payments import ProviderSession
@@ -85,7 +86,9 @@ def fulfil(
             _mark_refunded(purchase, refused[purchase.id], now)
         else:
             outbox_ids.extend(_activate(session, purchase, payment.subscription_id, now))
-    outbox_ids.extend(_give_back(session, payment, [p for p in due if p.id in refused]))
+    outbox_ids.extend(_give_back(session, payment, [p for p in due if p.id in refused], refused))
+    if kept:
+        outbox_ids.extend(letters.order_confirmation(session, kept[0].user_id, payment.session_id))
     # The cart keeps only what the shopper still can buy (all of it when refunded whole).
     session.execute(
         delete(CartItem).where(
@@ -174,12 +177,25 @@ def _unhonourable(
 
 
 def _give_back(
-    session: Session, payment: Payment, refunded: Sequence[AddOnPurchase]
+    session: Session,
+    payment: Payment,
+    refunded: Sequence[AddOnPurchase],
+    reasons: dict[uuid.UUID, str],
 ) -> list[uuid.UUID]:
-    """Queue the refund of `refunded` lines, and take them off the new provider subscription."""
+    """Queue the refund of `refunded` lines (and the letter saying so), and take them off the
+    new provider subscription."""
     amount = sum((p.amount for p in refunded), ZERO)
     ids: list[uuid.UUID] = []
     if amount > 0 and payment.payment_reference:
+        ids += letters.refund_issued(
+            session,
+            refunded[0].user_id,
+            amount=amount,
+            currency=refunded[0].currency,
+            add_ons=[p.add_on.name for p in refunded],
+            checkout_session_id=payment.session_id,
+            reason=" ".join(dict.fromkeys(reasons[p.id] for p in refunded)),
+        )
         ids.append(
             outbox.enqueue(
                 session,

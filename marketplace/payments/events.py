@@ -59,6 +59,17 @@ class RenewalPaid(ProviderEvent):
 
 
 @dataclass(frozen=True)
+class RenewalFailed(ProviderEvent):
+    """A subscription's renewal invoice could not be paid: `amount_due` is owed, and the
+    provider tries again at `next_attempt` (None: it will not)."""
+
+    subscription_id: str
+    amount_due: Decimal
+    currency: str
+    next_attempt: datetime | None
+
+
+@dataclass(frozen=True)
 class SubscriptionEnded(ProviderEvent):
     subscription_id: str
 
@@ -77,7 +88,13 @@ class Ignored(ProviderEvent):
 
 
 PaymentEvent = (
-    SessionPaid | SessionClosed | RenewalPaid | SubscriptionEnded | PaymentRefunded | Ignored
+    SessionPaid
+    | SessionClosed
+    | RenewalPaid
+    | RenewalFailed
+    | SubscriptionEnded
+    | PaymentRefunded
+    | Ignored
 )
 
 

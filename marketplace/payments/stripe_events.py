@@ -19,6 +19,7 @@ from marketplace.payments.events import (
     MalformedEvent,
     PaymentEvent,
     PaymentRefunded,
+    RenewalFailed,
     RenewalPaid,
     SessionClosed,
     SessionPaid,
@@ -107,15 +108,24 @@ def _session_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEven
     )
 
 
-def _invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
+def _renewed_subscription(obj: dict[str, Any]) -> str | None:
+    """The subscription a renewal invoice bills; None for any other invoice (the first one is
+    the checkout itself)."""
     # API versions before 2025-03 name the subscription on the invoice; later ones under parent.
     parent = obj.get("parent")
     details = parent.get("subscription_details") if isinstance(parent, dict) else None
     subscription = _ref(obj, "subscription") or (
         _ref(details, "subscription") if isinstance(details, dict) else None
     )
-    if subscription is None or obj.get("billing_reason") == "subscription_create":
-        return Ignored(event_id, kind)  # the first invoice is the checkout itself
+    if obj.get("billing_reason") == "subscription_create":
+        return None
+    return subscription
+
+
+def _invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
+    subscription = _renewed_subscription(obj)
+    if subscription is None:
+        return Ignored(event_id, kind)
     lines = obj.get("lines")
     ends = []
     for line in (lines.get("data") if isinstance(lines, dict) else None) or []:
@@ -125,16 +135,38 @@ def _invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEven
     return RenewalPaid(event_id, kind, subscription, max(ends) if ends else None)
 
 
+def _failed_invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
+    subscription = _renewed_subscription(obj)
+    if subscription is None:
+        return Ignored(event_id, kind)  # a first payment failing fails its checkout instead
+    next_attempt = (
+        None if obj.get("next_payment_attempt") is None else _timestamp(obj, "next_payment_attempt")
+    )
+    return RenewalFailed(
+        event_id,
+        kind,
+        subscription,
+        _cents(obj, "amount_due", kind),
+        _text(obj, "currency").upper(),
+        next_attempt,
+    )
+
+
 def _subscription_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
     return SubscriptionEnded(event_id, kind, _text(obj, "id"))
 
 
 def _refund_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
     references = tuple(r for r in (_ref(obj, "payment_intent"), _ref(obj, "invoice")) if r)
-    cents = obj.get("amount_refunded")
+    return PaymentRefunded(event_id, kind, references, _cents(obj, "amount_refunded", kind))
+
+
+def _cents(obj: dict[str, Any], key: str, kind: str) -> Decimal:
+    """A whole, plausible number of cents, as a Decimal amount."""
+    cents = obj.get(key)
     if isinstance(cents, bool) or not isinstance(cents, int) or not 0 <= cents <= MAX_CENTS:
-        raise MalformedEvent(f"{kind}: amount_refunded must be a whole number of cents")
-    return PaymentRefunded(event_id, kind, references, Decimal(cents) / 100)
+        raise MalformedEvent(f"{kind}: {key} must be a whole number of cents")
+    return Decimal(cents) / 100
 
 
 _PARSERS = {
@@ -143,6 +175,7 @@ _PARSERS = {
     "checkout.session.async_payment_failed": _session_event,
     "checkout.session.expired": _session_event,
     "invoice.paid": _invoice_event,
+    "invoice.payment_failed": _failed_invoice_event,
     "customer.subscription.deleted": _subscription_event,
     "charge.refunded": _refund_event,
 }
