@@ -65,26 +65,29 @@ def renewal_failed(
     amount_due: Decimal,
     currency: str,
     next_attempt: datetime | None,
+    pay_url: str | None = None,
     event: Event | None = None,
 ) -> Outcome:
     """A renewal the provider could not collect: nothing is extended or marked paid; each
     shopper whose add-ons it was renewing is told what to do (once per event)."""
     if not claim(session, event):
         return done(session, NOTHING)
-    renewing: dict[str, list[str]] = {}
+    renewing: dict[str, list[UserAddOn]] = {}
     for held in _lock_subscriptions(session, subscription_id):
         if held.status == SubscriptionStatus.ACTIVE and held.auto_renew:
-            renewing.setdefault(held.user_id, []).append(held.add_on.name)
+            renewing.setdefault(held.user_id, []).append(held)
     outbox_ids = [
         entry
-        for user_id, add_ons in renewing.items()
+        for user_id, rows in renewing.items()
         for entry in letters.renewal_failed(
             session,
             user_id,
-            add_ons=sorted(add_ons),
+            add_ons=sorted(row.add_on.name for row in rows),
+            paid_until=min((row.expires_at for row in rows if row.expires_at), default=None),
             amount_due=amount_due,
             currency=currency,
             next_attempt=next_attempt,
+            pay_url=pay_url,
         )
     ]
     return done(session, Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))

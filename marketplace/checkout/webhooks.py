@@ -63,6 +63,7 @@ def _renewal_failed(session: Session, event: RenewalFailed) -> Outcome:
         amount_due=event.amount_due,
         currency=event.currency,
         next_attempt=event.next_attempt,
+        pay_url=event.pay_url,
         event=_ref(event),
     )
 

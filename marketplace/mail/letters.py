@@ -93,15 +93,20 @@ def renewal_failed(
     user_id: str,
     *,
     add_ons: Sequence[str],
+    paid_until: datetime | None,
     amount_due: Decimal,
     currency: str,
     next_attempt: datetime | None,
+    pay_url: str | None = None,
 ) -> list[uuid.UUID]:
-    """A renewal payment the provider could not collect."""
+    """A renewal payment the provider could not collect: the add-ons run until `paid_until`
+    unless it is paid (`pay_url`: where to pay it now)."""
     facts = {
         "add_ons": list(add_ons),
+        "paid_until": paid_until.isoformat() if paid_until else None,
         "amount_due": str(amount_due),
         "currency": currency,
         "next_attempt": next_attempt.isoformat() if next_attempt else None,
+        "pay_url": pay_url,
     }
     return owe(session, user_id, RENEWAL_FAILED, facts)

@@ -117,7 +117,7 @@ def _revive(key: str, value: Any) -> Any:
     """A fact as the template wants it: dates and amounts were stored as ISO text."""
     if value is None:
         return None
-    if key in ("cancelled_at", "access_until", "next_attempt"):
+    if key in ("cancelled_at", "access_until", "next_attempt", "paid_until"):
         return datetime.fromisoformat(value)
     if key in ("refunded", "amount", "amount_due"):
         return Decimal(value)

@@ -60,13 +60,15 @@ class RenewalPaid(ProviderEvent):
 
 @dataclass(frozen=True)
 class RenewalFailed(ProviderEvent):
-    """A subscription's renewal invoice could not be paid: `amount_due` is owed, and the
-    provider tries again at `next_attempt` (None: it will not)."""
+    """A subscription's renewal invoice could not be paid: `amount_due` is owed, the provider
+    tries again at `next_attempt` (None: it will not), and the shopper can pay it at `pay_url`
+    (the provider's invoice page), if any."""
 
     subscription_id: str
     amount_due: Decimal
     currency: str
     next_attempt: datetime | None
+    pay_url: str | None = None
 
 
 @dataclass(frozen=True)

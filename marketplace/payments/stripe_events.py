@@ -149,6 +149,7 @@ def _failed_invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> Paym
         _cents(obj, "amount_due", kind),
         _text(obj, "currency").upper(),
         next_attempt,
+        _optional_url(obj, "hosted_invoice_url"),
     )
 
 
@@ -198,6 +199,14 @@ def _ref(obj: dict[str, Any], key: str) -> str | None:
     if isinstance(value, dict):
         return _optional_text(value, "id")
     return None if value in (None, "") else _text(obj, key)
+
+
+def _optional_url(obj: dict[str, Any], key: str) -> str | None:
+    """An https address the provider gave (e.g. its invoice page), else None."""
+    value = obj.get(key)
+    if isinstance(value, str) and value.startswith("https://") and len(value) <= 2000:
+        return value
+    return None
 
 
 def _timestamp(obj: dict[str, Any], key: str) -> datetime:

@@ -366,6 +366,7 @@ class FakeStripe(_Server):
             "attempt_count": 1,
             "next_payment_attempt": next_attempt,
         }
+        invoice["hosted_invoice_url"] = f"https://invoice.stripe.test/i/{invoice['id']}"
         return event("invoice.payment_failed", invoice)
 
 

@@ -222,7 +222,9 @@ def test_a_failed_renewal_sends_the_renewal_failed_letter_once(
     for body in (text, html):
         assert "$9.99" in body
         assert "We try again on 30 December 2026" in body
+        assert f"your add-ons work until {expires.day} {expires:%B %Y}" in body
         assert "http://127.0.0.1:5000/account/add-ons" in body
+        assert failed["data"]["object"]["hosted_invoice_url"] in body  # pay it now
     assert "What to do: check that the card you pay with is valid" in text
     held = holdings()[catalog.tts.slug]
     assert (held.status, held.expires_at) == ("active", expires)  # nothing marked paid
