@@ -88,6 +88,8 @@ class Settings:
     stripe_secret_key: str | None = setting("STRIPE_SECRET_KEY", None)
     stripe_webhook_secret: str | None = setting("STRIPE_WEBHOOK_SECRET", None)
     stripe_api_base: str = setting("STRIPE_API_BASE", "https://api.stripe.com")
+    # Stripe Tax computes the tax of each Checkout Session (the prices are before tax).
+    stripe_automatic_tax: bool = setting("STRIPE_AUTOMATIC_TAX", False, _flag)
     # Each Stripe call may hold a worker for connect + read timeout at most; a hanging Stripe
     # is further bounded by a cap on concurrent calls and a circuit breaker shared by the
     # server's processes through files in `stripe_guard_dir` (marketplace/payments/breaker.py).
@@ -115,6 +117,10 @@ class Settings:
     # An SMTP server that stops answering holds the outbox runner at most this long per step.
     mail_timeout_seconds: float = setting("MAIL_TIMEOUT_SECONDS", 10.0, float)
     mail_file_dir: str = setting("MAIL_FILE_DIR", str(MAIL_FILE_DIR))
+    # Who sells, as receipts name them (set the real ones in production).
+    seller_name: str = setting("SELLER_NAME", "Extensions Marketplace")
+    seller_address: str = setting("SELLER_ADDRESS", "1 Example Street, Example City, EX1 1AA")
+    seller_tax_id: str = setting("SELLER_TAX_ID", "")
     # Seconds a rendered catalog page is served from memory (0 disables); the cart and
     # checkout re-price from the database, so a stale card never changes what anyone pays.
     catalog_cache_seconds: float = setting("CATALOG_CACHE_SECONDS", 30.0, float)

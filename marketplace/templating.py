@@ -15,7 +15,7 @@ from marketplace.catalog.queries import feature_label
 from marketplace.current import current_shopper
 from marketplace.pricing.models import MAX_QUANTITY
 from marketplace.pricing.money import format_money
-from marketplace.vocabulary import BillingType
+from marketplace.vocabulary import BillingType, OrderStatus
 
 
 def billing_suffix(billing_type: str) -> str:
@@ -26,6 +26,11 @@ def billing_suffix(billing_type: str) -> str:
 def billing_label(billing_type: str) -> str:
     """After a price in a sentence: "per month"."""
     return BillingType(billing_type).phrase
+
+
+def order_status_label(status: str) -> str:
+    """An order's status for people: "Partially refunded"."""
+    return OrderStatus(status).label
 
 
 def category_label(category: str) -> str:
@@ -49,6 +54,7 @@ FILTERS = {
     "money": format_money,
     "billing_suffix": billing_suffix,
     "billing_label": billing_label,
+    "order_status_label": order_status_label,
     "category_label": category_label,
     "feature_label": feature_label,
     "fact": fact,

@@ -83,6 +83,39 @@ class PurchaseStatus(StrEnum):
         return self.value.capitalize()
 
 
+class OrderStatus(StrEnum):
+    """A checkout as a whole (`orders.status`), derived from its lines when they change."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+    @property
+    def label(self) -> str:
+        """How the purchases page and the receipt name it: "Partially refunded"."""
+        return _ORDER_LABELS.get(self, self.value.capitalize())
+
+
+_ORDER_LABELS = {
+    OrderStatus.PENDING: "Awaiting payment",
+    OrderStatus.PARTIALLY_REFUNDED: "Partially refunded",
+    OrderStatus.FAILED: "Payment failed",
+    OrderStatus.EXPIRED: "Not paid",
+}
+
+
+class DiscountKind(StrEnum):
+    """Where a discount on an order line came from (`purchase_discounts.kind`)."""
+
+    TIER = "tier"
+    BUNDLE = "bundle"
+    PROMO = "promo"
+    OTHER = "other"  # orders recorded before discounts were itemised
+
+
 class SubscriptionStatus(StrEnum):
     """A shopper's holding of an add-on (`user_add_ons.status`)."""
 

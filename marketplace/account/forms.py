@@ -12,7 +12,7 @@ from wtforms import DateField, Form, IntegerField, SearchField, SelectField, Tex
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from marketplace.vocabulary import PurchaseStatus
+from marketplace.vocabulary import OrderStatus
 
 MAX_PAGE = 10_000
 MAX_REASON = 1000
@@ -45,8 +45,10 @@ class PurchaseFilters(Form):
         "Status",
         choices=[
             SelectChoice("", "Any status"),
-            *(SelectChoice(s.value, s.label) for s in PurchaseStatus),
+            *(SelectChoice(s.value, s.label) for s in OrderStatus),
         ],
+        # Links from before orders named a paid purchase "completed".
+        filters=[lambda value: OrderStatus.PAID.value if value == "completed" else value],
         default="",
     )
     since = DateField("From", validators=[Optional(), _within_date_range])
@@ -73,7 +75,7 @@ class PurchaseFilters(Form):
         return ""
 
     def query(self) -> HistoryQuery:
-        """The keyword arguments of `purchase_history`; `until` includes its whole day."""
+        """The keyword arguments of `order_history`; `until` includes its whole day."""
         return {
             "text": (self.q.data or "").strip() or None,
             "status": self.status.data or None,
@@ -94,7 +96,7 @@ class PurchaseFilters(Form):
 
 
 class HistoryQuery(TypedDict):
-    """The keyword arguments of `purchase_history` that the filters set."""
+    """The keyword arguments of `order_history` that the filters set."""
 
     text: str | None
     status: str | None

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from marketplace.models import AddOn, AddOnFeature, AddOnPurchase, PromotionalCode, UserAddOn
+from marketplace.models import AddOn, AddOnFeature, AddOnPurchase, UserAddOn
+from marketplace.orders.queries import escape_like
 from marketplace.vocabulary import SubscriptionStatus
 
 MAX_PER_PAGE = 100
@@ -84,7 +85,7 @@ def purchase_history(
     if until is not None:
         statement = statement.where(AddOnPurchase.purchased_at < until)
     if text:
-        statement = statement.where(AddOn.name.ilike(f"%{_escape_like(text)}%", escape="\\"))
+        statement = statement.where(AddOn.name.ilike(f"%{escape_like(text)}%", escape="\\"))
     rows = list(session.scalars(statement))
     return PurchasePage(
         items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page
@@ -126,31 +127,3 @@ def subscription(
     if for_update:
         statement = statement.with_for_update(of=UserAddOn)
     return session.scalars(statement).unique().one_or_none()
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """A purchase as its receipt shows it; `promo_code` is the code redeemed, if any."""
-
-    purchase: AddOnPurchase
-    promo_code: str | None
-
-    @property
-    def subtotal(self):
-        return self.purchase.amount + self.purchase.discount_amount
-
-
-def receipt(session: Session, user_id: str, purchase_id: uuid.UUID) -> Receipt | None:
-    """Return the receipt of the user's purchase `purchase_id` (None if it is someone else's)."""
-    row = session.execute(
-        select(AddOnPurchase, PromotionalCode.code)
-        .join(AddOnPurchase.add_on)
-        .outerjoin(PromotionalCode, PromotionalCode.id == AddOnPurchase.promo_code_id)
-        .options(contains_eager(AddOnPurchase.add_on))
-        .where(AddOnPurchase.id == purchase_id, AddOnPurchase.user_id == user_id)
-    ).one_or_none()
-    return Receipt(purchase=row[0], promo_code=row[1]) if row else None
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

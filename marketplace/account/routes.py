@@ -1,16 +1,18 @@
-"""Account pages: my add-ons (cancel, auto-renew), purchase history, receipts and their PDFs.
+"""Account pages: my add-ons (cancel, auto-renew), orders, and each order's receipt (HTML, PDF).
 
 Every view requires a signed-in user and looks objects up by (id, user id), so another user's
-subscription or purchase is a 404.
+subscription or order is a 404.
 """
 
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -21,12 +23,14 @@ from flask import (
 
 from marketplace.account import queries, service
 from marketplace.account.forms import AutoRenewForm, CancelForm, PurchaseFilters
-from marketplace.account.receipts import receipt_pdf
 from marketplace.after_response import deliver_after_response
 from marketplace.auth.guard import login_required
 from marketplace.current import signed_in_shopper
 from marketplace.extensions import db
 from marketplace.models import UserAddOn
+from marketplace.orders import queries as orders
+from marketplace.orders.receipt_view import ReceiptView, Seller, receipt_view
+from marketplace.orders.receipts import receipt_pdf
 from marketplace.rendering import render, trigger, wants_partial
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -46,11 +50,18 @@ def _subscription_or_404(subscription_id: uuid.UUID) -> UserAddOn:
     return subscription
 
 
-def _receipt_or_404(purchase_id: uuid.UUID) -> queries.Receipt:
-    found = queries.receipt(db.session(), _user_id(), purchase_id)
+def _receipt_or_404(order_id: uuid.UUID) -> ReceiptView:
+    found = orders.receipt(db.session(), _user_id(), order_id)
+    if found is None:
+        abort(404, description="That order doesn't exist or has no receipt yet.")
+    return receipt_view(found, Seller.from_config(current_app.config))
+
+
+def _order_of_purchase_or_404(purchase_id: uuid.UUID) -> uuid.UUID:
+    found = orders.order_of_purchase(db.session(), _user_id(), purchase_id)
     if found is None:
         abort(404, description="That purchase doesn't exist.")
-    return found
+    return found.id
 
 
 def _list_url(subscription_id: uuid.UUID) -> str:
@@ -166,52 +177,59 @@ def auto_renew(subscription_id):
 @bp.get("/purchases")
 @login_required
 def purchases():
-    """List the shopper's purchases, filtered and paged."""
+    """List the shopper's orders, filtered and paged."""
     form = PurchaseFilters(request.args)
     if not form.validate():
         abort(400, description=form.first_error())
-    range_error = form.range_error()
-    if range_error:
-        return render(
-            "account/purchases.html",
-            "account/_purchases.html",
-            status=400,
-            form=form,
-            history=None,
-            range_error=range_error,
-            link_args=form.link_args(),
-            filtered=True,
-        )
-    query = form.query()
-    history = queries.purchase_history(db.session(), _user_id(), **query)
-    if not history.items and query["page"] != 1:
-        abort(404, description=f"There is no page {query['page']} of your purchases.")
-    return render(
+    page = partial(
+        render,
         "account/purchases.html",
         "account/_purchases.html",
         form=form,
-        history=history,
         link_args=form.link_args(),
-        filtered=bool(form.link_args()),
     )
+    range_error = form.range_error()
+    if range_error:
+        return page(status=400, history=None, range_error=range_error, filtered=True)
+    query = form.query()
+    history = orders.order_history(db.session(), _user_id(), **query)
+    if not history.items and query["page"] != 1:
+        abort(404, description=f"There is no page {query['page']} of your orders.")
+    return page(history=history, filtered=bool(form.link_args()))
+
+
+@bp.get("/orders/<uuid:order_id>")
+@login_required
+def receipt(order_id):
+    """Show the printable receipt of one of the shopper's orders."""
+    return render_template(
+        "account/receipt.html", receipt=_receipt_or_404(order_id), order_id=order_id
+    )
+
+
+@bp.get("/orders/<uuid:order_id>.pdf")
+@login_required
+def receipt_download(order_id):
+    """Download the receipt of one of the shopper's orders as a PDF."""
+    view = _receipt_or_404(order_id)
+    response = make_response(receipt_pdf(view))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{view.filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/purchases/<uuid:purchase_id>")
 @login_required
-def receipt(purchase_id):
-    """Show the printable receipt of one of the shopper's purchases."""
-    return render_template("account/receipt.html", receipt=_receipt_or_404(purchase_id))
+def purchase_receipt(purchase_id):
+    """Send an old per-purchase receipt link to its order's receipt."""
+    order_id = _order_of_purchase_or_404(purchase_id)
+    return redirect(url_for("account.receipt", order_id=order_id), 301)
 
 
 @bp.get("/purchases/<uuid:purchase_id>.pdf")
 @login_required
-def receipt_download(purchase_id):
-    """Download the receipt of one of the shopper's purchases as a PDF."""
-    found = _receipt_or_404(purchase_id)
-    response = make_response(receipt_pdf(found))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="receipt-{found.purchase.id}.pdf"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+def purchase_receipt_download(purchase_id):
+    """Send an old per-purchase PDF link to its order's PDF."""
+    order_id = _order_of_purchase_or_404(purchase_id)
+    return redirect(url_for("account.receipt_download", order_id=order_id), 301)

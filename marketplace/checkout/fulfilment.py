@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -24,6 +25,7 @@ from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, c
 from marketplace.mail import letters
 from marketplace.models import AddOnPurchase, CartItem, PromotionalCode, UserAddOn
 from marketplace.models.base import utcnow
+from marketplace.orders import service as orders
 from marketplace.payments import ProviderSession
 from marketplace.pricing import Shopper, history_rejection
 from marketplace.pricing.money import ZERO
@@ -35,13 +37,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Payment:
-    """A confirmed payment of a checkout session and the purchases it pays for."""
+    """A confirmed payment of a checkout session and the purchases it pays for.
+
+    `tax` and `amount_total` are what the provider computed and charged, when it says (Stripe
+    Tax); otherwise no tax was collected and the total is what the lines add up to.
+    """
 
     session_id: str
     payment_reference: str | None
     subscription_id: str | None
     purchase_ids: tuple[uuid.UUID, ...] = ()
     user_id: str | None = None
+    tax: Decimal | None = None
+    amount_total: Decimal | None = None
 
     @classmethod
     def of(cls, paid: ProviderSession, user_id: str) -> Payment:
@@ -51,6 +59,8 @@ class Payment:
             payment_reference=paid.payment_reference,
             subscription_id=paid.subscription_id,
             user_id=user_id,
+            tax=paid.amount_tax,
+            amount_total=paid.amount_total,
         )
 
 
@@ -86,9 +96,17 @@ def fulfil(
             _mark_refunded(purchase, refused[purchase.id], now)
         else:
             outbox_ids.extend(_activate(session, purchase, payment.subscription_id, now))
-    outbox_ids.extend(_give_back(session, payment, [p for p in due if p.id in refused], refused))
-    if kept:
-        outbox_ids.extend(letters.order_confirmation(session, kept[0].user_id, payment.session_id))
+    refunded = [p for p in due if p.id in refused]
+    outbox_ids.extend(_give_back(session, payment, refunded))
+    orders.record_payment(
+        session,
+        due,
+        reference=payment.payment_reference,
+        tax=payment.tax,
+        total=payment.amount_total,
+        now=now,
+    )
+    outbox_ids.extend(_letters(session, payment, kept, refunded, refused))
     # The cart keeps only what the shopper still can buy (all of it when refunded whole).
     session.execute(
         delete(CartItem).where(
@@ -177,25 +195,12 @@ def _unhonourable(
 
 
 def _give_back(
-    session: Session,
-    payment: Payment,
-    refunded: Sequence[AddOnPurchase],
-    reasons: dict[uuid.UUID, str],
+    session: Session, payment: Payment, refunded: Sequence[AddOnPurchase]
 ) -> list[uuid.UUID]:
-    """Queue the refund of `refunded` lines (and the letter saying so), and take them off the
-    new provider subscription."""
+    """Queue the refund of `refunded` lines, and take them off the new provider subscription."""
     amount = sum((p.amount for p in refunded), ZERO)
     ids: list[uuid.UUID] = []
     if amount > 0 and payment.payment_reference:
-        ids += letters.refund_issued(
-            session,
-            refunded[0].user_id,
-            amount=amount,
-            currency=refunded[0].currency,
-            add_ons=[p.add_on.name for p in refunded],
-            checkout_session_id=payment.session_id,
-            reason=" ".join(dict.fromkeys(reasons[p.id] for p in refunded)),
-        )
         ids.append(
             outbox.enqueue(
                 session,
@@ -225,6 +230,32 @@ def _give_back(
     return ids
 
 
+def _letters(
+    session: Session,
+    payment: Payment,
+    kept: Sequence[AddOnPurchase],
+    refunded: Sequence[AddOnPurchase],
+    reasons: dict[uuid.UUID, str],
+) -> list[uuid.UUID]:
+    """The shopper's e-mail about this payment: the order confirmation for what they keep, and
+    what was refunded at once (with why)."""
+    ids: list[uuid.UUID] = []
+    if kept and kept[0].order_id is not None:
+        ids += letters.order_confirmation(session, kept[0].user_id, kept[0].order_id)
+    amount = sum((p.amount for p in refunded), ZERO)
+    if amount > 0 and payment.payment_reference:
+        ids += letters.refund_issued(
+            session,
+            refunded[0].user_id,
+            amount=amount,
+            currency=refunded[0].currency,
+            add_ons=[p.add_on.name for p in refunded],
+            order_number=refunded[0].order.number if refunded[0].order else None,
+            reason=" ".join(dict.fromkeys(reasons[p.id] for p in refunded)),
+        )
+    return ids
+
+
 def release(
     session: Session,
     session_id: str,
@@ -233,8 +264,12 @@ def release(
     purchase_ids: Sequence[uuid.UUID] = (),
     user_id: str | None = None,
     event: Event | None = None,
+    payment_failed: bool = False,
 ) -> Outcome:
-    """Fail the pending purchases of a session and give its promo use back, exactly once."""
+    """Fail the pending purchases of a session and give its promo use back, exactly once.
+
+    Its order becomes `failed` when the payment was refused, else `expired`.
+    """
     if not claim(session, event):
         return done(session, NOTHING)
     pending = [
@@ -244,7 +279,7 @@ def release(
     ]
     if not pending:
         return done(session, NOTHING)
-    fail(session, pending, reason)
+    fail(session, pending, reason, payment_failed=payment_failed)
     return done(session, Outcome(changed=True))
 
 
@@ -266,11 +301,19 @@ def release_open_checkouts(session: Session, user_id: str, reason: str) -> None:
     )
 
 
-def fail(session: Session, pending: Sequence[AddOnPurchase], reason: str) -> None:
-    """Mark pending purchases failed and give back the promo use each checkout reserved."""
+def fail(
+    session: Session,
+    pending: Sequence[AddOnPurchase],
+    reason: str,
+    *,
+    payment_failed: bool = False,
+) -> None:
+    """Mark pending purchases failed, close their orders and give back the promo use each
+    checkout reserved."""
     for purchase in pending:
         purchase.status = PurchaseStatus.FAILED
         purchase.failure_reason = reason
+    orders.close(session, pending, payment_failed=payment_failed)
     # One use was reserved per checkout (a purchase not yet given its session id is one too).
     reserved = {(p.checkout_session_id, p.promo_code_id) for p in pending if p.promo_code_id}
     for _, code_id in reserved:

@@ -19,6 +19,7 @@ from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, c
 from marketplace.mail import letters
 from marketplace.models import AddOnPurchase, UserAddOn
 from marketplace.models.base import utcnow
+from marketplace.orders import service as orders
 from marketplace.pricing.money import ZERO, spread_refund
 from marketplace.vocabulary import BillingType, PurchaseStatus, SubscriptionStatus
 
@@ -155,6 +156,7 @@ def refund(
                 )
                 .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
             )
+    orders.refresh(session, refunded)
     outbox_ids = _refund_letters(session, refunded, shares)
     return done(session, Outcome(changed=bool(shares), outbox_ids=tuple(outbox_ids)))
 
@@ -162,19 +164,19 @@ def refund(
 def _refund_letters(
     session: Session, refunded: list[AddOnPurchase], shares: dict[uuid.UUID, Decimal]
 ) -> list[uuid.UUID]:
-    """Tell each shopper what this refund gave back (one letter per shopper and checkout)."""
+    """Tell each shopper what this refund gave back (one letter per shopper and order)."""
     ids: list[uuid.UUID] = []
-    groups: dict[tuple[str, str | None], list[AddOnPurchase]] = {}
+    groups: dict[tuple[str, uuid.UUID | None], list[AddOnPurchase]] = {}
     for purchase in refunded:
-        groups.setdefault((purchase.user_id, purchase.checkout_session_id), []).append(purchase)
-    for (user_id, checkout_session_id), lines in groups.items():
+        groups.setdefault((purchase.user_id, purchase.order_id), []).append(purchase)
+    for (user_id, _), lines in groups.items():
         ids += letters.refund_issued(
             session,
             user_id,
             amount=sum((shares[p.id] for p in lines), ZERO),
             currency=lines[0].currency,
             add_ons=[p.add_on.name for p in lines],
-            checkout_session_id=checkout_session_id,
+            order_number=lines[0].order.number if lines[0].order else None,
             reason=None,
         )
     return ids

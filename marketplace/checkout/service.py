@@ -29,6 +29,7 @@ from marketplace.checkout.errors import PROVIDER_UNREACHABLE, CheckoutError, Pro
 from marketplace.checkout.locks import lock_shopper
 from marketplace.models import AddOnPurchase
 from marketplace.models.base import utcnow
+from marketplace.orders import service as orders
 from marketplace.payments import (
     LineItem,
     PaymentError,
@@ -85,7 +86,7 @@ def start(
             refusal.acknowledge()
         session.commit()  # the previous checkout, closed at the provider, stays released
         raise
-    purchases, code_id = _write_pending(session, user_id, view)
+    purchases, code_id = _write_pending(session, shopper, view)
     request = _session_request(user_id, view, purchases, urls)
     try:
         opened = provider.create_session(request)
@@ -181,9 +182,10 @@ def _refuse_unsellable(
 
 
 def _write_pending(
-    session: Session, user_id: str, view: CartView
+    session: Session, shopper: SignedInShopper, view: CartView
 ) -> tuple[list[AddOnPurchase], uuid.UUID | None]:
-    """Reserve the promo use and write one pending purchase per line; one commit."""
+    """Reserve the promo use and write the pending order, one purchase per line; one commit."""
+    user_id = shopper.user_id
     code_id = None
     if view.quote.promo is not None:
         row = promotions.find_code(session, view.quote.promo.code)
@@ -210,6 +212,13 @@ def _write_pending(
         for line in view.lines
     ]
     session.add_all(purchases)
+    orders.open_order(
+        session,
+        user_id,
+        [(p, line.quote, line.bundle_name) for p, line in zip(purchases, view.lines, strict=True)],
+        tier=shopper.tier,
+        promo_code=view.quote.promo.code if view.quote.promo else None,
+    )
     session.commit()
     return purchases, code_id
 
@@ -265,12 +274,14 @@ def _discard(
 ) -> None:
     """Undo `_write_pending` after the provider failed: no session exists, so nothing was paid."""
     session.rollback()
+    order_ids = [p.order_id for p in purchases]
     session.execute(
         delete(AddOnPurchase).where(
             AddOnPurchase.id.in_([p.id for p in purchases]),
             AddOnPurchase.status == PurchaseStatus.PENDING,
         )
     )
+    orders.discard(session, order_ids)
     if code_id is not None:
         promotions.give_back_promo(session, code_id)
     session.commit()
@@ -289,6 +300,7 @@ def _record_session(
     ).all()
     for purchase in rows:
         purchase.checkout_session_id = session_id
+    orders.attach_session(session, rows, session_id)
     current = all(p.status == PurchaseStatus.PENDING for p in rows)
     session.commit()
     return current

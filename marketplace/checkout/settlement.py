@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, joinedload
 from marketplace.checkout import fulfilment
 from marketplace.checkout.errors import CheckoutError, NotFound
 from marketplace.checkout.outcomes import NOTHING, Outcome
-from marketplace.models import AddOnPurchase, UserAddOn
+from marketplace.models import AddOnPurchase, Order, UserAddOn
+from marketplace.orders import queries as orders
 from marketplace.payments import PaymentError, PaymentProvider, offline
 from marketplace.shopper import SignedInShopper
 from marketplace.vocabulary import PurchaseStatus, SubscriptionStatus
@@ -26,11 +27,12 @@ def amount_charged(purchases: Sequence[AddOnPurchase]) -> Decimal:
 
 @dataclass(frozen=True)
 class Receipt:
-    """What a checkout session bought, and what the shopper holds now because of it."""
+    """What a checkout session bought, its order, and what the shopper holds now because of it."""
 
     session_id: str
     purchases: tuple[AddOnPurchase, ...]
     holdings: tuple[UserAddOn, ...]
+    order: Order | None = None
 
     @property
     def status(self) -> str:
@@ -110,7 +112,12 @@ def receipt(session: Session, user_id: str, session_id: str) -> Receipt:
             )
         )
     )
-    return Receipt(session_id=session_id, purchases=tuple(purchases), holdings=tuple(holdings))
+    return Receipt(
+        session_id=session_id,
+        purchases=tuple(purchases),
+        holdings=tuple(holdings),
+        order=orders.order_of_session(session, user_id, session_id),
+    )
 
 
 def is_open(purchases: Sequence[AddOnPurchase]) -> bool:
@@ -159,5 +166,8 @@ def settle_test_payment(
             ),
         )
         return "paid", outcome
-    reason = "Payment declined (test payment)." if action == "decline" else "Checkout cancelled."
-    return action, fulfilment.release(session, session_id, reason, user_id=shopper.user_id)
+    declined = action == "decline"
+    reason = "Payment declined (test payment)." if declined else "Checkout cancelled."
+    return action, fulfilment.release(
+        session, session_id, reason, user_id=shopper.user_id, payment_failed=declined
+    )

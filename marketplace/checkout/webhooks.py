@@ -37,6 +37,8 @@ def _session_paid(session: Session, event: SessionPaid) -> Outcome:
         subscription_id=event.subscription_id,
         purchase_ids=event.purchase_ids,
         user_id=event.user_id,
+        tax=event.amount_tax,
+        amount_total=event.amount_total,
     )
     return fulfilment.fulfil(session, payment, event=_ref(event))
 
@@ -49,6 +51,7 @@ def _session_closed(session: Session, event: SessionClosed) -> Outcome:
         purchase_ids=event.purchase_ids,
         user_id=event.user_id,
         event=_ref(event),
+        payment_failed=event.payment_failed,
     )
 
 

@@ -3,8 +3,8 @@
 
 An outbox entry (`mail.send`) holds the message's name, the recipient as known when it was owed,
 and the facts the message states as they were then (amounts, dates, add-on names). Only what
-must come from the database at delivery — the purchases and receipt PDFs of an order — is
-named by id: the PDF is drawn at delivery, never stored in the outbox.
+must come from the database at delivery — an order, its lines and its receipt PDF — is named
+by id: the PDF is drawn at delivery, never stored in the outbox.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ def owe(session: Session, user_id: str, message: str, facts: dict[str, Any]) -> 
     return [outbox.enqueue(session, outbox.SEND_MAIL, {**payload, **facts})]
 
 
-def order_confirmation(session: Session, user_id: str, checkout_session_id: str) -> list[uuid.UUID]:
-    """A paid checkout: what was bought, the total, the receipt attached."""
-    return owe(session, user_id, ORDER_CONFIRMATION, {"checkout_session_id": checkout_session_id})
+def order_confirmation(session: Session, user_id: str, order_id: uuid.UUID) -> list[uuid.UUID]:
+    """A paid order: its number, what was bought, the total, the receipt PDF attached."""
+    return owe(session, user_id, ORDER_CONFIRMATION, {"order_id": str(order_id)})
 
 
 def subscription_cancelled(
@@ -74,15 +74,15 @@ def refund_issued(
     amount: Decimal,
     currency: str,
     add_ons: Sequence[str],
-    checkout_session_id: str | None,
+    order_number: str | None,
     reason: str | None,
 ) -> list[uuid.UUID]:
-    """Money given back for lines of one checkout."""
+    """Money given back for lines of one order."""
     facts = {
         "amount": str(amount),
         "currency": currency,
         "add_ons": list(add_ons),
-        "checkout_session_id": checkout_session_id,
+        "order_number": order_number,
         "reason": reason,
     }
     return owe(session, user_id, REFUND_ISSUED, facts)

@@ -6,6 +6,7 @@ read from the database then (the PDF is drawn, never stored in the outbox).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,9 +15,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from marketplace.account import queries as account_queries
-from marketplace.account.receipts import receipt_pdf
-from marketplace.checkout.settlement import amount_charged, purchases_of
 from marketplace.mail import compose
 from marketplace.mail.compose import Attachment, Letter
 from marketplace.mail.letters import (
@@ -26,8 +24,10 @@ from marketplace.mail.letters import (
     SUBSCRIPTION_CANCELLED,
 )
 from marketplace.mail.transport import Transport, transport_for
+from marketplace.orders import queries as order_queries
+from marketplace.orders.receipt_view import Seller, receipt_view
+from marketplace.orders.receipts import receipt_pdf
 from marketplace.pricing.money import format_money
-from marketplace.vocabulary import PurchaseStatus
 
 # Links in e-mail need the shop's address, and delivery has no request: PUBLIC_BASE_URL, else
 # where `make run` serves.
@@ -36,15 +36,17 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 @dataclass(frozen=True)
 class Postman:
-    """Sends the outbox's letters through `transport`, from `sender`, linking to `base_url`."""
+    """Sends the outbox's letters through `transport`, from `sender`, linking to `base_url`;
+    receipts name `seller`."""
 
     transport: Transport
     sender: str
     base_url: str
+    seller: Seller
 
     def send(self, session: Session, payload: dict[str, Any]) -> None:
         """Build, compose and send the letter `payload` owes; raise when it could not be sent."""
-        letter = build(session, payload, self.links())
+        letter = build(session, payload, self.links(), self.seller)
         self.transport.send(compose.message(letter, sender=self.sender))
 
     def links(self) -> dict[str, str]:
@@ -61,17 +63,20 @@ def postman_for(config: Mapping[str, Any]) -> Postman:
         transport=transport_for(config),
         sender=config["MAIL_DEFAULT_SENDER"],
         base_url=config.get("PUBLIC_BASE_URL") or DEFAULT_BASE_URL,
+        seller=Seller.from_config(config),
     )
 
 
-def build(session: Session, payload: dict[str, Any], links: dict[str, str]) -> Letter:
+def build(
+    session: Session, payload: dict[str, Any], links: dict[str, str], seller: Seller
+) -> Letter:
     """The letter an outbox entry owes, with what it shows (dates and amounts parsed back)."""
     message = payload["message"]
     facts = {key: _revive(key, value) for key, value in payload.items()}
     facts["links"] = links
     attachments: tuple[Attachment, ...] = ()
     if message == ORDER_CONFIRMATION:
-        facts, attachments = _order(session, facts)
+        facts, attachments = _order(session, facts, seller)
     return Letter(
         to=payload["to"],
         name=payload.get("name"),
@@ -84,7 +89,8 @@ def build(session: Session, payload: dict[str, Any], links: dict[str, str]) -> L
 
 def _subject(message: str, facts: dict[str, Any]) -> str:
     if message == ORDER_CONFIRMATION:
-        return f"Your order is confirmed: {format_money(facts['total'], facts['currency'])}"
+        order = facts["order"]
+        return f"Order {order.number} confirmed: {format_money(order.total, order.currency)}"
     if message == SUBSCRIPTION_CANCELLED:
         return f"{facts['add_on']} is cancelled"
     if message == REFUND_ISSUED:
@@ -95,22 +101,15 @@ def _subject(message: str, facts: dict[str, Any]) -> str:
 
 
 def _order(
-    session: Session, facts: dict[str, Any]
+    session: Session, facts: dict[str, Any], seller: Seller
 ) -> tuple[dict[str, Any], tuple[Attachment, ...]]:
-    """The checkout's paid lines, their total and their receipt PDFs."""
-    paid = [
-        p
-        for p in purchases_of(session, facts["user_id"], facts["checkout_session_id"])
-        if p.status in (PurchaseStatus.COMPLETED, PurchaseStatus.REFUNDED)
-    ]
-    attachments = []
-    for purchase in paid:
-        receipt = account_queries.receipt(session, purchase.user_id, purchase.id)
-        if receipt is not None:
-            attachments.append(Attachment(f"receipt-{purchase.id}.pdf", receipt_pdf(receipt)))
-    currency = paid[0].currency if paid else "USD"
-    facts = {**facts, "lines": paid, "total": amount_charged(paid), "currency": currency}
-    return facts, tuple(attachments)
+    """The paid order, and its receipt as a PDF (the same one the purchases page offers)."""
+    order = order_queries.receipt(session, facts["user_id"], uuid.UUID(facts["order_id"]))
+    if order is None:
+        raise LookupError(f"order {facts['order_id']} has no receipt (not paid)")
+    view = receipt_view(order, seller)
+    pdf = Attachment(view.filename, receipt_pdf(view))
+    return {**facts, "order": order}, (pdf,)
 
 
 def _revive(key: str, value: Any) -> Any:

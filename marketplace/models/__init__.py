@@ -4,6 +4,7 @@ from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
 from marketplace.models.catalog import AddOn, AddOnFeature
 from marketplace.models.contacts import ShopperContact
+from marketplace.models.orders import Order, PurchaseDiscount
 from marketplace.models.payments import BillingOutboxEntry, StripeEvent
 from marketplace.models.platform import FeatureDefinition, SubscriptionTier
 from marketplace.models.pricing_rules import PricingRule
@@ -20,8 +21,10 @@ __all__ = [
     "BillingOutboxEntry",
     "CartItem",
     "FeatureDefinition",
+    "Order",
     "PricingRule",
     "PromotionalCode",
+    "PurchaseDiscount",
     "SessionGeneration",
     "ShopperContact",
     "StripeEvent",

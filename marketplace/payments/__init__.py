@@ -71,6 +71,9 @@ class ProviderSession:
     subscription_id: str | None = None
     client_reference_id: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    # With automatic tax: the tax the provider computed and the total it charged, else None.
+    amount_tax: Decimal | None = None
+    amount_total: Decimal | None = None
 
     @property
     def is_paid(self) -> bool:
@@ -145,6 +148,7 @@ def provider_for(
                 config["STRIPE_READ_TIMEOUT_SECONDS"],
             ),
             guard=stripe_guard(config),
+            automatic_tax=config["STRIPE_AUTOMATIC_TAX"],
         )
     if not offline_allowed(config):
         raise PaymentsUnavailable("Payments are not configured.")

@@ -38,6 +38,9 @@ class SessionPaid(ProviderEvent):
     subscription_id: str | None
     purchase_ids: tuple[uuid.UUID, ...]
     user_id: str | None
+    # What the provider computed and charged when it collected tax (Stripe Tax), else None.
+    amount_tax: Decimal | None = None
+    amount_total: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class SessionClosed(ProviderEvent):
     reason: str
     purchase_ids: tuple[uuid.UUID, ...]
     user_id: str | None
+    payment_failed: bool = False
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,8 @@ def _session_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEven
             if kind.endswith("failed")
             else "The checkout session expired before payment."
         )
-        return SessionClosed(event_id, kind, session_id, reason, purchase_ids, user_id)
+        failed = kind.endswith("failed")
+        return SessionClosed(event_id, kind, session_id, reason, purchase_ids, user_id, failed)
     if obj.get("payment_status") not in ("paid", "no_payment_required"):
         return Ignored(event_id, kind)  # an async payment: wait for async_payment_succeeded
     return SessionPaid(
@@ -105,7 +106,30 @@ def _session_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEven
         subscription_id=_ref(obj, "subscription"),
         purchase_ids=purchase_ids,
         user_id=user_id,
+        **collected_tax(obj),
     )
+
+
+def collected_tax(session: dict[str, Any]) -> dict[str, Decimal | None]:
+    """`amount_tax` and `amount_total` of a session that asked Stripe Tax to compute its tax
+    (`automatic_tax.enabled`), as Decimal; both None for a session that collected none."""
+    automatic = session.get("automatic_tax")
+    if not (isinstance(automatic, dict) and automatic.get("enabled") is True):
+        return {"amount_tax": None, "amount_total": None}
+    details = session.get("total_details")
+    if not isinstance(details, dict):
+        raise MalformedEvent("total_details must be an object when automatic tax is on")
+    return {
+        "amount_tax": _money(details, "amount_tax"),
+        "amount_total": _money(session, "amount_total"),
+    }
+
+
+def _money(obj: dict[str, Any], key: str) -> Decimal:
+    cents = obj.get(key)
+    if isinstance(cents, bool) or not isinstance(cents, int) or not 0 <= cents <= MAX_CENTS:
+        raise MalformedEvent(f"{key} must be a whole number of cents")
+    return Decimal(cents) / 100
 
 
 def _renewed_subscription(obj: dict[str, Any]) -> str | None:
@@ -146,7 +170,7 @@ def _failed_invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> Paym
         event_id,
         kind,
         subscription,
-        _cents(obj, "amount_due", kind),
+        _money(obj, "amount_due"),
         _text(obj, "currency").upper(),
         next_attempt,
         _optional_url(obj, "hosted_invoice_url"),
@@ -159,15 +183,11 @@ def _subscription_event(event_id: str, kind: str, obj: dict[str, Any]) -> Paymen
 
 def _refund_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
     references = tuple(r for r in (_ref(obj, "payment_intent"), _ref(obj, "invoice")) if r)
-    return PaymentRefunded(event_id, kind, references, _cents(obj, "amount_refunded", kind))
-
-
-def _cents(obj: dict[str, Any], key: str, kind: str) -> Decimal:
-    """A whole, plausible number of cents, as a Decimal amount."""
-    cents = obj.get(key)
-    if isinstance(cents, bool) or not isinstance(cents, int) or not 0 <= cents <= MAX_CENTS:
-        raise MalformedEvent(f"{kind}: {key} must be a whole number of cents")
-    return Decimal(cents) / 100
+    try:
+        refunded = _money(obj, "amount_refunded")
+    except MalformedEvent as error:
+        raise MalformedEvent(f"{kind}: {error}") from None
+    return PaymentRefunded(event_id, kind, references, refunded)
 
 
 _PARSERS = {

@@ -19,7 +19,7 @@ from marketplace.payments import (
     SessionRequest,
 )
 from marketplace.payments.breaker import Guard, Refused
-from marketplace.payments.stripe_events import payment_reference
+from marketplace.payments.stripe_events import collected_tax, payment_reference
 
 if TYPE_CHECKING:
     from stripe.params.checkout import (
@@ -43,8 +43,17 @@ class StripeProvider:
     name = "stripe"
 
     def __init__(
-        self, secret_key: str, *, api_base: str, timeouts: tuple[float, float], guard: Guard
+        self,
+        secret_key: str,
+        *,
+        api_base: str,
+        timeouts: tuple[float, float],
+        guard: Guard,
+        automatic_tax: bool = False,
     ) -> None:
+        # Stripe Tax computes the tax on top of the (tax-exclusive) prices; the session's
+        # total_details.amount_tax says how much, and fulfilment stores it on the order.
+        self._automatic_tax = automatic_tax
         self._client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base},
@@ -58,13 +67,17 @@ class StripeProvider:
     def create_session(self, request: SessionRequest) -> ProviderSession:
         params: SessionCreateParams = {
             "mode": request.mode,
-            "line_items": [_line_item(line, request.currency) for line in request.lines],
+            "line_items": [
+                _line_item(line, request.currency, self._automatic_tax) for line in request.lines
+            ],
             "client_reference_id": request.client_reference_id,
             "metadata": dict(request.metadata),
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
             "expires_at": int(time.time()) + SESSION_LIFETIME_SECONDS,
         }
+        if self._automatic_tax:
+            params["automatic_tax"] = {"enabled": True}
         if request.mode == "subscription":
             params["subscription_data"] = {"metadata": dict(request.metadata)}
         else:
@@ -205,7 +218,7 @@ class StripeProvider:
         return (mine, items) if mine else None
 
 
-def _line_item(line: LineItem, currency: str) -> SessionCreateParamsLineItem:
+def _line_item(line: LineItem, currency: str, taxed: bool) -> SessionCreateParamsLineItem:
     product_data: SessionCreateParamsLineItemPriceDataProductData = {"name": line.name}
     if line.add_on_id is not None:
         product_data["metadata"] = {"add_on_id": line.add_on_id}
@@ -214,6 +227,8 @@ def _line_item(line: LineItem, currency: str) -> SessionCreateParamsLineItem:
         "unit_amount": to_cents(line.unit_amount),
         "product_data": product_data,
     }
+    if taxed:
+        price_data["tax_behavior"] = "exclusive"  # the shop's prices are before tax
     if line.interval is not None:
         price_data["recurring"] = {"interval": line.interval}
     return {"price_data": price_data, "quantity": line.quantity}
@@ -238,6 +253,7 @@ def _session(session: Any) -> ProviderSession:
         subscription_id=_id(data.get("subscription")),
         client_reference_id=data.get("client_reference_id"),
         metadata=dict(data.get("metadata") or {}),
+        **collected_tax(data),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -89,3 +91,68 @@ def test_upgrade_against_an_unreachable_database_prints_one_clear_line():
     assert result.exit_code == 1
     assert "cannot reach postgresql+psycopg://postgres@127.0.0.1:1/nowhere" in result.output
     assert "Traceback" not in result.output
+
+
+BACKFILL_ROWS = """
+INSERT INTO add_ons (id, name, slug, category, base_price, billing_type)
+VALUES ('00000000-0000-0000-0000-0000000000a1', 'Probe', 'probe', 'development', 10, 'monthly');
+INSERT INTO promotional_codes (id, code, discount_type, discount_value)
+VALUES ('00000000-0000-0000-0000-0000000000c1', 'SAVE2', 'fixed_amount', 2);
+INSERT INTO add_on_purchases (user_id, add_on_id, amount, status, purchased_at,
+    checkout_session_id, stripe_payment_id, discount_amount, promo_code_id, refund_amount)
+VALUES
+  -- the oldest: bought before checkout sessions were recorded
+  ('alice', '00000000-0000-0000-0000-0000000000a1', 10, 'completed', '2025-03-01', NULL,
+   'pi_old', 0, NULL, NULL),
+  -- one checkout of two lines, one discounted by a code, partly refunded
+  ('alice', '00000000-0000-0000-0000-0000000000a1', 8, 'completed', '2025-04-01', 'cs_a',
+   'pi_a', 2, '00000000-0000-0000-0000-0000000000c1', 3),
+  ('alice', '00000000-0000-0000-0000-0000000000a1', 10, 'completed', '2025-04-01', 'cs_a',
+   'pi_a', 0, NULL, NULL),
+  -- an abandoned checkout
+  ('alice', '00000000-0000-0000-0000-0000000000a1', 10, 'failed', '2025-05-01', 'cs_b',
+   NULL, 0, NULL, NULL),
+  -- bob's, refunded
+  ('bob', '00000000-0000-0000-0000-0000000000a1', 10, 'refunded', '2025-06-01', 'cs_c',
+   'pi_c', 0, NULL, 10);
+"""
+
+
+def test_005_backfills_an_order_per_checkout(scratch_app):
+    upgrade(revision="004_session_generations")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(BACKFILL_ROWS)
+
+    upgrade()
+
+    with db.engine.connect() as conn:
+        orders = conn.exec_driver_sql(
+            "SELECT o.number, o.user_id, o.status, o.subtotal, o.total, o.payment_reference, "
+            "count(p.id) FROM orders o JOIN add_on_purchases p ON p.order_id = o.id "
+            "GROUP BY o.id ORDER BY o.created_at"
+        ).all()
+        discounts = conn.exec_driver_sql("SELECT kind, label, amount FROM purchase_discounts").all()
+        unlinked = conn.exec_driver_sql(
+            "SELECT count(*) FROM add_on_purchases WHERE order_id IS NULL"
+        ).scalar()
+        next_number = conn.exec_driver_sql("SELECT nextval('order_number_seq')").scalar()
+    assert orders == [
+        ("MKT-2025-000001", "alice", "paid", Decimal("10.00"), Decimal("10.00"), "pi_old", 1),
+        (
+            "MKT-2025-000002",
+            "alice",
+            "partially_refunded",
+            Decimal("20.00"),
+            Decimal("18.00"),
+            "pi_a",
+            2,
+        ),
+        (None, "alice", "failed", Decimal("10.00"), Decimal("10.00"), None, 1),
+        ("MKT-2025-000003", "bob", "refunded", Decimal("10.00"), Decimal("10.00"), "pi_c", 1),
+    ]
+    assert discounts == [("other", "Discount (SAVE2)", Decimal("2.00"))]
+    assert unlinked == 0
+    assert next_number == 4  # the next order paid continues the series
+
+    downgrade(revision="004_session_generations")
+    assert "orders" not in tables() and "purchase_discounts" not in tables()

@@ -11,7 +11,7 @@ from tests.fixtures.fakes import stripe_config
 # Emptied before and after each race: what checkout writes, and the add-ons it sells.
 CHECKOUT_TABLES = (
     "add_on_purchases, user_add_ons, cart_items, promotional_codes, stripe_events, "
-    "billing_outbox, add_ons"
+    "billing_outbox, orders, add_ons"
 )
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 WEBHOOK_SECRET = "whsec_test_secret"
+# The tax the fake Stripe Tax computes on what a session charges after its coupon.
+TAX_PERCENT = 10
 
 
 def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
@@ -96,6 +98,7 @@ class FakeStripe(_Server):
         self.recurring_lines: dict[str, list[tuple[dict[str, Any], int, int]]] = {}
         self.idempotent: dict[str, tuple[int, dict]] = {}
         self.refunds: list[dict[str, Any]] = []
+        self.coupons: dict[str, dict[str, Any]] = {}
         # The PaymentIntent that paid each invoice (a subscription's first one).
         self.invoice_intents: dict[str, str] = {}
         self.mode: str | None = None  # None, "error" or "timeout"
@@ -152,8 +155,9 @@ class FakeStripe(_Server):
 
     def _route(self, method, path, form):
         if method == "POST" and path == "/v1/coupons":
-            return 200, {
-                "id": f"co_{uuid.uuid4().hex[:14]}",
+            coupon_id = f"co_{uuid.uuid4().hex[:14]}"
+            self.coupons[coupon_id] = {
+                "id": coupon_id,
                 "object": "coupon",
                 "amount_off": int(form["amount_off"]),
                 "currency": form["currency"],
@@ -162,6 +166,7 @@ class FakeStripe(_Server):
                 "name": form.get("name"),
                 "valid": True,
             }
+            return 200, self.coupons[coupon_id]
         if method == "POST" and path == "/v1/checkout/sessions":
             session_id = f"cs_test_{uuid.uuid4().hex}"
             metadata = {
@@ -201,6 +206,7 @@ class FakeStripe(_Server):
                 "client_reference_id": form.get("client_reference_id"),
                 "metadata": metadata,
                 "amount_subtotal": amount,
+                **self._totals(form, amount),
                 "currency": "usd",
                 "payment_intent": None,
                 "subscription": None,
@@ -251,6 +257,19 @@ class FakeStripe(_Server):
             payments = [] if intent is None else [_invoice_payment(form["invoice"], intent)]
             return 200, {"object": "list", "url": path, "has_more": False, "data": payments}
         return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
+
+    def _totals(self, form, subtotal: int) -> dict[str, Any]:
+        """What the session charges: less its coupon, plus TAX_PERCENT when automatic tax is on
+        (Stripe Tax on tax-exclusive prices)."""
+        coupon = self.coupons.get(form.get("discounts[0][coupon]", ""))
+        discount = min(coupon["amount_off"], subtotal) if coupon else 0
+        taxed = form.get("automatic_tax[enabled]") == "true"
+        tax = (subtotal - discount) * TAX_PERCENT // 100 if taxed else 0
+        return {
+            "amount_total": subtotal - discount + tax,
+            "automatic_tax": {"enabled": taxed, "status": "complete" if taxed else None},
+            "total_details": {"amount_discount": discount, "amount_shipping": 0, "amount_tax": tax},
+        }
 
     def _refund(self, form):
         intent = form.get("payment_intent", "")

@@ -14,6 +14,7 @@ from marketplace.models import (
     AddOnPurchase,
     BillingOutboxEntry,
     CartItem,
+    Order,
     PromotionalCode,
     UserAddOn,
 )
@@ -146,3 +147,33 @@ def test_twenty_checkouts_at_once_leave_one_payable_session_and_hold_one_use(
         select(AddOnPurchase.status).where(AddOnPurchase.status == "completed")
     ).all() == ["completed"]
     assert db.session.scalar(select(func.count()).select_from(UserAddOn)) == 1
+
+
+def test_checkouts_paid_at_once_get_distinct_consecutive_order_numbers(committed_app, fake_stripe):
+    add_on = committed_add_on()
+    buyers = [f"buyer-{n}" for n in range(6)]
+    db.session.add_all(
+        CartItem(user_id=user, add_on_id=add_on.id, unit_price_seen=add_on.base_price)
+        for user in buyers
+    )
+    db.session.commit()
+    for user in buyers:
+        assert sign_in(committed_app.test_client(), user).post("/checkout").status_code == 303
+    paid = [
+        event("checkout.session.completed", fake_stripe.complete(s)) for s in fake_stripe.sessions
+    ]
+    barrier = threading.Barrier(len(paid))
+
+    def deliver(completed: dict) -> int:
+        client = committed_app.test_client()
+        barrier.wait()
+        return post_webhook(client, completed).status_code
+
+    with ThreadPoolExecutor(max_workers=len(paid)) as pool:
+        assert list(pool.map(deliver, paid)) == [200] * len(paid)
+
+    db.session.expire_all()
+    numbers = db.session.scalars(select(Order.number).order_by(Order.number)).all()
+    values = [int(number.rsplit("-", 1)[1]) for number in numbers]
+    assert len(set(numbers)) == len(buyers)
+    assert values == list(range(values[0], values[0] + len(buyers)))

@@ -132,7 +132,7 @@ def test_a_receipt_and_its_pdf_are_never_stored(client, session, catalog):
     sign_in(client)
     row = purchase(session, "sec-user", catalog.tts)
 
-    for path in (f"/account/purchases/{row.id}", f"/account/purchases/{row.id}.pdf"):
+    for path in (f"/account/orders/{row.order_id}", f"/account/orders/{row.order_id}.pdf"):
         response = client.get(path)
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "no-store"
@@ -214,7 +214,7 @@ def test_the_receipt_print_button_uses_a_script_file(client, session, catalog):
     sign_in(client)
     row = purchase(session, "sec-user", catalog.tts)
 
-    page = client.get(f"/account/purchases/{row.id}").text
+    page = client.get(f"/account/orders/{row.order_id}").text
 
     assert '<script src="/static/js/print.js" defer></script>' in page
     assert re.search(r"<button[^>]*data-print[^>]*>Print</button>", page)

@@ -1,0 +1,225 @@
+"""Orders: one per checkout, numbered when paid, each line's discounts itemised, shown on the
+success page and the purchases page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import Order, PricingRule
+from tests.fixtures.catalog import put_in_cart
+from tests.fixtures.shoppers import sign_in
+from tests.integration.checkout.fakes import event
+from tests.integration.checkout.steps import (
+    USER,
+    checkout,
+    open_checkout,
+    post_webhook,
+    purchases,
+)
+
+NUMBER = re.compile(r"MKT-\d{4}-(\d{6})")
+
+
+def orders(user_id: str = USER) -> list[Order]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(select(Order).where(Order.user_id == user_id).order_by(Order.created_at))
+    )
+
+
+def pay(client, fake_stripe, session_id: str) -> dict:
+    paid = fake_stripe.complete(session_id)
+    assert post_webhook(client, event("checkout.session.completed", paid)).status_code == 200
+    return paid
+
+
+def sequence_of(number: str) -> int:
+    match = NUMBER.fullmatch(number)
+    assert match, number
+    return int(match.group(1))
+
+
+def test_checkout_opens_a_pending_order_without_a_number(client, session, catalog, fake_stripe):
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts, catalog.stt)
+
+    [order] = orders()
+    assert (order.status, order.number, order.paid_at) == ("pending", None, None)
+    assert order.checkout_session_id == session_id
+    assert (order.subtotal, order.total, order.tax) == (Decimal("19.98"), Decimal("19.98"), None)
+    assert {p.order_id for p in purchases()} == {order.id}
+
+
+def test_paying_numbers_the_order_and_records_the_payment(client, session, catalog, fake_stripe):
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts, catalog.stt)
+    paid = pay(client, fake_stripe, session_id)
+
+    [order] = orders()
+    assert order.status == "paid"
+    assert NUMBER.fullmatch(order.number)
+    assert order.number.startswith(f"MKT-{order.paid_at.year}-")
+    assert order.payment_reference == paid["invoice"]
+    assert (order.total, order.tax) == (Decimal("19.98"), None)
+    # A redelivered event changes nothing, the number least of all.
+    number = order.number
+    post_webhook(client, event("checkout.session.completed", paid))
+    assert orders()[0].number == number
+
+
+def test_numbers_follow_payments_and_abandoned_checkouts_use_none(
+    client, session, catalog, fake_stripe
+):
+    first = open_checkout(client, session, fake_stripe, catalog.tts)
+    pay(client, fake_stripe, first)
+    put_in_cart(session, USER, catalog.stt)
+    checkout(client)
+    abandoned = next(s for s in fake_stripe.sessions if s != first)
+    post_webhook(
+        client,
+        event("checkout.session.expired", {**fake_stripe.sessions[abandoned], "status": "expired"}),
+    )
+    checkout(client)  # the expired checkout's line is still in the cart
+    third = next(s for s in fake_stripe.sessions if s not in (first, abandoned))
+    pay(client, fake_stripe, third)
+
+    [expired] = [order for order in orders() if order.number is None]
+    paid_first, paid_second = sorted(
+        (order for order in orders() if order.number), key=lambda order: order.paid_at
+    )
+    assert expired.status == "expired"
+    assert sequence_of(paid_second.number) == sequence_of(paid_first.number) + 1
+
+
+def test_an_order_itemises_tier_bundle_and_promo_discounts(client, session, catalog, fake_stripe):
+    session.add(
+        PricingRule(add_on_id=catalog.tts.id, tier_code="pro", discount_percent=Decimal("10"))
+    )
+    put_in_cart(session, USER, catalog.tts, catalog.stt, catalog.presenton)
+    sign_in(client, USER, tier="pro")
+    checkout(client, "FRIEND50")
+    [session_id] = fake_stripe.sessions
+    pay(client, fake_stripe, session_id)
+
+    [order] = orders()
+    itemised = {
+        line.add_on.slug: sorted((d.kind, d.label, d.amount) for d in line.discounts)
+        for line in order.lines
+    }
+    assert itemised == {
+        catalog.tts.slug: [
+            ("bundle", "AI Productivity Bundle", Decimal("1.35")),
+            ("promo", "Promo code FRIEND50", Decimal("1.55")),
+            ("tier", "Pro tier price", Decimal("1.00")),
+        ],
+        catalog.stt.slug: [
+            ("bundle", "AI Productivity Bundle", Decimal("1.50")),
+            ("promo", "Promo code FRIEND50", Decimal("1.72")),
+        ],
+        catalog.presenton.slug: [
+            ("bundle", "AI Productivity Bundle", Decimal("1.50")),
+            ("promo", "Promo code FRIEND50", Decimal("1.73")),
+        ],
+    }
+    for line in order.lines:
+        assert sum(d.amount for d in line.discounts) == line.discount_amount
+    assert (order.subtotal, order.total) == (Decimal("29.97"), Decimal("19.62"))
+
+
+def test_a_refund_webhook_makes_the_order_partially_then_wholly_refunded(
+    client, session, catalog, fake_stripe
+):
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts, catalog.stt)
+    paid = pay(client, fake_stripe, session_id)
+
+    def refunded(cents: int) -> dict:
+        charge = {"id": "ch_1", "object": "charge", "amount": 1998, "amount_refunded": cents}
+        return event("charge.refunded", {**charge, "invoice": paid["invoice"]})
+
+    post_webhook(client, refunded(999))
+    [order] = orders()
+    assert order.status == "partially_refunded"
+    number = order.number
+    post_webhook(client, refunded(1998))
+    [order] = orders()
+    assert (order.status, order.number) == ("refunded", number)
+
+
+def test_a_declined_payment_fails_the_order(client, session, catalog, fake_stripe):
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts)
+    failed = event("checkout.session.async_payment_failed", {**fake_stripe.sessions[session_id]})
+    post_webhook(client, failed)
+
+    [order] = orders()
+    assert (order.status, order.number) == ("failed", None)
+
+
+def test_the_success_page_shows_the_order_number_and_links_the_receipt(
+    client, session, catalog, fake_stripe
+):
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts)
+    fake_stripe.complete(session_id)
+
+    page = client.get(f"/checkout/success?session_id={session_id}")
+
+    [order] = orders()
+    assert page.status_code == 200
+    assert f"Your order number is <strong>{order.number}</strong>" in page.text
+    assert f'href="/account/orders/{order.id}"' in page.text
+    assert f'href="/account/orders/{order.id}.pdf"' in page.text
+
+
+def test_the_purchases_page_lists_orders_with_their_lines_and_receipts(
+    client, session, catalog, fake_stripe
+):
+    session_id = open_checkout(client, session, fake_stripe, catalog.tts, catalog.stt)
+    pay(client, fake_stripe, session_id)
+    put_in_cart(session, USER, catalog.bolt)
+    checkout(client)  # left open: listed, awaiting payment, no receipt
+
+    page = client.get("/account/purchases")
+    paid_only = client.get("/account/purchases?status=paid")
+    old_link = client.get("/account/purchases?status=completed")
+
+    [paid] = [order for order in orders() if order.number]
+    [open_one] = [order for order in orders() if order.number is None]
+    assert page.status_code == 200
+    assert page.text.count('<li class="order">') == 2
+    assert f"Order {paid.number}" in page.text and "Checkout, not paid" in page.text
+    assert "Awaiting payment" in page.text and "$19.98" in page.text
+    for name in ("Unicorn Orator - TTS", "Amanuensis - STT", "Bolt - AI Dev Environment"):
+        assert name in page.text
+    assert f'href="/account/orders/{paid.id}"' in page.text
+    assert f'href="/account/orders/{open_one.id}"' not in page.text
+    for filtered in (paid_only, old_link):
+        assert filtered.status_code == 200
+        assert filtered.text.count('<li class="order">') == 1 and paid.number in filtered.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/account/orders/not-a-uuid",
+        "/account/orders/not-a-uuid.pdf",
+        f"/account/orders/{uuid.uuid4()}",
+        f"/account/orders/{uuid.uuid4()}.pdf",
+        f"/account/purchases/{uuid.uuid4()}",
+        "/account/orders/%00",
+    ],
+)
+def test_bad_order_ids_are_404(client, path):
+    sign_in(client, USER)
+
+    assert client.get(path).status_code in (400, 404)
+
+
+def test_an_unpaid_order_has_no_receipt(client, session, catalog, fake_stripe):
+    open_checkout(client, session, fake_stripe, catalog.tts)
+    [order] = orders()
+
+    assert client.get(f"/account/orders/{order.id}").status_code == 404
+    assert client.get(f"/account/orders/{order.id}.pdf").status_code == 404
