@@ -77,9 +77,12 @@ class ReceiptView:
     issued_at: datetime
     columns: tuple[str, ...] = COLUMNS
 
+    heading: str = "Receipt"
+
     @property
     def title(self) -> str:
-        return f"Receipt {self.number}"
+        """ "Receipt MKT-2026-000123" (the page keeps the number on one line)."""
+        return f"{self.heading} {self.number}"
 
     @property
     def filename(self) -> str:

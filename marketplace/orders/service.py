@@ -79,7 +79,7 @@ def discount_lines(
 
 
 def _bundle_label(name: str | None) -> str:
-    """"AI Productivity Bundle" as it is; "Enterprise Suite" as "Enterprise Suite bundle"."""
+    """ "AI Productivity Bundle" as it is; "Enterprise Suite" as "Enterprise Suite bundle"."""
     if not name:
         return "Bundle"
     return name if "bundle" in name.lower() else f"{name} bundle"
