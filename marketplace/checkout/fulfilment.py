@@ -96,8 +96,7 @@ def fulfil(
             _mark_refunded(purchase, refused[purchase.id], now)
         else:
             outbox_ids.extend(_activate(session, purchase, payment.subscription_id, now))
-    refunded = [p for p in due if p.id in refused]
-    outbox_ids.extend(_give_back(session, payment, refunded))
+    outbox_ids.extend(_give_back(session, payment, [p for p in due if p.id in refused]))
     orders.record_payment(
         session,
         due,
@@ -106,7 +105,7 @@ def fulfil(
         total=payment.amount_total,
         now=now,
     )
-    outbox_ids.extend(_letters(session, payment, kept, refunded, refused))
+    outbox_ids.extend(_letters(session, payment, due, refused))
     # The cart keeps only what the shopper still can buy (all of it when refunded whole).
     session.execute(
         delete(CartItem).where(
@@ -231,14 +230,12 @@ def _give_back(
 
 
 def _letters(
-    session: Session,
-    payment: Payment,
-    kept: Sequence[AddOnPurchase],
-    refunded: Sequence[AddOnPurchase],
-    reasons: dict[uuid.UUID, str],
+    session: Session, payment: Payment, due: Sequence[AddOnPurchase], reasons: dict[uuid.UUID, str]
 ) -> list[uuid.UUID]:
     """The shopper's e-mail about this payment: the order confirmation for what they keep, and
-    what was refunded at once (with why)."""
+    what was refunded at once (`reasons`: why, by purchase)."""
+    kept = [p for p in due if p.id not in reasons]
+    refunded = [p for p in due if p.id in reasons]
     ids: list[uuid.UUID] = []
     if kept and kept[0].order_id is not None:
         ids += letters.order_confirmation(session, kept[0].user_id, kept[0].order_id)

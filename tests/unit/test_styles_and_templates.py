@@ -50,7 +50,7 @@ def test_mail_templates_take_their_colours_from_the_tokens_and_run_no_script():
         f"{path.relative_to(PROJECT_ROOT)}: {match.group(0)}"
         for path in MAIL_TEMPLATES
         for match in re.finditer(
-            r"#[0-9a-fA-F]{3,8}\b|\b(?:rgba?|hsla?)\(|<script\b|\son[a-z]+\s*=|<link\b",
+            r"#[0-9a-fA-F]{3,8}\b|\b(?:rgba?|hsla?)\(|<script\b|\son[a-z]+\s*=|<link\b|javascript:",
             path.read_text(),
         )
     ]
