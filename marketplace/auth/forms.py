@@ -51,9 +51,13 @@ class DevSignInForm(FlaskForm):
             raise ValidationError("Enter an e-mail address such as ada@example.test.")
 
     def address(self) -> str:
-        """The address given, else one made from the user id (`<user id>@example.test`)."""
+        """The address given, else one made from the user id (`<user id>@example.test`): also
+        when the prefilled address was left as it was and another user id typed."""
+        user_id = (self.user_id.data or "").strip()
         given = (self.email.data or "").strip()
-        return given or f"{(self.user_id.data or '').strip()}@{DEV_MAIL_DOMAIN}"
+        if given == self.email.default and user_id != DEFAULT_USER_ID:
+            given = ""
+        return given or f"{user_id}@{DEV_MAIL_DOMAIN}"
 
     def with_tiers(self, tiers: list[tuple[str, str]]) -> DevSignInForm:
         self.tier.choices = [SelectChoice("", "No tier"), *(SelectChoice(c, n) for c, n in tiers)]

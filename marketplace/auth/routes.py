@@ -21,7 +21,7 @@ from flask import (
 from joserfc.errors import JoseError
 
 from marketplace.auth import oidc, queries, sessions
-from marketplace.auth.forms import DevSignInForm
+from marketplace.auth.forms import DEV_MAIL_DOMAIN, DevSignInForm
 from marketplace.auth.oidc import TokenRejected
 from marketplace.auth.service import Identity, identity_from_tokens
 from marketplace.cart import service as cart_service
@@ -73,7 +73,7 @@ def login():
     if not dev_sign_in_enabled():
         abort(404)
     form = DevSignInForm(next=next_url).with_tiers(queries.tier_choices(db.session()))
-    return render_template("auth/dev_login.html", form=form)
+    return render_template("auth/dev_login.html", form=form, mail_domain=DEV_MAIL_DOMAIN)
 
 
 @bp.post("/login")
@@ -84,7 +84,7 @@ def dev_login():
         abort(404)
     form = DevSignInForm().with_tiers(queries.tier_choices(db.session()))
     if not form.validate():
-        return render_template("auth/dev_login.html", form=form), 422
+        return render_template("auth/dev_login.html", form=form, mail_domain=DEV_MAIL_DOMAIN), 422
     identity = Identity(
         user_id=(form.user_id.data or "").strip(),
         tier=form.tier.data or None,

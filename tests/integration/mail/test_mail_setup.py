@@ -54,6 +54,7 @@ def test_the_default_folder_is_mail_under_the_instance_folder(app):
 def test_the_development_form_keeps_the_address_and_name_for_later_mail(client):
     page = client.get("/login").get_data(as_text=True)
     assert 'value="dev-user@example.test"' in page and 'type="email"' in page
+    assert 'data-mail-domain="example.test"' in page and "js/dev-login.js" in page
 
     client.post("/login", data={"user_id": "ada", "email": "ada@example.test", "tier": ""})
     assert contact("ada").email == "ada@example.test"
@@ -61,6 +62,11 @@ def test_the_development_form_keeps_the_address_and_name_for_later_mail(client):
     client.post("/logout")
     client.post("/login", data={"user_id": "ada", "email": "", "tier": ""})
     assert contact("ada").email == "ada@example.test"  # left empty: made from the user id
+
+    # The prefilled address left as it was follows the user id typed (as the page's script does).
+    client.post("/logout")
+    client.post("/login", data={"user_id": "bo", "email": "dev-user@example.test", "tier": ""})
+    assert contact("bo").email == "bo@example.test"
 
 
 def test_the_development_form_refuses_what_is_not_an_address(client):
