@@ -27,7 +27,9 @@ def remember(session: Session, user_id: str, email: str | None, name: str | None
     one known."""
     if not is_address(email):
         return
-    values = {"email": email, "name": (name or None) and name[:MAX_NAME], "updated_at": func.now()}
+    # A name goes into the To header: whitespace (line breaks included) collapses to spaces.
+    name = " ".join((name or "").split())[:MAX_NAME] or None
+    values = {"email": email, "name": name, "updated_at": func.now()}
     statement = insert(ShopperContact).values(user_id=user_id, **values)
     session.execute(statement.on_conflict_do_update(index_elements=["user_id"], set_=values))
     session.commit()
