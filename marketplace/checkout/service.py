@@ -86,7 +86,7 @@ def start(
             refusal.acknowledge()
         session.commit()  # the previous checkout, closed at the provider, stays released
         raise
-    purchases, code_id = _write_pending(session, shopper, view)
+    purchases, code_id = _write_pending(session, user_id, view)
     request = _session_request(user_id, view, purchases, urls)
     try:
         opened = provider.create_session(request)
@@ -182,10 +182,9 @@ def _refuse_unsellable(
 
 
 def _write_pending(
-    session: Session, shopper: SignedInShopper, view: CartView
+    session: Session, user_id: str, view: CartView
 ) -> tuple[list[AddOnPurchase], uuid.UUID | None]:
     """Reserve the promo use and write the pending order, one purchase per line; one commit."""
-    user_id = shopper.user_id
     code_id = None
     if view.quote.promo is not None:
         row = promotions.find_code(session, view.quote.promo.code)
@@ -216,7 +215,6 @@ def _write_pending(
         session,
         user_id,
         [(p, line.quote, line.bundle_name) for p, line in zip(purchases, view.lines, strict=True)],
-        tier=shopper.tier,
         promo_code=view.quote.promo.code if view.quote.promo else None,
     )
     session.commit()

@@ -7,6 +7,7 @@ spaces inside a date so "14:05 UTC" never breaks across lines.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -110,6 +111,15 @@ def day(moment: datetime) -> str:
     return f"{moment.day}{NBSP}{moment:%B}{NBSP}{moment.year}"
 
 
+def customer(user_id: str) -> str:
+    """The shopper as a receipt names them: their user id, unless it is a bare UUID (Keycloak's
+    `sub`), which becomes a short account reference: "Account 3F2A9C1B"."""
+    try:
+        return f"Account {uuid.UUID(user_id).hex[:8].upper()}"
+    except ValueError:
+        return user_id
+
+
 def receipt_view(order: Order, seller: Seller) -> ReceiptView:
     """The receipt of a paid order (one with a number)."""
     if order.number is None or order.paid_at is None:
@@ -117,7 +127,7 @@ def receipt_view(order: Order, seller: Seller) -> ReceiptView:
     facts = [
         Row("Order number", order.number),
         Row("Date", when(order.paid_at)),
-        Row("Customer", order.user_id),
+        Row("Customer", customer(order.user_id)),
         Row("Status", OrderStatus(order.status).label),
     ]
     if order.payment_reference:
@@ -156,6 +166,8 @@ def _totals(order: Order) -> tuple[Row, ...]:
     currency = order.currency
     discounts = sum((d.amount for line in order.lines for d in line.discounts), ZERO)
     refunded = sum((line.refund_amount or ZERO for line in order.lines), ZERO)
+    if order.status == OrderStatus.REFUNDED:
+        refunded = order.total  # all of it, the tax collected on it included
     rows = [Row("Subtotal", format_money(order.subtotal, currency))]
     if discounts:
         rows.append(Row("Discounts", _minus(discounts, currency)))

@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.models import AddOnPurchase, Order, PurchaseDiscount
+from marketplace.models import AddOnPurchase, Order, PricingRule, PurchaseDiscount
 from marketplace.models.orders import ORDER_NUMBERS
 from marketplace.pricing import LineQuote
 from marketplace.pricing.money import ZERO
@@ -36,7 +36,6 @@ def open_order(
     user_id: str,
     priced: Sequence[tuple[AddOnPurchase, LineQuote, str | None]],
     *,
-    tier: str | None,
     promo_code: str | None,
 ) -> Order:
     """A pending order for a checkout's new purchases, each line's discounts itemised.
@@ -53,19 +52,24 @@ def open_order(
     )
     session.add(order)
     for purchase, quote, bundle_name in priced:
+        rule = session.get(PricingRule, quote.tier_rule_id) if quote.tier_rule_id else None
         purchase.order_id = order.id
-        purchase.discounts = discount_lines(quote, tier=tier, bundle=bundle_name, code=promo_code)
+        purchase.discounts = discount_lines(
+            quote, tier=rule.tier_code if rule else None, bundle=bundle_name, code=promo_code
+        )
     return order
 
 
 def discount_lines(
     quote: LineQuote, *, tier: str | None, bundle: str | None, code: str | None
 ) -> list[PurchaseDiscount]:
-    """The discounts the pricing engine applied to one line, each with the name it goes by."""
+    """The discounts the pricing engine applied to one line, each with the name it goes by
+    (`tier`: the tier of the pricing rule that applied; a rule for every tier is a special
+    price)."""
     found = [
         (
             DiscountKind.TIER,
-            f"{tier.title()} tier price" if tier else "Tier price",
+            f"{tier.title()} tier price" if tier else "Special price",
             quote.tier_discount,
         ),
         (DiscountKind.BUNDLE, _bundle_label(bundle), quote.bundle_discount),

@@ -62,6 +62,8 @@ def test_foreign_keys_cascade_or_restrict_per_table(session):
         "user_add_ons.add_on_id": "RESTRICT",
         "add_on_purchases.add_on_id": "RESTRICT",
         "add_on_purchases.promo_code_id": "SET NULL",
+        "add_on_purchases.order_id": "RESTRICT",
+        "purchase_discounts.purchase_id": "CASCADE",
         "pricing_rules.add_on_id": "CASCADE",
         "cart_items.add_on_id": "CASCADE",
         "add_on_features.add_on_id": "CASCADE",

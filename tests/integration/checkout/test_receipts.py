@@ -164,3 +164,16 @@ def test_someone_elses_receipt_is_404(client, session, catalog, fake_stripe):
     for path in (f"/account/orders/{order.id}", f"/account/orders/{order.id}.pdf"):
         response = client.get(path)
         assert response.status_code == 404 and b"%PDF" not in response.data
+
+
+def test_a_taxed_order_refunded_in_full_nets_to_nothing(app, client, session, catalog, fake_stripe):
+    app.config["STRIPE_AUTOMATIC_TAX"] = True
+    paid = bought(client, session, fake_stripe, catalog.tts)
+    charge = {"id": "ch_1", "object": "charge", "amount": 1098, "amount_refunded": 1098}
+    post_webhook(client, event("charge.refunded", {**charge, "invoice": paid["invoice"]}))
+    order = the_order()
+
+    page = receipt_text(client, order)
+
+    assert order.status == "refunded"
+    assert "Tax $0.99 Total charged $10.98 Refunded -$10.98 Net paid $0.00" in page

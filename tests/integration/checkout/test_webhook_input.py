@@ -64,6 +64,16 @@ def test_signed_bodies_that_are_not_events_are_400(client, session, caplog, payl
         event("checkout.session.completed", {**SESSION, "client_reference_id": ["u"]}),
         event("checkout.session.expired", {**SESSION, "id": ""}),
         event("customer.subscription.deleted", {"object": "subscription"}),
+        event("checkout.session.completed", {**SESSION, "automatic_tax": {"enabled": True}}),
+        event(
+            "checkout.session.completed",
+            {
+                **SESSION,
+                "automatic_tax": {"enabled": True},
+                "total_details": {"amount_tax": -1},
+                "amount_total": 100,
+            },
+        ),
         event("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": "1"}),
         event("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": -5}),
         event("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": 1e30}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.models import AddOnPurchase
+from tests.fixtures.identity import purchase
 from tests.fixtures.shoppers import HX, sign_in
 
 USER = "dates-user"
@@ -14,10 +14,7 @@ USER = "dates-user"
 @pytest.fixture
 def me(client, session, catalog):
     """A signed-in shopper with one purchase, so a valid filter shows a list."""
-    session.add(
-        AddOnPurchase(user_id=USER, add_on_id=catalog.tts.id, amount=catalog.tts.base_price)
-    )
-    session.commit()
+    purchase(session, USER, catalog.tts)
     return sign_in(client, USER)
 
 
