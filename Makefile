@@ -14,11 +14,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-## Start the storefront (embedded PostgreSQL unless DATABASE_URL is set), schema and catalog ready.
+## Start the storefront (embedded PostgreSQL unless DATABASE_URL is set), schema and catalog ready,
+## on http://127.0.0.1:$(PORT) (`make run PORT=8000`). Ctrl-C stops it: the recipe's shell traps
+## the interrupt and exits 0 whichever step it stopped, so make reports no error.
 run: install
-	$(FLASK) db upgrade
-	$(FLASK) seed
-	$(FLASK) run --port $(PORT)
+	@trap 'exit 0' INT; \
+	$(FLASK) db upgrade && $(FLASK) seed && $(FLASK) run --port $(PORT)
 
 ## Serve with the production server settings (gunicorn, marketplace/gunicorn_conf.py) on $(PORT).
 serve: install

@@ -23,6 +23,7 @@ def current_shopper() -> Shopper:
         tier=user.get("tier"),
         is_admin=bool(user.get("is_admin")),
         anonymous_id=session.get("anonymous_id"),
+        name=user.get("name"),
     )
 
 

@@ -16,11 +16,17 @@ class Shopper:
     tier: str | None
     is_admin: bool
     anonymous_id: str | None
+    name: str | None = None  # the identity provider's `name` (or username), when it gave one
 
     @classmethod
     def anonymous(cls, tier: str | None = None) -> Shopper:
         """Nobody in particular, on `tier`: for prices that depend on the tier alone."""
         return cls(user_id=None, tier=tier, is_admin=False, anonymous_id=None)
+
+    @property
+    def display_name(self) -> str:
+        """What the header calls a signed-in shopper: their name, else their user id."""
+        return self.name or self.user_id or ""
 
     @property
     def is_signed_in(self) -> bool:
@@ -35,6 +41,7 @@ class Shopper:
             tier=self.tier,
             is_admin=self.is_admin,
             anonymous_id=self.anonymous_id,
+            name=self.name,
         )
 
     @property

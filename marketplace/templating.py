@@ -6,12 +6,12 @@ Blueprints render; they do not extend the template language. Money reads the sam
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
+from markupsafe import Markup
 
+from marketplace.catalog import icons
+from marketplace.catalog.facts import humanise
 from marketplace.catalog.forms import CATEGORY_LABELS
-from marketplace.catalog.queries import feature_label
 from marketplace.current import current_shopper
 from marketplace.pricing.models import MAX_QUANTITY
 from marketplace.pricing.money import format_money
@@ -37,27 +37,13 @@ def category_label(category: str) -> str:
     return CATEGORY_LABELS.get(category, category.replace("-", " ").title())
 
 
-def fact(value: Any) -> str:
-    """Show a metadata or configuration value: True → "Yes", 1000000 → "1,000,000", lists joined."""
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, list):
-        return ", ".join(fact(item) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{feature_label(str(k))}: {fact(v)}" for k, v in value.items())
-    return "—" if value is None else str(value)
-
-
 FILTERS = {
     "money": format_money,
     "billing_suffix": billing_suffix,
     "billing_label": billing_label,
     "order_status_label": order_status_label,
     "category_label": category_label,
-    "feature_label": feature_label,
-    "fact": fact,
+    "feature_label": humanise,
 }
 
 
@@ -69,4 +55,7 @@ def storefront_context() -> dict[str, object]:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["MAX_QUANTITY"] = MAX_QUANTITY
+    app.jinja_env.globals["icon_body"] = lambda name: Markup(icons.icon_body(name))
+    app.jinja_env.globals["add_on_icon_name"] = icons.add_on_icon
+    app.jinja_env.globals["BUNDLE_ICON"] = icons.BUNDLE
     app.context_processor(storefront_context)

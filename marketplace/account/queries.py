@@ -111,6 +111,30 @@ def subscriptions(session: Session, user_id: str) -> list[UserAddOn]:
     return list(session.scalars(statement))
 
 
+def sharing_payment(session: Session, subscriptions: list[UserAddOn]) -> set[uuid.UUID]:
+    """Return the ids of `subscriptions` whose provider subscription pays for other add-ons too.
+
+    Add-ons bought in one checkout share one Stripe subscription (one item each); one query for
+    the lot, through idx_user_add_ons_stripe_subscription.
+    """
+    provider_ids = {s.stripe_subscription_id for s in subscriptions if s.stripe_subscription_id}
+    if not provider_ids:
+        return set()
+    rows = session.execute(
+        select(UserAddOn.stripe_subscription_id, UserAddOn.id).where(
+            UserAddOn.stripe_subscription_id.in_(provider_ids)
+        )
+    ).all()
+    holders: dict[str, set[uuid.UUID]] = {}
+    for provider_id, subscription_id in rows:
+        holders.setdefault(provider_id, set()).add(subscription_id)
+    return {
+        s.id
+        for s in subscriptions
+        if s.stripe_subscription_id and holders.get(s.stripe_subscription_id, set()) - {s.id}
+    }
+
+
 def subscription(
     session: Session, user_id: str, subscription_id: uuid.UUID, *, for_update: bool = False
 ) -> UserAddOn | None:

@@ -74,6 +74,7 @@ def _render_row(subscription: UserAddOn, *, status: int = 200, **context):
         "account/_subscription.html",
         status=status,
         subscription=subscription,
+        sharing=queries.sharing_payment(db.session(), [subscription]),
         **context,
     )
 
@@ -107,10 +108,12 @@ def index():
 @login_required
 def add_ons():
     """List the shopper's subscriptions, active ones first."""
+    subscriptions = queries.subscriptions(db.session(), _user_id())
     return render(
         "account/add_ons.html",
         "account/_subscriptions.html",
-        subscriptions=queries.subscriptions(db.session(), _user_id()),
+        subscriptions=subscriptions,
+        sharing=queries.sharing_payment(db.session(), subscriptions),
     )
 
 

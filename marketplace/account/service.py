@@ -156,19 +156,7 @@ def _payment_work(
 
 def _shared(session: Session, subscription: UserAddOn) -> bool:
     """Whether other add-ons were bought on the same provider subscription."""
-    if subscription.stripe_subscription_id is None:
-        return False  # (== None would match every row without one)
-    return (
-        session.scalar(
-            select(UserAddOn.id)
-            .where(
-                UserAddOn.stripe_subscription_id == subscription.stripe_subscription_id,
-                UserAddOn.id != subscription.id,
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    return subscription.id in queries.sharing_payment(session, [subscription])
 
 
 def _own(session: Session, user_id: str, subscription_id: uuid.UUID) -> UserAddOn:

@@ -24,7 +24,7 @@ from marketplace.current import PROMO_SESSION_KEY, current_shopper, ensure_cart_
 from marketplace.extensions import db, limiter
 from marketplace.pricing.money import format_money
 from marketplace.redirects import referrer_path
-from marketplace.rendering import render, render_partial, trigger, wants_partial
+from marketplace.rendering import go_to, render, render_partial, trigger, wants_partial
 
 bp = Blueprint("cart", __name__)
 
@@ -204,6 +204,16 @@ def remove(item_id):
     except service.CartError as error:
         return _failed(error.status, error.message)
     return _changed(f"Removed {name} from your cart.")
+
+
+@bp.get("/cart/clear")
+def confirm_clear():
+    """Ask before emptying the cart: its own page without JS, a step in place for htmx."""
+    shopper = current_shopper()
+    view = quoting.quote_cart(db.session(), shopper, shopper.cart_owner, None)
+    if view.is_empty:
+        return go_to(url_for("cart.show"))
+    return render("cart/clear.html", "cart/_clear.html", view=view)
 
 
 @bp.post("/cart/clear")

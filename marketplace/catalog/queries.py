@@ -21,6 +21,7 @@ from marketplace.bundles.queries import (
     price_bundles,
     savings_label,
 )
+from marketplace.catalog.facts import ProductFacts, humanise, product_facts
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, FeatureDefinition
 from marketplace.quoting import quote_add_ons
 from marketplace.shopper import Shopper
@@ -169,16 +170,6 @@ def add_ons_with_feature(session: Session, feature_key: str, limit: int = 50) ->
 
 
 @dataclass(frozen=True)
-class FeatureDetail:
-    """A feature an add-on enables, with its readable name and configuration."""
-
-    key: str
-    label: str
-    description: str | None
-    configuration: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class ShopperPrice:
     """What this shopper pays for one unit each period, after tier pricing."""
 
@@ -191,20 +182,14 @@ class ProductPage:
     """Everything the product page shows about one add-on."""
 
     add_on: AddOn
-    features: list[FeatureDetail]
+    facts: ProductFacts
     bundles: list[PricedBundle]
     shopper_price: ShopperPrice
 
 
-def feature_label(key: str) -> str:
-    """Return a readable name for a feature key: "neural_voices" → "Neural voices"."""
-    words = re.sub(r"[_\-.]+", " ", key).strip()
-    return words[:1].upper() + words[1:]
-
-
 def _readable(name: str) -> str:
     """A platform feature name as is; a bare key (no definition) made readable."""
-    return feature_label(name) if re.fullmatch(r"[a-z0-9_.\-]+", name) else name
+    return humanise(name) if re.fullmatch(r"[a-z0-9_.\-]+", name) else name
 
 
 def active_add_on(session: Session, slug: str) -> AddOn | None:
@@ -225,17 +210,11 @@ def product_page(
     if add_on is None:
         return None
     features = [
-        FeatureDetail(
-            key=row.AddOnFeature.feature_key,
-            label=row.name or feature_label(row.AddOnFeature.feature_key),
-            description=row.description,
-            configuration=row.AddOnFeature.configuration or {},
-        )
+        (row.feature_key, row.name, row.configuration or {})
         for row in session.execute(
-            select(AddOnFeature, FeatureDefinition.name, FeatureDefinition.description)
+            select(AddOnFeature.feature_key, AddOnFeature.configuration, FeatureDefinition.name)
             .outerjoin(FeatureDefinition, FeatureDefinition.key == AddOnFeature.feature_key)
             .where(AddOnFeature.add_on_id == add_on.id, AddOnFeature.enabled)
-            .order_by(AddOnFeature.feature_key)
         )
     ]
     bundles = bundles_containing(session, [add_on.id], now=now)
@@ -244,7 +223,7 @@ def product_page(
     )
     return ProductPage(
         add_on=add_on,
-        features=features,
+        facts=product_facts(features, add_on.meta or {}, order=add_on.features or ()),
         bundles=price_bundles(bundles, members),
         shopper_price=tier_price(session, tier, add_on, bundles),
     )

@@ -80,13 +80,10 @@ def _insert_missing(session: Session, report: SeedReport, model, rows: list[dict
 
 
 def _feature_definitions() -> list[dict]:
+    # No description: the name says what the feature is, and the product page shows its
+    # configuration; "<name>, included with <add-on>." on every one was filler.
     return [
-        {
-            "key": key,
-            "name": name,
-            "description": f"{name}, included with {add_on['name']}.",
-            "category": add_on["category"],
-        }
+        {"key": key, "name": name, "description": None, "category": add_on["category"]}
         for add_on in seed_data.ADD_ONS
         for key, name, _configuration in add_on["features"]
     ]

@@ -48,8 +48,9 @@ TIERS: list[dict[str, Any]] = [
     },
 ]
 
-# Each add-on: its row in `add_ons`, and its `add_on_features` rows as (feature key, name,
-# configuration). The add-on's `features` array lists the same keys, in this order.
+# Each add-on: its row in `add_ons` (`metadata.icon` names its Lucide icon in static/icons), and
+# its `add_on_features` rows as (feature key, name, configuration). The add-on's `features`
+# array lists the same keys, in this order.
 ADD_ONS: list[dict[str, Any]] = [
     {
         "name": "Unicorn Orator - TTS",
@@ -61,6 +62,7 @@ ADD_ONS: list[dict[str, Any]] = [
             "for podcasts, videos, IVR menus and accessible apps."
         ),
         "metadata": {
+            "icon": "audio-lines",
             "languages": 30,
             "voices": "neural",
             "voice_count": 120,
@@ -89,6 +91,7 @@ ADD_ONS: list[dict[str, Any]] = [
             "streams in real time or uploaded recordings in batch."
         ),
         "metadata": {
+            "icon": "mic",
             "accuracy_percent": 95,
             "diarization": True,
             "realtime": True,
@@ -111,7 +114,7 @@ ADD_ONS: list[dict[str, Any]] = [
             "orchestrates them in sequential, parallel or hierarchical workflows, and "
             "monitors every run with traces, costs and alerts."
         ),
-        "metadata": {"max_agents": 10, "orchestration": True, "monitoring": True},
+        "metadata": {"icon": "bot", "max_agents": 10, "orchestration": True, "monitoring": True},
         "features": [
             ("brigade_agents", "Up to 10 agents", {"max_agents": 10}),
             (
@@ -133,7 +136,7 @@ ADD_ONS: list[dict[str, Any]] = [
             "refactor code, run it on included GPU hours, work in Docker containers and "
             "ship through built-in CI/CD pipelines."
         ),
-        "metadata": {"gpu_hours": 10, "docker": True, "ci_cd": True},
+        "metadata": {"icon": "code-xml", "gpu_hours": 10, "docker": True, "ci_cd": True},
         "features": [
             (
                 "bolt_code_generation",
@@ -155,7 +158,7 @@ ADD_ONS: list[dict[str, Any]] = [
             "slides with AI, offers 100 professional templates, and exports to PowerPoint, "
             "PDF and images."
         ),
-        "metadata": {"templates": 100, "exports": ["pptx", "pdf", "png"]},
+        "metadata": {"icon": "presentation", "templates": 100, "exports": ["pptx", "pdf", "png"]},
         "features": [
             ("presenton_ai_slides", "AI slide generation", {"max_slides_per_deck": 50}),
             ("presenton_templates", "100 templates", {"templates": 100}),
@@ -173,7 +176,12 @@ ADD_ONS: list[dict[str, Any]] = [
             "Center-Deep Pro indexes your sources as vector embeddings and answers semantic "
             "queries with ranked, cited results and scheduled reports."
         ),
-        "metadata": {"semantic_search": True, "embedding_dimensions": 1024, "sources": 20},
+        "metadata": {
+            "icon": "scan-search",
+            "semantic_search": True,
+            "embedding_dimensions": 1024,
+            "sources": 20,
+        },
         "features": [
             ("center_deep_semantic_search", "Semantic search", {"queries_per_month": 50000}),
             ("center_deep_embeddings", "Vector embeddings", {"dimensions": 1024}),
@@ -191,7 +199,7 @@ ADD_ONS: list[dict[str, Any]] = [
             "languages handles up to 5,000 pages a month and returns structured data ready "
             "for spreadsheets, databases and search."
         ),
-        "metadata": {"pages_per_month": 5000, "languages": 50, "ocr": True},
+        "metadata": {"icon": "file-text", "pages_per_month": 5000, "languages": 50, "ocr": True},
         "features": [
             ("docs_ocr", "OCR", {"handwriting": True, "max_dpi": 600}),
             ("docs_pages", "Monthly pages", {"pages_per_month": 5000}),
@@ -209,7 +217,12 @@ ADD_ONS: list[dict[str, Any]] = [
             "recommendations. Store up to 1 million vectors and get nearest neighbours in "
             "under 10 ms, with metadata filters and hybrid keyword search."
         ),
-        "metadata": {"max_vectors": 1_000_000, "p95_query_ms": 10, "hybrid_search": True},
+        "metadata": {
+            "icon": "database",
+            "max_vectors": 1_000_000,
+            "p95_query_ms": 10,
+            "hybrid_search": True,
+        },
         "features": [
             ("vector_capacity", "1M vectors", {"max_vectors": 1_000_000}),
             ("vector_low_latency", "Sub-10 ms queries", {"p95_query_ms": 10}),
@@ -227,7 +240,7 @@ ADD_ONS: list[dict[str, Any]] = [
             "Includes 50 GPU hours a month, persistent storage and ready-made Jupyter and "
             "PyTorch images."
         ),
-        "metadata": {"gpu_types": ["A100", "H100"], "gpu_hours": 50},
+        "metadata": {"icon": "cpu", "gpu_types": ["A100", "H100"], "gpu_hours": 50},
         "features": [
             (
                 "gpu_compute",

@@ -169,3 +169,15 @@ def test_a_refused_new_checkout_still_closes_the_open_one(client, session, catal
     assert paying_first.headers["Location"] == "/cart"  # already settled: it was released
     assert [p.status for p in purchases()] == ["failed"]
     assert uses(code) == held - 1
+
+
+def test_the_test_payment_notice_informs_rather_than_alarms(client, session, catalog):
+    session_id = open_test_payment(client, session, catalog)
+    html = client.get(f"/checkout/test-payment/{session_id}").get_data(as_text=True)
+
+    notice = html[
+        html.index('<div class="alert') : html.index("</div>", html.index('<div class="alert'))
+    ]
+    assert 'class="alert alert--info test-payment__notice" role="note"' in notice
+    assert "TEST PAYMENT — no money moves." in notice
+    assert "alert--error" not in html and 'role="alert"' not in html

@@ -26,10 +26,11 @@ def test_features_with_their_configuration(client, add_ons, feature_rows):
     html = client.get("/add-ons/unicorn-orator-tts").get_data(as_text=True)
     features = re.findall(r'<h3 class="feature-detail__name">([^<]+)</h3>', html)
 
-    # Enabled rows only, by key; platform names where defined, readable keys otherwise.
-    assert features == ["Tts audio export", "Speech in 30 languages", "Neural voices"]
-    assert "<dt>Formats</dt><dd>mp3, wav</dd>" in html
-    assert "<dt>Styles</dt><dd>8</dd></div>" in html
+    # Enabled rows only, in the add-on's order; platform names where defined, readable keys
+    # otherwise.
+    assert features == ["Neural voices", "Speech in 30 languages", "Tts audio export"]
+    assert "<dt>Formats</dt><dd>MP3, WAV</dd>" in html
+    assert "<dt>Speaking styles</dt><dd>8</dd></div>" in html
     assert "<dt>Voices</dt><dd>120</dd>" in html
     assert "Tts ssml" not in html.split('id="features-title"')[1].split("</section>")[0]
 
@@ -37,11 +38,12 @@ def test_features_with_their_configuration(client, add_ons, feature_rows):
 def test_key_facts_from_metadata(client, add_ons):
     html = client.get("/add-ons/gpu-compute-access").get_data(as_text=True)
 
-    assert "<dt>Gpu hours</dt><dd>50</dd>" in html
-    assert "<dt>Gpus</dt><dd>A100, H100</dd>" in html
+    assert "<dt>GPU hours per month</dt><dd>50</dd>" in html
+    assert "<dt>GPUs</dt><dd>A100, H100</dd>" in html
     html = client.get("/add-ons/unicorn-orator-tts").get_data(as_text=True)
-    assert "<dt>Ssml</dt><dd>Yes</dd>" in html
-    assert "<dt>Voice count</dt><dd>120</dd>" in html
+    assert "<dt>SSML</dt><dd>Yes</dd>" in html
+    assert "<dt>Voices</dt><dd>120</dd>" in html
+    assert "Voice count" not in html
 
 
 def test_bundles_containing_it_with_their_saving(client, add_ons, bundles):
