@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from marketplace.catalog.icons import add_on_icon
 from marketplace.models import AddOnPurchase, Order
 from marketplace.pricing.money import ZERO, format_money
 from marketplace.vocabulary import DiscountKind, OrderStatus
@@ -62,6 +63,9 @@ class Line:
     quantity: str
     amount: str
     adjustments: tuple[Row, ...]
+    # Pictures, not words: the HTML shows the icon on its category's tile; the PDF leaves it out.
+    icon: str = ""
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,11 @@ def receipt_view(order: Order, seller: Seller) -> ReceiptView:
         seller_name=seller.name,
         seller_lines=seller.lines,
         facts=tuple(facts),
-        lines=tuple(_line(line, order.currency) for line in order.lines),
+        # Lines written in one transaction share created_at; the name keeps their order stable.
+        lines=tuple(
+            _line(line, order.currency)
+            for line in sorted(order.lines, key=lambda line: (line.created_at, line.add_on.name))
+        ),
         totals=_totals(order),
         notes=(*notes, KEEP),
         issued_at=order.paid_at,
@@ -159,6 +167,8 @@ def _line(line: AddOnPurchase, currency: str) -> Line:
         quantity=str(line.quantity),
         amount=format_money(line.amount + line.discount_amount, currency),
         adjustments=tuple(adjustments),
+        icon=add_on_icon(line.add_on.meta, line.add_on.category),
+        category=line.add_on.category or "",
     )
 
 

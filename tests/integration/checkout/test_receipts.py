@@ -177,3 +177,14 @@ def test_a_taxed_order_refunded_in_full_nets_to_nothing(app, client, session, ca
 
     assert order.status == "refunded"
     assert "Tax $0.99 Total charged $10.98 Refunded -$10.98 Net paid $0.00" in page
+
+
+def test_each_receipt_line_shows_its_add_ons_icon_in_its_category_colour(
+    client, session, catalog, fake_stripe
+):
+    bought(client, session, fake_stripe, catalog.tts)
+    page = client.get(f"/account/orders/{the_order().id}").text
+
+    line = re.search(r'<th scope="row" class="receipt__item">(.*?)</th>', page, re.S).group(1)
+    assert f'class="icon-tile icon-tile--{catalog.tts.category} icon-tile--small"' in line
+    assert 'aria-hidden="true"' in line and line.rstrip().endswith(catalog.tts.name)
