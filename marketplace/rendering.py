@@ -2,7 +2,9 @@
 
 Follows django-htmx: a partial answers only a real htmx request, not a boosted navigation or a
 history restore (both want the whole page); every response that can differ by that says
-`Vary: HX-Request`, so no cache serves a fragment where a page was asked for.
+`Vary: HX-Request, HX-History-Restore-Request`, so no cache serves a fragment where a page was
+asked for. Back/forward always asks the server (`historyCacheSize` 0 in base.html), so a
+restored page's controls show the state of its URL.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ def wants_partial() -> bool:
 
 
 def varies(response: Response) -> Response:
-    """Mark a response whose body depends on whether htmx asked (`Vary: HX-Request`)."""
+    """Mark a response whose body depends on whether htmx asked for a partial (`Vary`)."""
     response.vary.add("HX-Request")
+    response.vary.add("HX-History-Restore-Request")
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,6 +47,37 @@ def active_add_ons(session: Session, user_id: str, now: datetime) -> list[UserAd
         .order_by(AddOn.name, UserAddOn.id)
     )
     return list(session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class Holding:
+    """An add-on the user holds: its name and the subscription to manage it from."""
+
+    add_on_id: uuid.UUID
+    name: str
+    subscription_id: uuid.UUID
+
+
+def holdings_among(
+    session: Session, user_id: str, add_on_ids: Collection[uuid.UUID], now: datetime
+) -> list[Holding]:
+    """Return the user's active, unexpired subscriptions to any of `add_on_ids` (one query).
+
+    The partial index idx_user_add_ons_user_id finds the user's rows; none asked, no query.
+    """
+    if not add_on_ids:
+        return []
+    statement = (
+        select(UserAddOn.add_on_id, AddOn.name, UserAddOn.id)
+        .join(UserAddOn.add_on)
+        .where(
+            UserAddOn.user_id == user_id,
+            UserAddOn.status == SubscriptionStatus.ACTIVE,
+            or_(UserAddOn.expires_at.is_(None), UserAddOn.expires_at > now),
+            UserAddOn.add_on_id.in_(list(add_on_ids)),
+        )
+    )
+    return [Holding(*row) for row in session.execute(statement)]
 
 
 def purchase_history(

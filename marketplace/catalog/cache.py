@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -116,6 +117,7 @@ class CatalogFragment:
     results_html: str  # the htmx partial (templates/catalog/_results.html)
     content_html: str  # the full page's content block, results included (_content.html)
     empty: bool  # no add-ons on this page (a page past the first is then a 404)
+    add_on_ids: tuple[uuid.UUID, ...]  # the add-ons on it, in order
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ class ProductFragment:
     title: str
     description: str
     content_html: str  # templates/catalog/_product.html
+    add_on_id: uuid.UUID
 
 
 Fragment = CatalogFragment | ProductFragment

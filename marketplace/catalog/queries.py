@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, String, func, literal_column, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 from sqlalchemy.orm import Session
 
 from marketplace.bundles.queries import (
@@ -30,6 +31,11 @@ PAGE_SIZE = 24
 MAX_SEARCH_WORDS = 8
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 KEY_FEATURES = 3
+ENGLISH = literal_column("'english'", REGCONFIG)  # stems and drops stop words
+SIMPLE = literal_column("'simple'", REGCONFIG)  # lower-cases only
+# The search document's weights (migration 007_catalog_search): A name, B summary and
+# category, C feature names, D the rest of the description. Matches rank by the best class.
+RANKED_WEIGHTS = ("A", "AB", "ABC")
 
 # The first feature keys of each add-on with their platform names, inside the catalog query
 # itself: no second query per page and none per card.
@@ -50,21 +56,56 @@ SORTS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def search_query(text: str) -> str | None:
-    """Turn what a shopper typed into a prefix tsquery: "neural voi" → "neural:* & voi:*".
+def search_words(text: str) -> list[str]:
+    """The words of what a shopper typed: runs of letters and digits, lower-cased, the first 8.
 
-    Only letters and digits survive, so the result is always valid `to_tsquery` input.
+    Nothing else survives (quotes, `&|!():*<>`, underscores), so each word is always valid
+    `to_tsquery` input whatever was typed.
     """
-    words = re.findall(r"[^\W_]+", text.lower())[:MAX_SEARCH_WORDS]
-    return " & ".join(f"{word}:*" for word in words) or None
+    return re.findall(r"[^\W_]+", text.lower())[:MAX_SEARCH_WORDS]
 
 
-def search_matches(text: str) -> ColumnElement[bool] | None:
-    """`search_vector @@ to_tsquery(...)`, answered by the GIN index idx_add_ons_search."""
-    query = search_query(text)
-    if query is None:
+def search_query(text: str, weights: str = "") -> ColumnElement[Any] | None:
+    """The tsquery of a search: every word stemmed (English), the last one also as a prefix.
+
+    "transcribe" finds "transcribes" (stems), "neural voi" finds "neural voices", and the
+    last word is also matched unstemmed as a prefix (`simple`), so "a" finds names starting
+    with A although "a" is an English stop word. `weights` ("A", "AB"…) keeps to lexemes of
+    those weights. None when no word is left.
+    """
+    words = search_words(text)
+    if not words:
         return None
-    return AddOn.search_vector.op("@@")(func.to_tsquery("english", query))
+    *whole, last = words
+    label = f":{weights}" if weights else ""
+    terms: list[ColumnElement[Any]] = [
+        func.to_tsquery(ENGLISH, word + label, type_=TSQUERY) for word in whole
+    ]
+    prefix = f"{last}:*{weights}"
+    terms.append(
+        func.to_tsquery(ENGLISH, prefix, type_=TSQUERY).op("||")(
+            func.to_tsquery(SIMPLE, prefix, type_=TSQUERY)
+        )
+    )
+    return functools.reduce(lambda left, right: left.op("&&")(right), terms)  # AND
+
+
+def search_matches(query: ColumnElement[Any]) -> ColumnElement[bool]:
+    """`search_document @@ query`, answered by the GIN index idx_add_ons_search_document."""
+    return AddOn.search_document.bool_op("@@")(query)
+
+
+def search_rank(text: str) -> tuple[Any, ...]:
+    """Best match first: the search found in the name (weight A), else in the summary or
+    category (B), else in feature names (C), else in the description (D); then by name.
+
+    Each class is one more `@@` on the row (well under a microsecond). `ts_rank` would weigh
+    how often the words occur too, but costs several microseconds a row, and a one-letter
+    prefix matches almost every add-on: about 60 ms at 10k add-ons, more than the page's
+    whole budget.
+    """
+    classes = [search_query(text, weights) for weights in RANKED_WEIGHTS]
+    return (*(search_matches(query).desc() for query in classes if query is not None), AddOn.name)
 
 
 @dataclass(frozen=True)
@@ -111,16 +152,11 @@ def catalog_page(
     where the two queries take about 1 ms. The count is skipped on a short (last) page; an
     empty page past the first has no total, which callers treat as "no such page".
     """
-    conditions: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
-    if category:
-        conditions.append(AddOn.category == category)
-    matches = search_matches(q)
-    if matches is not None:
-        conditions.append(matches)
+    conditions, order = _filtered(category, q, sort)
     query = (
         select(AddOn, KEY_FEATURE_NAMES)
         .where(*conditions)
-        .order_by(*SORTS[sort], AddOn.id)
+        .order_by(*order, AddOn.id)
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
@@ -142,6 +178,20 @@ def catalog_page(
         page_size=page_size,
         bundle_hints=bundle_hints(session, [add_on.id for add_on in add_ons], now=now),
     )
+
+
+def _filtered(
+    category: str | None, q: str, sort: str
+) -> tuple[list[ColumnExpressionArgument[bool]], tuple[Any, ...]]:
+    """The catalog's conditions and order; with a search, "featured" means the best match."""
+    conditions: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
+    if category:
+        conditions.append(AddOn.category == category)
+    searched = search_query(q)
+    if searched is None:
+        return conditions, SORTS[sort]
+    conditions.append(search_matches(searched))
+    return conditions, search_rank(q) if sort == "featured" else SORTS[sort]
 
 
 def bundle_hints(

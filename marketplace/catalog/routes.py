@@ -15,6 +15,7 @@ from marketplace.catalog.cache import (
 )
 from marketplace.catalog.cache import init_app as init_cache
 from marketplace.catalog.forms import CATALOG_PARAMS, SORT_LABELS, CatalogQuery
+from marketplace.catalog.owned import mark_owned
 from marketplace.catalog.queries import catalog_page, product_page
 from marketplace.current import current_shopper
 from marketplace.extensions import db
@@ -34,12 +35,12 @@ def index():
         abort(404, description=f"There is no page {filters['page']} of these results.")
     body: str
     if wants_partial():
-        body = with_csrf_token(fragment.results_html)
+        body = with_csrf_token(mark_owned(fragment.results_html, fragment.add_on_ids))
     else:
         body = render_template(
             "catalog/index.html",
             filters=filters,
-            content_html=with_csrf_token(fragment.content_html),
+            content_html=with_csrf_token(mark_owned(fragment.content_html, fragment.add_on_ids)),
         )
     return varies(make_response(body))
 
@@ -87,6 +88,7 @@ def _render_catalog() -> CatalogFragment:
         results_html=results_html,
         content_html=content_html,
         empty=not results.add_ons,
+        add_on_ids=tuple(add_on.id for add_on in results.add_ons),
     )
 
 
@@ -96,10 +98,11 @@ def product(slug: str):
     tier = current_shopper().tier
     key = ("product", request.script_root, slug, tier)
     fragment = catalog_cache().get_or_create(key, lambda: _render_product(slug, tier))
+    assert isinstance(fragment, ProductFragment)  # product keys hold product pages only
     return render_template(
         "catalog/product.html",
         fragment=fragment,
-        content_html=with_csrf_token(fragment.content_html),
+        content_html=with_csrf_token(mark_owned(fragment.content_html, [fragment.add_on_id])),
     )
 
 
@@ -119,4 +122,5 @@ def _render_product(slug: str, tier: str | None) -> ProductFragment:
         title=add_on.name,
         description=add_on.description or add_on.name,
         content_html=content_html,
+        add_on_id=add_on.id,
     )

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Computed,
     ForeignKey,
     Index,
     Integer,
@@ -27,13 +26,6 @@ from marketplace.models.platform import FeatureDefinition
 from marketplace.vocabulary import BillingType, sql_list
 
 CATEGORIES = ("ai-services", "infrastructure", "analytics", "development", "productivity")
-
-# What full-text search reads: the name weighs most, then feature keys, then the description.
-SEARCH_DOCUMENT = (
-    "setweight(to_tsvector('english'::regconfig, coalesce(name, '')), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, coalesce(features::text, '')), 'B') || "
-    "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'C')"
-)
 
 
 def slugify(name: str) -> str:
@@ -76,7 +68,7 @@ class AddOn(UuidPrimaryKey, Timestamps, Base):
         Index("idx_add_ons_billing_type", "billing_type"),
         Index("idx_add_ons_features", "features", postgresql_using="gin"),
         Index("idx_add_ons_metadata", "metadata", postgresql_using="gin"),
-        Index("idx_add_ons_search", "search_vector", postgresql_using="gin"),
+        Index("idx_add_ons_search_document", "search_document", postgresql_using="gin"),
     )
 
     name: Mapped[str] = mapped_column(String(255))
@@ -93,8 +85,10 @@ class AddOn(UuidPrimaryKey, Timestamps, Base):
         "metadata", JSONB, server_default=text("'{}'::jsonb")
     )
     display_order: Mapped[int] = mapped_column(Integer, server_default="100")
-    search_vector: Mapped[str] = mapped_column(
-        TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True), deferred=True
+    # What catalog search reads, kept by triggers (migration 007_catalog_search): name (A),
+    # summary and category (B), feature names (C), the rest of the description (D).
+    search_document: Mapped[str] = mapped_column(
+        TSVECTOR, server_default=text("''::tsvector"), deferred=True
     )
 
     feature_rows: Mapped[list[AddOnFeature]] = relationship(

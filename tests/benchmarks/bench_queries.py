@@ -38,10 +38,17 @@ from marketplace import create_app
 from marketplace.account.queries import active_add_ons, purchase_history
 from marketplace.bundles.queries import bundles_containing
 from marketplace.cart.queries import cart_lines
-from marketplace.catalog.queries import add_ons_with_feature
+from marketplace.catalog.queries import add_ons_with_feature, catalog_page
 from marketplace.config import INSTANCE_PATH
 from marketplace.database import embedded_url, ensure_database, normalize_url, safe_url
-from marketplace.demo.generator import DemoSizes, demo_user_id
+from marketplace.demo.generator import (
+    BRANDS,
+    EDITIONS,
+    FEATURE_AREAS,
+    PRODUCTS,
+    DemoSizes,
+    demo_user_id,
+)
 from marketplace.demo.load import demo_data_present, load_demo_data
 from marketplace.extensions import db
 
@@ -57,10 +64,11 @@ class Case:
     indexes: tuple[str, ...]  # every plan must use one of these
     call: Callable[[Session, Any], object]
     inputs: Callable[[random.Random], Any]
+    ours_ms: float | None = None  # the server's target when not a tenth of the guide's
 
     @property
     def target_ms(self) -> float:
-        return self.guide_ms / 10
+        return self.ours_ms if self.ours_ms is not None else self.guide_ms / 10
 
 
 @dataclass(frozen=True)
@@ -249,7 +257,37 @@ def build_cases(session: Session, now: datetime) -> list[Case]:
             lambda s, ids: bundles_containing(s, ids, now=now),
             bundle_input,
         ),
+        Case(
+            "Catalog search",
+            # The guide sets no figure for search: ours is the call's p99 < 25 ms (what
+            # bench_http holds the search page to through HTTP) and the server's < 10 ms.
+            25,
+            ("idx_add_ons_search_document",),
+            lambda s, q: catalog_page(s, q=q, now=now),
+            search_text,
+            ours_ms=10,
+        ),
     ]
+
+
+def search_words() -> list[str]:
+    """What shoppers type against the demo catalog: names, products, areas, and beginnings."""
+    words = {*BRANDS, *EDITIONS, *FEATURE_AREAS}
+    words |= {word for names in PRODUCTS.values() for name in names for word in name.split()}
+    words |= {"transcription", "transcribe", "realtime", "priority support", "api", "models"}
+    return sorted(words)
+
+
+def search_text(rng: random.Random) -> str:
+    """A search: a word, a word's first letters (typing), or two words, the last maybe cut."""
+    words = search_words()
+    first, second = rng.choice(words), rng.choice(words)
+    roll = rng.random()
+    if roll < 0.4:
+        return first
+    if roll < 0.7:
+        return first[: rng.randint(1, max(1, len(first) - 1))]
+    return f"{first} {second[: rng.randint(2, len(second))]}"
 
 
 @contextmanager

@@ -140,6 +140,7 @@ PAGES = [
     Visit("bad-request", "visitor", "/?sort=sideways", status=400),
     Visit("cart-promo-refused", "newcomer", "/", then=refuse_a_promo_code),
     Visit("cart-full", "payer", "/cart"),
+    Visit("cart-clear-confirm", "payer", "/cart/clear"),
     Visit("test-payment", "payer", "test-payment"),
     Visit("checkout-cancelled-open", "payer", "/checkout/cancelled"),
     Visit("checkout-success", "buyer", "success"),

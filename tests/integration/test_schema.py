@@ -116,7 +116,7 @@ def test_the_checklist_counts_at_least_30_indexes_on_add_tables(session):
     [
         "idx_add_ons_features",
         "idx_add_ons_metadata",
-        "idx_add_ons_search",
+        "idx_add_ons_search_document",
         "idx_add_on_bundles_add_on_ids",
         "idx_add_on_features_configuration",
         "idx_pricing_rules_conditions",
