@@ -1,7 +1,7 @@
 """Shopper contacts: the e-mail address transactional mail goes to, kept from sign-in.
 
 Revision ID: 006_shopper_contacts
-Revises: 005_orders
+Revises: 007_catalog_search
 Create Date: 2026-11-26
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "006_shopper_contacts"
-down_revision = "005_orders"
+down_revision = "007_catalog_search"
 branch_labels = None
 depends_on = None
 
