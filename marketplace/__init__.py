@@ -101,6 +101,7 @@ def _trust_proxies(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from marketplace.account.routes import bp as account
+    from marketplace.admin.routes import bp as admin
     from marketplace.api.routes import bp as api
     from marketplace.auth.routes import bp as auth
     from marketplace.bundles.routes import bp as bundles
@@ -109,5 +110,5 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.checkout.routes import bp as checkout
     from marketplace.health import bp as health
 
-    for blueprint in (health, catalog, bundles, cart, checkout, auth, account, api):
+    for blueprint in (health, catalog, bundles, cart, checkout, auth, account, admin, api):
         app.register_blueprint(blueprint)

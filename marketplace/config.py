@@ -81,6 +81,7 @@ class Settings:
     oidc_client_id: str | None = setting("OIDC_CLIENT_ID", None)
     oidc_client_secret: str | None = setting("OIDC_CLIENT_SECRET", None)
     oidc_admin_role: str = setting("OIDC_ADMIN_ROLE", "marketplace-admin")
+    oidc_support_role: str = setting("OIDC_SUPPORT_ROLE", "marketplace-support")
     oidc_tier_claim: str = setting("OIDC_TIER_CLAIM", "subscription_tier")
     oidc_service_role: str = setting("OIDC_SERVICE_ROLE", "marketplace-service")
     api_tokens: tuple[str, ...] = setting("MARKETPLACE_API_TOKENS", (), _items)
@@ -125,6 +126,8 @@ class Settings:
     # checkout re-price from the database, so a stale card never changes what anyone pays.
     catalog_cache_seconds: float = setting("CATALOG_CACHE_SECONDS", 30.0, float)
     catalog_cache_max_entries: int = setting("CATALOG_CACHE_MAX_ENTRIES", 256, int)
+    # How long a process trusts the catalog version it last read (marketplace/catalog/cache.py).
+    catalog_version_seconds: float = setting("CATALOG_VERSION_SECONDS", 0.5, float)
     # Rate limits (flask-limiter syntax, "N/second|minute|hour|day"), counted per client IP
     # (and, for promo codes, per shopper too); stored in Redis when REDIS_URL is set.
     sign_in_rate_limit: str = setting("SIGN_IN_RATE_LIMIT", "10/minute")

@@ -9,7 +9,7 @@ import uuid
 
 from flask import current_app, session
 
-from marketplace.shopper import ANONYMOUS_PREFIX, Shopper, SignedInShopper
+from marketplace.shopper import ANONYMOUS_PREFIX, Shopper, SignedInShopper, session_role
 
 # The promo code the shopper applied to their cart (re-validated on every render).
 PROMO_SESSION_KEY = "promo_code"
@@ -21,9 +21,9 @@ def current_shopper() -> Shopper:
     return Shopper(
         user_id=user.get("id"),
         tier=user.get("tier"),
-        is_admin=bool(user.get("is_admin")),
         anonymous_id=session.get("anonymous_id"),
         name=user.get("name"),
+        role=session_role(user),
     )
 
 

@@ -3,9 +3,22 @@ them from the request's session)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from marketplace.vocabulary import Role
 
 ANONYMOUS_PREFIX = "anon:"
+
+
+def session_role(user: Mapping[str, Any]) -> Role:
+    """The role a stored `session["user"]` carries; sessions from before roles existed have
+    only `is_admin` (admin, else shopper)."""
+    try:
+        return Role(user["role"])
+    except (KeyError, ValueError):
+        return Role.ADMIN if user.get("is_admin") else Role.SHOPPER
 
 
 @dataclass(frozen=True)
@@ -14,14 +27,23 @@ class Shopper:
 
     user_id: str | None
     tier: str | None
-    is_admin: bool
     anonymous_id: str | None
     name: str | None = None  # the identity provider's `name` (or username), when it gave one
+    role: Role = Role.SHOPPER
 
     @classmethod
     def anonymous(cls, tier: str | None = None) -> Shopper:
         """Nobody in particular, on `tier`: for prices that depend on the tier alone."""
-        return cls(user_id=None, tier=tier, is_admin=False, anonymous_id=None)
+        return cls(user_id=None, tier=tier, anonymous_id=None)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_staff(self) -> bool:
+        """An admin or a support agent: the header links to the admin area."""
+        return self.role in (Role.ADMIN, Role.SUPPORT)
 
     @property
     def display_name(self) -> str:
@@ -39,9 +61,9 @@ class Shopper:
         return SignedInShopper(
             user_id=self.user_id,
             tier=self.tier,
-            is_admin=self.is_admin,
             anonymous_id=self.anonymous_id,
             name=self.name,
+            role=self.role,
         )
 
     @property

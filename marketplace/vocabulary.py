@@ -136,3 +136,15 @@ class OutboxStatus(StrEnum):
 def sql_list(enum: type[StrEnum]) -> str:
     """The members as a SQL list for a CHECK constraint: `'a', 'b'`."""
     return ", ".join(f"'{member.value}'" for member in enum)
+
+
+class Role(StrEnum):
+    """What a signed-in user may do: shop, read the admin area (support), or run it (admin)."""
+
+    SHOPPER = "shopper"
+    SUPPORT = "support"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"shopper": "Shopper", "support": "Support (read-only)", "admin": "Admin"}[self]

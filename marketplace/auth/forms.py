@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp, Validati
 
 from marketplace.auth.service import MAX_USER_ID
 from marketplace.mail.contacts import MAX_ADDRESS, is_address
+from marketplace.vocabulary import Role
 
 DEFAULT_USER_ID = "dev-user"
 # Left empty, the address is made from the user id: nobody reads mail at example.test.
@@ -44,6 +45,7 @@ class DevSignInForm(FlaskForm):
     )
     tier = SelectField("Subscription tier", choices=[], validate_choice=True, default="")
     is_admin = BooleanField("Administrator")
+    is_support = BooleanField("Support (read-only)")
     next = HiddenField()
 
     def validate_email(self, field: StringField) -> None:
@@ -62,3 +64,9 @@ class DevSignInForm(FlaskForm):
     def with_tiers(self, tiers: list[tuple[str, str]]) -> DevSignInForm:
         self.tier.choices = [SelectChoice("", "No tier"), *(SelectChoice(c, n) for c, n in tiers)]
         return self
+
+    def role(self) -> Role:
+        """The role the boxes stand for: the admin realm role wins over the support role."""
+        if self.is_admin.data:
+            return Role.ADMIN
+        return Role.SUPPORT if self.is_support.data else Role.SHOPPER

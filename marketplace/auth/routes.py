@@ -88,7 +88,7 @@ def dev_login():
     identity = Identity(
         user_id=(form.user_id.data or "").strip(),
         tier=form.tier.data or None,
-        is_admin=form.is_admin.data,
+        role=form.role(),
         email=form.address(),
     )
     return _signed_in(identity, safe_local_path(form.next.data))
@@ -106,7 +106,10 @@ def callback():
             claims_options=oidc.id_token_claims_options(), leeway=oidc.LEEWAY
         )
         identity = identity_from_tokens(
-            token, admin_role=config["OIDC_ADMIN_ROLE"], tier_claim=config["OIDC_TIER_CLAIM"]
+            token,
+            admin_role=config["OIDC_ADMIN_ROLE"],
+            support_role=config["OIDC_SUPPORT_ROLE"],
+            tier_claim=config["OIDC_TIER_CLAIM"],
         )
     except MismatchingStateError:
         return _refused(

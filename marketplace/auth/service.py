@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from marketplace.auth import oidc
 from marketplace.auth.oidc import TokenRejected
 from marketplace.mail.contacts import is_address
+from marketplace.vocabulary import Role
 
 MAX_USER_ID = 255
 MAX_TIER = 50
@@ -19,16 +21,36 @@ class Identity:
 
     user_id: str
     tier: str | None = None
-    is_admin: bool = False
+    role: Role = Role.SHOPPER
     name: str | None = None
     # Where the shop's e-mail goes (kept in shopper_contacts at sign-in, not in the cookie).
     email: str | None = None
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
     def as_session(self) -> dict[str, Any]:
-        return {"id": self.user_id, "tier": self.tier, "is_admin": self.is_admin, "name": self.name}
+        # `is_admin` stays for sessions read by code from before roles (see `session_role`).
+        return {
+            "id": self.user_id,
+            "tier": self.tier,
+            "is_admin": self.is_admin,
+            "role": self.role.value,
+            "name": self.name,
+        }
 
 
-def identity_from_tokens(token: dict[str, Any], *, admin_role: str, tier_claim: str) -> Identity:
+def role_from(roles: Collection[str], *, admin: str, support: str) -> Role:
+    """The marketplace role of a user holding realm `roles` (admin wins over support)."""
+    if admin in roles:
+        return Role.ADMIN
+    return Role.SUPPORT if support in roles else Role.SHOPPER
+
+
+def identity_from_tokens(
+    token: dict[str, Any], *, admin_role: str, tier_claim: str, support_role: str = ""
+) -> Identity:
     """Build the identity from Authlib's token response, whose ID token Authlib verified.
 
     The access token is verified here too (signature, issuer, expiry, audience) because the
@@ -49,7 +71,7 @@ def identity_from_tokens(token: dict[str, Any], *, admin_role: str, tier_claim: 
     return Identity(
         user_id=subject,
         tier=str(tier)[:MAX_TIER] if tier else None,
-        is_admin=admin_role in oidc.realm_roles(access),
+        role=role_from(oidc.realm_roles(access), admin=admin_role, support=support_role),
         name=userinfo.get("name") or userinfo.get("preferred_username"),
         email=userinfo["email"] if is_address(userinfo.get("email")) else None,
     )

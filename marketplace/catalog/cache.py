@@ -9,6 +9,14 @@ way out. The layout around them (header, cart badge, flashes) is rendered on eve
 
 Each gunicorn worker holds its own cache; nothing is shared between processes. Two requests
 that miss the same key at once both render it (the last one stored wins), which is harmless.
+
+Every key also holds the catalog version (marketplace/catalog/version.py), which PostgreSQL
+bumps in the transaction of any catalog change, so a change made through any process or
+server, or by SQL, makes every process render afresh. Asking PostgreSQL for the version on
+every cached page would add a round trip to each hit, so a process trusts the number it read
+for `CATALOG_VERSION_SECONDS` (default 0.5 s): another process shows a change at most that
+late, the process that made it at once (`catalog_changed`). Prices charged never depend on it
+(carts and checkout re-price from the database).
 """
 
 from __future__ import annotations
@@ -22,14 +30,22 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import psycopg
 from flask import Flask, current_app
 from flask.sansio.app import App
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from sqlalchemy import exc as sa_exc
 
+from marketplace import outages
 from marketplace.catalog.forms import CatalogFilters
+from marketplace.catalog.version import catalog_version
+from marketplace.extensions import db
 
 EXTENSION_KEY = "catalog_cache"
+VERSION_KEY = "catalog_version_memo"
+DEFAULT_VERSION_SECONDS = 0.5
+DATABASE_ERRORS = (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error)
 # How long a rendered catalog page is served from memory. A card may show a price, name or
 # bundle hint up to this many seconds old; that never changes what anyone pays, because the
 # cart and checkout always re-price every line from the database (marketplace.quoting).
@@ -109,6 +125,39 @@ class TTLCache(Generic[V]):
             return len(self._entries)
 
 
+class VersionMemo:
+    """The last catalog version this process read, trusted for `ttl` seconds."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = float(ttl)
+        self._clock = clock
+        self._read_at = float("-inf")
+        self._version = 0
+        self._lock = threading.Lock()
+
+    def get(self, read: Callable[[], int]) -> int:
+        """The remembered version, or `read()`'s when it is older than `ttl` (or forgotten)."""
+        now = self._clock()
+        with self._lock:
+            if now - self._read_at < self.ttl:
+                return self._version
+        version = read()
+        with self._lock:
+            self._version, self._read_at = version, now
+        return version
+
+    @property
+    def last(self) -> int:
+        """The version last read (0 before any)."""
+        with self._lock:
+            return self._version
+
+    def forget(self) -> None:
+        """Read the version again next time (this process just changed the catalog)."""
+        with self._lock:
+            self._read_at = float("-inf")
+
+
 @dataclass(frozen=True)
 class CatalogFragment:
     """One rendered catalog page, with `CSRF_PLACEHOLDER` where the forms' tokens go."""
@@ -139,6 +188,9 @@ def init_app(app: App) -> None:
         ttl=float(app.config.get("CATALOG_CACHE_SECONDS", DEFAULT_TTL_SECONDS)),
         max_entries=int(app.config.get("CATALOG_CACHE_MAX_ENTRIES", DEFAULT_MAX_ENTRIES)),
     )
+    app.extensions[VERSION_KEY] = VersionMemo(
+        ttl=float(app.config.get("CATALOG_VERSION_SECONDS", DEFAULT_VERSION_SECONDS))
+    )
 
 
 def catalog_cache(app: Flask | None = None) -> TTLCache[Fragment]:
@@ -146,6 +198,28 @@ def catalog_cache(app: Flask | None = None) -> TTLCache[Fragment]:
     if EXTENSION_KEY not in app.extensions:
         init_app(app)
     return app.extensions[EXTENSION_KEY]
+
+
+def current_version() -> int:
+    """The catalog version a cached page's key holds (0, unread, when the cache is off)."""
+    if not catalog_cache().enabled:
+        return 0
+    memo: VersionMemo = current_app.extensions[VERSION_KEY]
+    try:
+        return memo.get(lambda: catalog_version(db.session()))
+    except DATABASE_ERRORS as error:
+        if not outages.is_database_outage(error):
+            raise
+        # Database down: cached pages are still served, as last known (a miss is a 503).
+        outages.mark_unavailable()
+        return memo.last
+
+
+def catalog_changed(app: Flask | None = None) -> None:
+    """This process changed the catalog: its next page reads the new version at once."""
+    app = app or current_app
+    catalog_cache(app)  # made on first use
+    app.extensions[VERSION_KEY].forget()
 
 
 def with_csrf_token(html: str) -> Markup:

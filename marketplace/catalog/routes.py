@@ -11,6 +11,7 @@ from marketplace.catalog.cache import (
     CatalogFragment,
     ProductFragment,
     catalog_cache,
+    current_version,
     with_csrf_token,
 )
 from marketplace.catalog.cache import init_app as init_cache
@@ -55,7 +56,12 @@ def _catalog_key() -> tuple[object, ...]:
     refuses is a 400, never an entry.
     """
     args = request.args
-    return ("catalog", request.script_root, *(args.get(name) for name in CATALOG_PARAMS))
+    return (
+        "catalog",
+        current_version(),
+        request.script_root,
+        *(args.get(name) for name in CATALOG_PARAMS),
+    )
 
 
 def _render_catalog() -> CatalogFragment:
@@ -96,7 +102,7 @@ def _render_catalog() -> CatalogFragment:
 def product(slug: str):
     """Show one add-on's page, priced for the shopper's tier."""
     tier = current_shopper().tier
-    key = ("product", request.script_root, slug, tier)
+    key = ("product", current_version(), request.script_root, slug, tier)
     fragment = catalog_cache().get_or_create(key, lambda: _render_product(slug, tier))
     assert isinstance(fragment, ProductFragment)  # product keys hold product pages only
     return render_template(

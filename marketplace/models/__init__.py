@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this registers every table."""
 
+from marketplace.models.audit import AdminAuditEntry, CatalogVersion
 from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
 from marketplace.models.catalog import AddOn, AddOnFeature
@@ -14,12 +15,14 @@ from marketplace.models.sessions import SessionGeneration
 from marketplace.models.subscriptions import UserAddOn
 
 __all__ = [
+    "AdminAuditEntry",
     "AddOn",
     "AddOnBundle",
     "AddOnFeature",
     "AddOnPurchase",
     "BillingOutboxEntry",
     "CartItem",
+    "CatalogVersion",
     "FeatureDefinition",
     "Order",
     "PricingRule",

@@ -69,6 +69,10 @@ class AddOn(UuidPrimaryKey, Timestamps, Base):
         Index("idx_add_ons_features", "features", postgresql_using="gin"),
         Index("idx_add_ons_metadata", "metadata", postgresql_using="gin"),
         Index("idx_add_ons_search_document", "search_document", postgresql_using="gin"),
+        # The admin list's sorts, over every add-on, with the id as the keyset tie-breaker.
+        Index("idx_add_ons_admin_name", "name", "id"),
+        Index("idx_add_ons_admin_price", "base_price", "id"),
+        Index("idx_add_ons_admin_updated", "updated_at", "id"),
     )
 
     name: Mapped[str] = mapped_column(String(255))

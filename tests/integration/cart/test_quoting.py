@@ -14,11 +14,11 @@ from marketplace.shopper import Shopper
 from tests.fixtures.catalog import completed_purchase, put_in_cart
 from tests.fixtures.shoppers import ANON_OWNER
 
-ANONYMOUS = Shopper(user_id=None, tier=None, is_admin=False, anonymous_id="x")
+ANONYMOUS = Shopper(user_id=None, tier=None, anonymous_id="x")
 
 
 def member(user_id="user-1", tier=None) -> Shopper:
-    return Shopper(user_id=user_id, tier=tier, is_admin=False, anonymous_id=None)
+    return Shopper(user_id=user_id, tier=tier, anonymous_id=None)
 
 
 def test_ai_productivity_bundle_costs_25_47(cart_with_bundle, session):

@@ -31,6 +31,7 @@ def test_dev_sign_in_stores_the_user(client, tiers):
         "id": "dev-7",
         "tier": "vip_founder",
         "is_admin": True,
+        "role": "admin",
         "name": None,
         "gen": 0,  # the user's session generation (tests/integration/security)
     }

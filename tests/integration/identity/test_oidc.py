@@ -22,6 +22,7 @@ def test_sign_in_stores_user_tier_and_admin_role(oidc_client, keycloak):
         "id": "kc-user-1",
         "tier": "pro",
         "is_admin": True,
+        "role": "admin",
         "name": "Ada Lovelace",
         "gen": 0,  # the user's session generation (tests/integration/security)
     }
@@ -70,6 +71,17 @@ def test_roles_come_from_the_access_token(oidc_client, keycloak):
     user = session_of(oidc_client)["user"]
     assert user["is_admin"] is False
     assert user["tier"] == "enterprise"
+
+
+def test_the_support_role_makes_read_only_staff(oidc_client, keycloak):
+    keycloak.user.roles = ("marketplace-support",)
+
+    oidc_sign_in(oidc_client)
+
+    user = session_of(oidc_client)["user"]
+    assert (user["role"], user["is_admin"]) == ("support", False)
+    assert oidc_client.get("/admin/audit/").status_code == 200
+    assert oidc_client.post("/admin/catalog/add-ons/bulk").status_code == 403
 
 
 def test_admin_role_name_is_configurable(database_url, keycloak):

@@ -6,7 +6,7 @@ import re
 
 from flask import g
 
-from marketplace.catalog.cache import EXTENSION_KEY, TTLCache
+from marketplace.catalog.cache import EXTENSION_KEY, VERSION_KEY, TTLCache, VersionMemo
 
 
 def card_html(html: str, slug: str) -> str:
@@ -56,6 +56,8 @@ def install_cache(app, ttl: float = 30, max_entries: int = 256) -> tuple[TTLCach
     clock = Clock()
     cache = TTLCache(ttl=ttl, max_entries=max_entries, clock=clock)
     app.extensions[EXTENSION_KEY] = cache
+    # The catalog version is trusted for 0.5 s of the same clock (a still clock: no re-read).
+    app.extensions[VERSION_KEY] = VersionMemo(ttl=0.5, clock=clock)
     return cache, clock
 
 

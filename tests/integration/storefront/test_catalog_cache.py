@@ -9,7 +9,13 @@ from decimal import Decimal
 import pytest
 
 from marketplace import create_app
-from marketplace.catalog.cache import CSRF_PLACEHOLDER, EXTENSION_KEY, TTLCache
+from marketplace.catalog.cache import (
+    CSRF_PLACEHOLDER,
+    EXTENSION_KEY,
+    VERSION_KEY,
+    TTLCache,
+    VersionMemo,
+)
 from marketplace.extensions import db
 from marketplace.models import AddOn, PricingRule
 from tests.fixtures.shoppers import sign_in
@@ -87,6 +93,9 @@ def test_a_bad_filter_is_a_400_and_not_cached(app, add_ons, cached):
 
 def test_entries_expire_after_the_ttl(app, add_ons, cached, count_queries):
     cache, clock = cached
+    # The catalog version is read once and trusted throughout: only the TTL can expire a page
+    # here (tests/integration/admin/test_catalog_version.py shows a change's own effect).
+    app.extensions[VERSION_KEY] = VersionMemo(ttl=1, clock=lambda: 0.0)
     client = app.test_client()
     assert "Unicorn Orator - TTS" in client.get("/").get_data(as_text=True)
     add_ons["unicorn-orator-tts"].name = "Renamed Orator"

@@ -1,0 +1,86 @@
+"""The admin area's areas and who may open them: the one table the access guard and the menus
+read, so a menu never offers a page that would answer 403."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marketplace.vocabulary import Role
+
+ADMIN_ONLY = frozenset({Role.ADMIN})
+STAFF = frozenset({Role.ADMIN, Role.SUPPORT})
+# Support staff may only read; every other method is an admin's (marketplace/admin/access.py).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Area:
+    """One part of the admin area: its sub-blueprint's name, menu label, entry page, roles."""
+
+    key: str
+    label: str
+    endpoint: str
+    roles: frozenset[Role]
+    description: str
+
+
+AREAS = (
+    Area("dashboard", "Overview", "admin.index", STAFF, "What you can open here."),
+    Area(
+        "catalog",
+        "Add-ons",
+        "admin.catalog.add_ons",
+        ADMIN_ONLY,
+        "Create, edit, price, feature and (de)activate add-ons.",
+    ),
+    Area("bundles", "Bundles", "admin.bundles.index", ADMIN_ONLY, "Bundles and their prices."),
+    Area("pricing", "Pricing rules", "admin.pricing.index", ADMIN_ONLY, "Tier pricing rules."),
+    Area("promos", "Promo codes", "admin.promos.index", ADMIN_ONLY, "Promo codes and usage."),
+    Area("orders", "Orders", "admin.orders.index", STAFF, "Orders, payments and refunds."),
+    Area(
+        "subscriptions",
+        "Subscriptions",
+        "admin.subscriptions.index",
+        ADMIN_ONLY,
+        "Shoppers' subscriptions.",
+    ),
+    Area("customers", "Customers", "admin.customers.index", STAFF, "One page per customer."),
+    Area(
+        "operations",
+        "Operations",
+        "admin.operations.index",
+        ADMIN_ONLY,
+        "Billing outbox and Stripe events.",
+    ),
+    Area(
+        "audit",
+        "Audit log",
+        "admin.audit.index",
+        STAFF,
+        "Who changed what in the admin area, and when.",
+    ),
+)
+BY_KEY = {area.key: area for area in AREAS}
+
+
+def area_of(blueprint: str | None) -> Area | None:
+    """The area a request's blueprint (`admin`, `admin.catalog`…) belongs to, if declared."""
+    if blueprint == "admin":
+        return BY_KEY["dashboard"]
+    prefix, _, key = (blueprint or "").partition(".")
+    return BY_KEY.get(key.split(".")[0]) if prefix == "admin" else None
+
+
+def may_open(area: Area | None, role: Role) -> bool:
+    """May `role` open `area`? An undeclared area is for admins alone."""
+    return role in (area.roles if area else ADMIN_ONLY)
+
+
+def may_change(role: Role, method: str) -> bool:
+    """May `role` send a request with `method` to the admin area? Support only reads."""
+    return method in READ_METHODS or role is Role.ADMIN
+
+
+def areas_for(role: Role, endpoints: set[str] | frozenset[str]) -> list[Area]:
+    """The areas `role` may open whose entry page exists (is among `endpoints`)."""
+    return [a for a in AREAS if role in a.roles and a.endpoint in endpoints]

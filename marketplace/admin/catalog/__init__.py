@@ -1,0 +1,1 @@
+"""Catalog admin: the add-on list, the add-on form, feature mappings, (de)activation."""

@@ -1,0 +1,22 @@
+"""The admin blueprint at `/admin`: the access guard for every area, and the overview page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from marketplace.admin import access
+from marketplace.admin.audit.routes import bp as audit
+from marketplace.admin.catalog.routes import bp as catalog
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(access.guard)
+bp.after_request(access.no_store)
+bp.context_processor(access.menu)
+for area in (catalog, audit):
+    bp.register_blueprint(area)
+
+
+@bp.get("/")
+def index():
+    """List the areas this user may open."""
+    return render_template("admin/index.html")
