@@ -1,7 +1,8 @@
 """Work a request owes after its response: deliver the outbox entries its commit created.
 
-The shopper gets the page at once; Lago and Stripe are called once the response has gone
-(best effort: what fails stays in the outbox for `flask maintain sync-billing`).
+The shopper gets the page at once; Lago and Stripe are called, and e-mail sent, once the
+response has gone (best effort: what fails stays in the outbox for
+`flask maintain deliver-outbox`).
 """
 
 from __future__ import annotations

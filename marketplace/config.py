@@ -13,6 +13,8 @@ INSTANCE_PATH = PROJECT_ROOT / "instance"
 
 # Slots and circuit-breaker state of the server's Stripe calls (marketplace/payments/breaker.py).
 STRIPE_GUARD_DIR = INSTANCE_PATH / "run" / "stripe-guard"
+# Without MAIL_SERVER (never in production) each e-mail is written here as an .eml file.
+MAIL_FILE_DIR = INSTANCE_PATH / "mail"
 
 # The factory refuses to run in production mode with this key.
 DEVELOPMENT_SECRET_KEY = "dev-only-insecure-secret-key"
@@ -103,6 +105,19 @@ class Settings:
     lago_api_url: str | None = setting("LAGO_API_URL", None)
     lago_api_key: str | None = setting("LAGO_API_KEY", None)
     public_base_url: str | None = setting("PUBLIC_BASE_URL", None, _base_url)
+    # Transactional e-mail over SMTP (the Flask-Mail names); no MAIL_SERVER (never in production)
+    # writes each message as an .eml file under `mail_file_dir` instead.
+    mail_server: str | None = setting("MAIL_SERVER", None)
+    mail_port: int = setting("MAIL_PORT", 25, int)
+    mail_username: str | None = setting("MAIL_USERNAME", None)
+    mail_password: str | None = setting("MAIL_PASSWORD", None)
+    mail_use_tls: bool = setting("MAIL_USE_TLS", False, _flag)
+    mail_default_sender: str = setting(
+        "MAIL_DEFAULT_SENDER", "Extensions Marketplace <no-reply@marketplace.localhost>"
+    )
+    # An SMTP server that stops answering holds the outbox runner at most this long per step.
+    mail_timeout_seconds: float = setting("MAIL_TIMEOUT_SECONDS", 10.0, float)
+    mail_file_dir: str = setting("MAIL_FILE_DIR", str(MAIL_FILE_DIR))
     # Who sells, as receipts name them (set the real ones in production).
     seller_name: str = setting("SELLER_NAME", "Extensions Marketplace")
     seller_address: str = setting("SELLER_ADDRESS", "1 Example Street, Example City, EX1 1AA")
@@ -162,7 +177,7 @@ class Settings:
 
 def production_problems(config: Mapping[str, Any]) -> list[str]:
     """Name what production mode is missing: OIDC, Stripe (never the offline test payments),
-    Redis for the rate limits and a strong secret key."""
+    Redis for the rate limits, a mail server (never .eml files) and a strong secret key."""
     if config.get("MARKETPLACE_ENV") != "production":
         return []
     required = (
@@ -172,6 +187,7 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
         "STRIPE_SECRET_KEY",
         "STRIPE_WEBHOOK_SECRET",
         "REDIS_URL",
+        "MAIL_SERVER",
     )
     missing = [name for name in required if not config.get(name)]
     key_problem = secret_key_problem(config.get("SECRET_KEY"))

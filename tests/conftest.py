@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.catalog",
     "tests.fixtures.fakes",
     "tests.fixtures.identity",
+    "tests.fixtures.mail",
 ]

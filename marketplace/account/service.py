@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.account import queries
 from marketplace.billing import outbox
+from marketplace.mail import letters
 from marketplace.models import UserAddOn
 from marketplace.vocabulary import SubscriptionStatus
 
@@ -72,6 +73,14 @@ def cancel(
             )
         )
     outbox_ids += _payment_work(session, subscription, cancelling=True)
+    # Its features stop at once and nothing is refunded (the cancel page says so too).
+    outbox_ids += letters.subscription_cancelled(
+        session,
+        user_id,
+        subscription.add_on.name,
+        cancelled_at=subscription.cancelled_at,
+        access_until=None,
+    )
     session.commit()
     return Change(subscription, tuple(outbox_ids))
 

@@ -7,10 +7,15 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField
 
 # types-WTForms 3.2 predates WTForms 3.3, where `SelectChoice` replaced choice tuples.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
-from wtforms.validators import InputRequired, Length, Regexp
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from marketplace.auth.service import MAX_USER_ID
+from marketplace.mail.contacts import MAX_ADDRESS, is_address
 from marketplace.vocabulary import Role
+
+DEFAULT_USER_ID = "dev-user"
+# Left empty, the address is made from the user id: nobody reads mail at example.test.
+DEV_MAIL_DOMAIN = "example.test"
 
 
 class DevSignInForm(FlaskForm):
@@ -28,12 +33,33 @@ class DevSignInForm(FlaskForm):
                 message="Use letters, digits and . _ @ - (no spaces).",
             ),
         ],
-        default="dev-user",
+        default=DEFAULT_USER_ID,
+    )
+    email = StringField(
+        "E-mail address",
+        validators=[
+            Optional(),
+            Length(max=MAX_ADDRESS, message=f"An address is at most {MAX_ADDRESS} characters."),
+        ],
+        default=f"{DEFAULT_USER_ID}@{DEV_MAIL_DOMAIN}",
     )
     tier = SelectField("Subscription tier", choices=[], validate_choice=True, default="")
     is_admin = BooleanField("Administrator")
     is_support = BooleanField("Support (read-only)")
     next = HiddenField()
+
+    def validate_email(self, field: StringField) -> None:
+        if field.data and not is_address(field.data.strip()):
+            raise ValidationError("Enter an e-mail address such as ada@example.test.")
+
+    def address(self) -> str:
+        """The address given, else one made from the user id (`<user id>@example.test`): also
+        when the prefilled address was left as it was and another user id typed."""
+        user_id = (self.user_id.data or "").strip()
+        given = (self.email.data or "").strip()
+        if given == self.email.default and user_id != DEFAULT_USER_ID:
+            given = ""
+        return given or f"{user_id}@{DEV_MAIL_DOMAIN}"
 
     def with_tiers(self, tiers: list[tuple[str, str]]) -> DevSignInForm:
         self.tier.choices = [SelectChoice("", "No tier"), *(SelectChoice(c, n) for c, n in tiers)]

@@ -21,12 +21,13 @@ from flask import (
 from joserfc.errors import JoseError
 
 from marketplace.auth import oidc, queries, sessions
-from marketplace.auth.forms import DevSignInForm
+from marketplace.auth.forms import DEV_MAIL_DOMAIN, DevSignInForm
 from marketplace.auth.oidc import TokenRejected
 from marketplace.auth.service import Identity, identity_from_tokens
 from marketplace.cart import service as cart_service
 from marketplace.current import PROMO_SESSION_KEY, current_shopper
 from marketplace.extensions import db, limiter
+from marketplace.mail import contacts
 from marketplace.redirects import safe_local_path
 from marketplace.shopper import ANONYMOUS_PREFIX
 
@@ -72,7 +73,7 @@ def login():
     if not dev_sign_in_enabled():
         abort(404)
     form = DevSignInForm(next=next_url).with_tiers(queries.tier_choices(db.session()))
-    return render_template("auth/dev_login.html", form=form)
+    return render_template("auth/dev_login.html", form=form, mail_domain=DEV_MAIL_DOMAIN)
 
 
 @bp.post("/login")
@@ -83,11 +84,12 @@ def dev_login():
         abort(404)
     form = DevSignInForm().with_tiers(queries.tier_choices(db.session()))
     if not form.validate():
-        return render_template("auth/dev_login.html", form=form), 422
+        return render_template("auth/dev_login.html", form=form, mail_domain=DEV_MAIL_DOMAIN), 422
     identity = Identity(
         user_id=(form.user_id.data or "").strip(),
         tier=form.tier.data or None,
         role=form.role(),
+        email=form.address(),
     )
     return _signed_in(identity, safe_local_path(form.next.data))
 
@@ -175,6 +177,7 @@ def _signed_in(identity: Identity, next_url: str, *, id_token: str | None = None
     promo = session.get(PROMO_SESSION_KEY)
     session.clear()
     session["user"] = sessions.start(identity)
+    contacts.remember(db.session(), identity.user_id, identity.email, identity.name)
     if id_token:
         session[ID_TOKEN_KEY] = id_token
     if promo:

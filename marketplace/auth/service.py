@@ -8,6 +8,7 @@ from typing import Any
 
 from marketplace.auth import oidc
 from marketplace.auth.oidc import TokenRejected
+from marketplace.mail.contacts import is_address
 from marketplace.vocabulary import Role
 
 MAX_USER_ID = 255
@@ -22,6 +23,8 @@ class Identity:
     tier: str | None = None
     role: Role = Role.SHOPPER
     name: str | None = None
+    # Where the shop's e-mail goes (kept in shopper_contacts at sign-in, not in the cookie).
+    email: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -52,7 +55,8 @@ def identity_from_tokens(
 
     The access token is verified here too (signature, issuer, expiry, audience) because the
     roles come from it; its subject must be the ID token's. The tier is read from the ID
-    token's claim, else the access token's.
+    token's claim, else the access token's; the e-mail address from the ID token's `email`
+    claim (ignored when it is not an address).
     """
     userinfo = token.get("userinfo")
     if not userinfo or not token.get("access_token"):
@@ -69,4 +73,5 @@ def identity_from_tokens(
         tier=str(tier)[:MAX_TIER] if tier else None,
         role=role_from(oidc.realm_roles(access), admin=admin_role, support=support_role),
         name=userinfo.get("name") or userinfo.get("preferred_username"),
+        email=userinfo["email"] if is_address(userinfo.get("email")) else None,
     )

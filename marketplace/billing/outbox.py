@@ -1,9 +1,10 @@
-"""The billing outbox: Lago and payment-provider calls owed since a commit, delivered after it.
+"""The outbox: Lago and payment-provider calls, and e-mail, owed since a commit, delivered after it.
 
 `enqueue` runs inside the caller's transaction (fulfilment, cancellation), so the call is owed
 exactly when the change it follows is committed. Lago entries go to Lago, `stripe.*` entries to
-the payments provider (Stripe, or the offline one, which has nothing to do); a runner without
-one of them leaves its entries pending. `deliver` sends due entries one at a time,
+the payments provider (Stripe, or the offline one, which has nothing to do), `mail.send` entries
+to the postman (`marketplace.mail.postman`); a runner without one of them leaves its entries
+pending. `deliver` sends due entries one at a time,
 each in its own short transaction with the row locked (`SKIP LOCKED`: parallel runners never
 send the same entry twice); a failure keeps the entry with its error and a backed-off time.
 """
@@ -34,7 +35,11 @@ REMOVE_PAYMENT_ITEM = "stripe.subscription.item.remove"
 # Money given back (payload: payment_reference, amount as a decimal string, idempotency_key —
 # the provider never refunds one key twice — and the purchase_ids it covers).
 REFUND_PAYMENT = "stripe.refund"
+# A letter to a shopper (payload: message, to, name, user_id and the facts it states; see
+# marketplace.mail.letters).
+SEND_MAIL = "mail.send"
 LAGO_KINDS = (CREATE_SUBSCRIPTION, TERMINATE_SUBSCRIPTION)
+MAIL_KINDS = (SEND_MAIL,)
 PAYMENT_KINDS = (
     CANCEL_PAYMENT_SUBSCRIPTION,
     SET_PAYMENT_RENEWAL,
@@ -78,16 +83,20 @@ def deliver(
     *,
     lago=None,
     payments=None,
+    mail=None,
     ids: Sequence[uuid.UUID] | None = None,
     now: datetime | None = None,
     limit: int = 500,
 ) -> DeliveryReport:
-    """Send due pending entries (or only `ids`) to `lago` / `payments`, committing after each.
+    """Send due pending entries (or only `ids`) to `lago` / `payments` / `mail`, committing
+    after each.
 
     Entries for a missing one of them (None) stay pending.
     """
-    kinds = (LAGO_KINDS if lago is not None else ()) + (
-        PAYMENT_KINDS if payments is not None else ()
+    kinds = (
+        (LAGO_KINDS if lago is not None else ())
+        + (PAYMENT_KINDS if payments is not None else ())
+        + (MAIL_KINDS if mail is not None else ())
     )
     report = DeliveryReport()
     now = now or utcnow()
@@ -99,7 +108,7 @@ def deliver(
         seen.add(entry.id)
         entry.attempts += 1
         try:
-            _send(session, lago, payments, entry)
+            _send(session, (lago, payments, mail), entry)
         except Exception as error:  # any failure is kept and retried
             entry.last_error = str(error)[:1000]
             entry.next_attempt_at = utcnow() + backoff(entry.attempts)
@@ -145,9 +154,12 @@ def _next_entry(
     return query
 
 
-def _send(session: Session, lago, payments, entry: BillingOutboxEntry) -> None:
+def _send(session: Session, receivers: tuple[Any, Any, Any], entry: BillingOutboxEntry) -> None:
+    lago, payments, mail = receivers
     payload = entry.payload
-    if entry.kind == CREATE_SUBSCRIPTION:
+    if entry.kind == SEND_MAIL:
+        mail.send(session, payload)
+    elif entry.kind == CREATE_SUBSCRIPTION:
         lago_id = lago.subscribe(
             payload["user_id"], payload["user_add_on_id"], payload["plan_code"]
         )

@@ -1,4 +1,4 @@
-"""Deliver the outbox with the configured Lago and payments provider."""
+"""Deliver the outbox with the configured Lago, payments provider and postman."""
 
 from __future__ import annotations
 
@@ -34,31 +34,36 @@ def payments_for(config: Mapping[str, Any]):
         return None
 
 
+def mail_for(config: Mapping[str, Any]):
+    """The postman: SMTP at MAIL_SERVER, else `.eml` files (never in production)."""
+    from marketplace.mail.postman import postman_for
+
+    return postman_for(config)
+
+
 def sync_billing(
     session: Session,
     config: Mapping[str, Any],
     *,
     ids: Sequence[uuid.UUID] | None = None,
     limit: int = 500,
-) -> outbox.DeliveryReport | None:
-    """Deliver due outbox entries (or `ids`); None when neither Lago nor payments is configured.
+) -> outbox.DeliveryReport:
+    """Deliver due outbox entries (or `ids`): Lago calls, payment-provider calls and e-mail.
 
     Entries for one that is not configured (Lago without `LAGO_API_URL`) stay pending.
     """
-    lago, payments = lago_for(config), payments_for(config)
-    if lago is None and payments is None:
-        return None
-    return outbox.deliver(session, lago=lago, payments=payments, ids=ids, limit=limit)
+    lago, payments, mail = lago_for(config), payments_for(config), mail_for(config)
+    return outbox.deliver(session, lago=lago, payments=payments, mail=mail, ids=ids, limit=limit)
 
 
 def deliver_after_commit(
     session: Session, config: Mapping[str, Any], ids: Sequence[uuid.UUID]
 ) -> None:
-    """Best effort, right after a commit: failures stay in the outbox for `sync-billing`."""
+    """Best effort, right after a commit: failures stay in the outbox for `deliver-outbox`."""
     if not ids:
         return
     try:
         sync_billing(session, config, ids=ids)
     except Exception:  # never fail a request that already committed
-        log.warning("billing outbox delivery failed; sync-billing will retry", exc_info=True)
+        log.warning("outbox delivery failed; deliver-outbox will retry", exc_info=True)
         session.rollback()

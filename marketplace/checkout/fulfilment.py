@@ -22,6 +22,7 @@ from marketplace.billing import outbox
 from marketplace.cart import queries as cart_queries
 from marketplace.checkout.locks import lock_shopper
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
+from marketplace.mail import letters
 from marketplace.models import AddOnPurchase, CartItem, PromotionalCode, UserAddOn
 from marketplace.models.base import utcnow
 from marketplace.orders import service as orders
@@ -104,6 +105,7 @@ def fulfil(
         total=payment.amount_total,
         now=now,
     )
+    outbox_ids.extend(_letters(session, payment, due, refused))
     # The cart keeps only what the shopper still can buy (all of it when refunded whole).
     session.execute(
         delete(CartItem).where(
@@ -224,6 +226,30 @@ def _give_back(
                         },
                     )
                 )
+    return ids
+
+
+def _letters(
+    session: Session, payment: Payment, due: Sequence[AddOnPurchase], reasons: dict[uuid.UUID, str]
+) -> list[uuid.UUID]:
+    """The shopper's e-mail about this payment: the order confirmation for what they keep, and
+    what was refunded at once (`reasons`: why, by purchase)."""
+    kept = [p for p in due if p.id not in reasons]
+    refunded = [p for p in due if p.id in reasons]
+    ids: list[uuid.UUID] = []
+    if kept and kept[0].order_id is not None:
+        ids += letters.order_confirmation(session, kept[0].user_id, kept[0].order_id)
+    amount = sum((p.amount for p in refunded), ZERO)
+    if amount > 0 and payment.payment_reference:
+        ids += letters.refund_issued(
+            session,
+            refunded[0].user_id,
+            amount=amount,
+            currency=refunded[0].currency,
+            add_ons=[p.add_on.name for p in refunded],
+            order_number=refunded[0].order.number if refunded[0].order else None,
+            reason=" ".join(dict.fromkeys(reasons[p.id] for p in refunded)),
+        )
     return ids
 
 

@@ -6,6 +6,7 @@ each, so a duplicate or late event finds nothing left to do.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.billing import outbox
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
+from marketplace.mail import letters
 from marketplace.models import AddOnPurchase, UserAddOn
 from marketplace.models.base import utcnow
 from marketplace.orders import service as orders
@@ -55,6 +57,41 @@ def renew(
             held.status = SubscriptionStatus.ACTIVE
             changed = True
     return done(session, Outcome(changed=changed))
+
+
+def renewal_failed(
+    session: Session,
+    subscription_id: str,
+    *,
+    amount_due: Decimal,
+    currency: str,
+    next_attempt: datetime | None,
+    pay_url: str | None = None,
+    event: Event | None = None,
+) -> Outcome:
+    """A renewal the provider could not collect: nothing is extended or marked paid; each
+    shopper whose add-ons it was renewing is told what to do (once per event)."""
+    if not claim(session, event):
+        return done(session, NOTHING)
+    renewing: dict[str, list[UserAddOn]] = {}
+    for held in _lock_subscriptions(session, subscription_id):
+        if held.status == SubscriptionStatus.ACTIVE and held.auto_renew:
+            renewing.setdefault(held.user_id, []).append(held)
+    outbox_ids = [
+        entry
+        for user_id, rows in renewing.items()
+        for entry in letters.renewal_failed(
+            session,
+            user_id,
+            add_ons=sorted(row.add_on.name for row in rows),
+            paid_until=min((row.expires_at for row in rows if row.expires_at), default=None),
+            amount_due=amount_due,
+            currency=currency,
+            next_attempt=next_attempt,
+            pay_url=pay_url,
+        )
+    ]
+    return done(session, Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))
 
 
 def end_subscription(
@@ -104,9 +141,8 @@ def refund(
     shares = spread_refund(
         amount_refunded, {p.id: (p.amount, p.refund_amount or ZERO) for p in purchases}
     )
-    for purchase in purchases:
-        if purchase.id not in shares:
-            continue
+    refunded = [p for p in purchases if p.id in shares]
+    for purchase in refunded:
         purchase.refund_amount = (purchase.refund_amount or ZERO) + shares[purchase.id]
         purchase.refunded_at = now
         if purchase.refund_amount == purchase.amount:
@@ -120,8 +156,30 @@ def refund(
                 )
                 .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
             )
-    orders.refresh(session, [p for p in purchases if p.id in shares])
-    return done(session, Outcome(changed=bool(shares)))
+    orders.refresh(session, refunded)
+    outbox_ids = _refund_letters(session, refunded, shares)
+    return done(session, Outcome(changed=bool(shares), outbox_ids=tuple(outbox_ids)))
+
+
+def _refund_letters(
+    session: Session, refunded: list[AddOnPurchase], shares: dict[uuid.UUID, Decimal]
+) -> list[uuid.UUID]:
+    """Tell each shopper what this refund gave back (one letter per shopper and order)."""
+    ids: list[uuid.UUID] = []
+    groups: dict[tuple[str, uuid.UUID | None], list[AddOnPurchase]] = {}
+    for purchase in refunded:
+        groups.setdefault((purchase.user_id, purchase.order_id), []).append(purchase)
+    for (user_id, _), lines in groups.items():
+        ids += letters.refund_issued(
+            session,
+            user_id,
+            amount=sum((shares[p.id] for p in lines), ZERO),
+            currency=lines[0].currency,
+            add_ons=[p.add_on.name for p in lines],
+            order_number=lines[0].order.number if lines[0].order else None,
+            reason=None,
+        )
+    return ids
 
 
 def _lock_paid(session: Session, references: list[str]) -> list[AddOnPurchase]:

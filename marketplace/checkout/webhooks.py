@@ -18,6 +18,7 @@ from marketplace.payments.events import (
     PaymentEvent,
     PaymentRefunded,
     ProviderEvent,
+    RenewalFailed,
     RenewalPaid,
     SessionClosed,
     SessionPaid,
@@ -58,6 +59,18 @@ def _renewal_paid(session: Session, event: RenewalPaid) -> Outcome:
     return lifecycle.renew(session, event.subscription_id, event.period_end, event=_ref(event))
 
 
+def _renewal_failed(session: Session, event: RenewalFailed) -> Outcome:
+    return lifecycle.renewal_failed(
+        session,
+        event.subscription_id,
+        amount_due=event.amount_due,
+        currency=event.currency,
+        next_attempt=event.next_attempt,
+        pay_url=event.pay_url,
+        event=_ref(event),
+    )
+
+
 def _subscription_ended(session: Session, event: SubscriptionEnded) -> Outcome:
     return lifecycle.end_subscription(session, event.subscription_id, event=_ref(event))
 
@@ -76,6 +89,7 @@ HANDLERS: dict[type, Callable[[Session, Any], Outcome]] = {
     SessionPaid: _session_paid,
     SessionClosed: _session_closed,
     RenewalPaid: _renewal_paid,
+    RenewalFailed: _renewal_failed,
     SubscriptionEnded: _subscription_ended,
     PaymentRefunded: _payment_refunded,
     Ignored: _ignored,

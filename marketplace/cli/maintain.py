@@ -127,35 +127,43 @@ def vacuum_command(dry_run: bool) -> None:
     do_vacuum(dry_run)
 
 
-def do_sync_billing(limit: int) -> int:
+def do_deliver_outbox(limit: int, name: str = "deliver-outbox") -> int:
     from flask import current_app
 
     from marketplace.billing.sync import sync_billing
 
     report = sync_billing(db.session(), current_app.config, limit=limit)
-    if report is None:
-        click.echo("sync-billing: neither Lago nor payments is configured; skipped")
-        return 0
     for error in report.errors:
         click.echo(f"  failed: {error}")
     click.echo(
-        f"sync-billing: delivered {report.delivered}, failed {report.failed} "
+        f"{name}: delivered {report.delivered}, failed {report.failed} "
         f"(retried later with backoff), {report.still_pending} pending"
     )
     return report.delivered
 
 
-@maintain_group.command("sync-billing")
-@click.option(
+limit_option = click.option(
     "--limit",
     type=click.IntRange(min=1),
     default=500,
     show_default=True,
     help="Outbox entries to send in this run.",
 )
+
+
+@maintain_group.command("deliver-outbox")
+@limit_option
+def deliver_outbox_command(limit: int) -> None:
+    """Deliver due Lago and Stripe calls and e-mail from the outbox, backing off failures
+    (every few minutes)."""
+    do_deliver_outbox(limit)
+
+
+@maintain_group.command("sync-billing")
+@limit_option
 def sync_billing_command(limit: int) -> None:
-    """Deliver due Lago and Stripe calls from the outbox, backing off failures (every few min)."""
-    do_sync_billing(limit)
+    """The former name of deliver-outbox: the same delivery (e-mail included)."""
+    do_deliver_outbox(limit, "sync-billing")
 
 
 @maintain_group.command("run")

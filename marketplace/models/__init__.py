@@ -4,6 +4,7 @@ from marketplace.models.audit import AdminAuditEntry, CatalogVersion
 from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
 from marketplace.models.catalog import AddOn, AddOnFeature
+from marketplace.models.contacts import ShopperContact
 from marketplace.models.orders import Order, PurchaseDiscount
 from marketplace.models.payments import BillingOutboxEntry, StripeEvent
 from marketplace.models.platform import FeatureDefinition, SubscriptionTier
@@ -28,6 +29,7 @@ __all__ = [
     "PromotionalCode",
     "PurchaseDiscount",
     "SessionGeneration",
+    "ShopperContact",
     "StripeEvent",
     "SubscriptionTier",
     "UserAddOn",

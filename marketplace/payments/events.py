@@ -63,6 +63,19 @@ class RenewalPaid(ProviderEvent):
 
 
 @dataclass(frozen=True)
+class RenewalFailed(ProviderEvent):
+    """A subscription's renewal invoice could not be paid: `amount_due` is owed, the provider
+    tries again at `next_attempt` (None: it will not), and the shopper can pay it at `pay_url`
+    (the provider's invoice page), if any."""
+
+    subscription_id: str
+    amount_due: Decimal
+    currency: str
+    next_attempt: datetime | None
+    pay_url: str | None = None
+
+
+@dataclass(frozen=True)
 class SubscriptionEnded(ProviderEvent):
     subscription_id: str
 
@@ -81,7 +94,13 @@ class Ignored(ProviderEvent):
 
 
 PaymentEvent = (
-    SessionPaid | SessionClosed | RenewalPaid | SubscriptionEnded | PaymentRefunded | Ignored
+    SessionPaid
+    | SessionClosed
+    | RenewalPaid
+    | RenewalFailed
+    | SubscriptionEnded
+    | PaymentRefunded
+    | Ignored
 )
 
 

@@ -19,6 +19,7 @@ from marketplace.payments.events import (
     MalformedEvent,
     PaymentEvent,
     PaymentRefunded,
+    RenewalFailed,
     RenewalPaid,
     SessionClosed,
     SessionPaid,
@@ -131,15 +132,24 @@ def _money(obj: dict[str, Any], key: str) -> Decimal:
     return Decimal(cents) / 100
 
 
-def _invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
+def _renewed_subscription(obj: dict[str, Any]) -> str | None:
+    """The subscription a renewal invoice bills; None for any other invoice (the first one is
+    the checkout itself)."""
     # API versions before 2025-03 name the subscription on the invoice; later ones under parent.
     parent = obj.get("parent")
     details = parent.get("subscription_details") if isinstance(parent, dict) else None
     subscription = _ref(obj, "subscription") or (
         _ref(details, "subscription") if isinstance(details, dict) else None
     )
-    if subscription is None or obj.get("billing_reason") == "subscription_create":
-        return Ignored(event_id, kind)  # the first invoice is the checkout itself
+    if obj.get("billing_reason") == "subscription_create":
+        return None
+    return subscription
+
+
+def _invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
+    subscription = _renewed_subscription(obj)
+    if subscription is None:
+        return Ignored(event_id, kind)
     lines = obj.get("lines")
     ends = []
     for line in (lines.get("data") if isinstance(lines, dict) else None) or []:
@@ -147,6 +157,24 @@ def _invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEven
         if isinstance(period, dict) and period.get("end") is not None:
             ends.append(_timestamp(period, "end"))
     return RenewalPaid(event_id, kind, subscription, max(ends) if ends else None)
+
+
+def _failed_invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
+    subscription = _renewed_subscription(obj)
+    if subscription is None:
+        return Ignored(event_id, kind)  # a first payment failing fails its checkout instead
+    next_attempt = (
+        None if obj.get("next_payment_attempt") is None else _timestamp(obj, "next_payment_attempt")
+    )
+    return RenewalFailed(
+        event_id,
+        kind,
+        subscription,
+        _money(obj, "amount_due"),
+        _text(obj, "currency").upper(),
+        next_attempt,
+        _optional_url(obj, "hosted_invoice_url"),
+    )
 
 
 def _subscription_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
@@ -168,6 +196,7 @@ _PARSERS = {
     "checkout.session.async_payment_failed": _session_event,
     "checkout.session.expired": _session_event,
     "invoice.paid": _invoice_event,
+    "invoice.payment_failed": _failed_invoice_event,
     "customer.subscription.deleted": _subscription_event,
     "charge.refunded": _refund_event,
 }
@@ -190,6 +219,14 @@ def _ref(obj: dict[str, Any], key: str) -> str | None:
     if isinstance(value, dict):
         return _optional_text(value, "id")
     return None if value in (None, "") else _text(obj, key)
+
+
+def _optional_url(obj: dict[str, Any], key: str) -> str | None:
+    """An https address the provider gave (e.g. its invoice page), else None."""
+    value = obj.get(key)
+    if isinstance(value, str) and value.startswith("https://") and len(value) <= 2000:
+        return value
+    return None
 
 
 def _timestamp(obj: dict[str, Any], key: str) -> datetime:

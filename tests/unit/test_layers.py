@@ -3,10 +3,10 @@
 The layers, lowest first (README, Architecture):
 
 1. domain    — `vocabulary`, `pricing`: pure rules on plain data.
-2. adapters  — `config`, `payments` (Stripe, offline), the Lago client.
+2. adapters  — `config`, `payments` (Stripe, offline), the Lago client, the mail transport.
 3. data      — `models`, `database`, `extensions`.
-4. services  — `quoting`, `promotions`, `entitlements`, `shopper`, `billing`, `maintenance`,
-               `demo`, and each area's `queries`, `service` and the like: no Flask.
+4. services  — `quoting`, `promotions`, `entitlements`, `shopper`, `billing`, `mail`,
+               `maintenance`, `demo`, and each area's `queries`, `service` and the like: no Flask.
 5. web       — each area's `routes` and `forms`, sign-in, the API, `extensions`, errors,
                rendering, templating, headers, the edge guard.
 6. app       — the factory (`marketplace/__init__.py`), the CLI, gunicorn's config.
@@ -34,6 +34,7 @@ BY_PREFIX = {
     "marketplace.config": ADAPTERS,
     "marketplace.payments": ADAPTERS,
     "marketplace.billing.lago_client": ADAPTERS,
+    "marketplace.mail.transport": ADAPTERS,
     "marketplace.models": DATA,
     "marketplace.database": DATA,
     "marketplace.auth": WEB,  # the sign-in flow (Authlib, the session)…

@@ -366,6 +366,28 @@ class FakeStripe(_Server):
                 session["payment_intent"] = intent
             return dict(session)
 
+    def fail_renewal(
+        self, subscription_id: str, amount_due: int, next_attempt: int | None = None
+    ) -> dict[str, Any]:
+        """The `invoice.payment_failed` event Stripe sends when a renewal's charge is declined
+        (`next_attempt`: when Stripe retries, as a Unix time; None: it gives up)."""
+        with self.lock:
+            subscription = self.subscriptions[subscription_id]
+        invoice = {
+            "id": f"in_{uuid.uuid4().hex[:14]}",
+            "object": "invoice",
+            "billing_reason": "subscription_cycle",
+            "status": "open",
+            "subscription": subscription["id"],
+            "amount_due": amount_due,
+            "amount_paid": 0,
+            "currency": "usd",
+            "attempt_count": 1,
+            "next_payment_attempt": next_attempt,
+        }
+        invoice["hosted_invoice_url"] = f"https://invoice.stripe.test/i/{invoice['id']}"
+        return event("invoice.payment_failed", invoice)
+
 
 def subscription_item(
     subscription_id: str, product: dict[str, Any], unit: int, quantity: int

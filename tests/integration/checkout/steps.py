@@ -19,7 +19,7 @@ from marketplace.models import (
 )
 from tests.fixtures.catalog import put_in_cart
 from tests.fixtures.shoppers import sign_in, with_promo
-from tests.integration.checkout.fakes import WEBHOOK_SECRET, sign
+from tests.integration.checkout.fakes import WEBHOOK_SECRET, event, sign
 
 USER = "user-1"
 
@@ -98,3 +98,25 @@ def committed_add_on(slug: str = "probe", price: str = "10.00", billing="monthly
     db.session.add(add_on)
     db.session.commit()
     return add_on
+
+
+def paid_async_later(fake_stripe, session_id: str) -> dict:
+    """The shopper finished Stripe's page with a delayed method (e.g. a bank debit)."""
+    return fake_stripe.complete(session_id, paid=False)
+
+
+def async_succeeded(client, fake_stripe, session_id: str):
+    session = fake_stripe.sessions[session_id]
+    session["payment_status"] = "paid"
+    return post_webhook(client, event("checkout.session.async_payment_succeeded", session))
+
+
+def bought_twice(client, session, catalog, fake_stripe) -> tuple[str, str]:
+    """Two checkouts of one add-on: the second paid and fulfilled, the first paid by a delayed
+    method that has not cleared (so checkout could neither expire nor fulfil it)."""
+    first = open_checkout(client, session, fake_stripe, catalog.tts)
+    paid_async_later(fake_stripe, first)
+    checkout(client)  # the first can't be expired any more, and isn't paid yet: released
+    [second] = [sid for sid in fake_stripe.sessions if sid != first]
+    post_webhook(client, event("checkout.session.completed", fake_stripe.complete(second)))
+    return first, second

@@ -14,10 +14,13 @@ from tests.fixtures.shoppers import sign_in
 from tests.integration.checkout.fakes import event
 from tests.integration.checkout.steps import (
     USER,
+    async_succeeded,
+    bought_twice,
     cart_count,
     checkout,
     holdings,
     open_checkout,
+    paid_async_later,
     post_webhook,
     purchases,
     uses,
@@ -31,28 +34,6 @@ def of_session(session_id: str):
 
 def open_sessions(fake_stripe) -> list[str]:
     return [sid for sid, s in fake_stripe.sessions.items() if s["status"] == "open"]
-
-
-def paid_async_later(fake_stripe, session_id: str) -> dict:
-    """The shopper finished Stripe's page with a delayed method (e.g. a bank debit)."""
-    return fake_stripe.complete(session_id, paid=False)
-
-
-def async_succeeded(client, fake_stripe, session_id: str):
-    session = fake_stripe.sessions[session_id]
-    session["payment_status"] = "paid"
-    return post_webhook(client, event("checkout.session.async_payment_succeeded", session))
-
-
-def bought_twice(client, session, catalog, fake_stripe) -> tuple[str, str]:
-    """Two checkouts of one add-on: the second paid and fulfilled, the first paid by a delayed
-    method that has not cleared (so checkout could neither expire nor fulfil it)."""
-    first = open_checkout(client, session, fake_stripe, catalog.tts)
-    paid_async_later(fake_stripe, first)
-    checkout(client)  # the first can't be expired any more, and isn't paid yet: released
-    [second] = [sid for sid in fake_stripe.sessions if sid != first]
-    post_webhook(client, event("checkout.session.completed", fake_stripe.complete(second)))
-    return first, second
 
 
 def test_a_new_checkout_expires_the_previous_one_and_releases_its_code(

@@ -13,6 +13,15 @@ from tests.integration.checkout.fakes import WEBHOOK_SECRET, event, sign
 from tests.integration.checkout.steps import post_webhook
 
 SESSION = {"id": "cs_test_1", "object": "checkout.session", "payment_status": "paid"}
+FAILED_RENEWAL = {
+    "id": "in_1",
+    "object": "invoice",
+    "billing_reason": "subscription_cycle",
+    "subscription": "sub_1",
+    "amount_due": 999,
+    "currency": "usd",
+    "next_payment_attempt": None,
+}
 
 
 def post_raw(client, payload: bytes, timestamp: int | None = None):
@@ -80,6 +89,10 @@ def test_signed_bodies_that_are_not_events_are_400(client, session, caplog, payl
             "invoice.paid",
             {"id": "in_1", "subscription": "sub_1", "lines": {"data": [{"period": {"end": "x"}}]}},
         ),
+        event("invoice.payment_failed", {**FAILED_RENEWAL, "amount_due": "9.99"}),
+        event("invoice.payment_failed", {**FAILED_RENEWAL, "amount_due": -1}),
+        event("invoice.payment_failed", {**FAILED_RENEWAL, "currency": None}),
+        event("invoice.payment_failed", {**FAILED_RENEWAL, "next_payment_attempt": "soon"}),
         {"id": 7, "type": "checkout.session.completed", "data": {"object": SESSION}},
         {"id": "evt_1", "type": None, "data": {"object": SESSION}},
     ],
@@ -107,3 +120,12 @@ def test_an_unknown_event_type_is_acknowledged(client, session):
     response = post_webhook(client, event("customer.created", {"id": "cus_1"}))
 
     assert response.status_code == 200
+
+
+def test_a_failed_first_invoice_is_acknowledged_and_left_to_its_checkout(client, session):
+    first = {**FAILED_RENEWAL, "billing_reason": "subscription_create"}
+
+    response = post_webhook(client, event("invoice.payment_failed", first))
+
+    assert response.status_code == 200
+    assert recorded_events(session) == 0

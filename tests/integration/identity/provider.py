@@ -36,6 +36,7 @@ def new_key(kid: str = KEY_ID) -> RSAKey:
 class User:
     sub: str = "kc-user-1"
     name: str = "Ada Lovelace"
+    email: str | None = "ada@example.test"
     tier: str | None = "pro"
     roles: tuple[str, ...] = ("offline_access", "marketplace-admin")
 
@@ -94,6 +95,8 @@ class FakeKeycloak:
         }
         if self.user.tier:
             claims["subscription_tier"] = self.user.tier
+        if self.user.email:
+            claims.update(email=self.user.email, email_verified=True)
         claims.update(overrides)
         return self.sign(claims, key)
 
@@ -114,6 +117,8 @@ class FakeKeycloak:
             claims["nonce"] = nonce
         if self.user.tier:
             claims["subscription_tier"] = self.user.tier
+        if self.user.email:
+            claims.update(email=self.user.email, email_verified=True)
         claims.update(overrides)
         return self.sign(claims, key)
 

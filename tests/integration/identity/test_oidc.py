@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from marketplace.models import ShopperContact
 from tests.fixtures.identity import bound_app, oidc_settings, oidc_sign_in, start_sign_in
 from tests.fixtures.shoppers import session_of
 
@@ -39,6 +40,25 @@ def test_sign_in_stores_user_tier_and_admin_role(oidc_client, keycloak):
     assert page.status_code == 200
     assert "Welcome, Ada Lovelace. You are signed in." in page.text
     assert "Pro" in page.text
+
+
+def test_sign_in_keeps_the_email_claim_for_the_shops_mail(oidc_client, keycloak, session):
+    assert oidc_sign_in(oidc_client).status_code == 303
+
+    assert contact_of(session, "kc-user-1") == ("ada@example.test", "Ada Lovelace")
+
+
+def test_without_an_email_claim_no_address_is_kept(oidc_client, keycloak, session):
+    keycloak.user.email = None
+
+    assert oidc_sign_in(oidc_client).status_code == 303
+
+    assert contact_of(session, "kc-user-1") is None
+
+
+def contact_of(session, user_id: str) -> tuple[str, str | None] | None:
+    row = session.get(ShopperContact, user_id, populate_existing=True)
+    return None if row is None else (row.email, row.name)
 
 
 def test_roles_come_from_the_access_token(oidc_client, keycloak):
