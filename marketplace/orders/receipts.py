@@ -1,20 +1,14 @@
 """An order's receipt as a PDF, drawn with fpdf2 (pure Python, no system libraries) from the
-same `ReceiptView` the HTML page renders.
-
-`order_pdf(session, user_id, order_id, seller)` is what other code (the confirmation e-mail)
-calls for an order's PDF; `receipt_pdf(view)` draws one already built.
+same `ReceiptView` the HTML page renders (the receipt page's download and the confirmation
+e-mail's attachment both draw it with `receipt_pdf(view)`).
 """
 
 from __future__ import annotations
 
-import uuid
-
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from sqlalchemy.orm import Session
 
-from marketplace.orders import queries
-from marketplace.orders.receipt_view import ReceiptView, Row, Seller, receipt_view
+from marketplace.orders.receipt_view import ReceiptView, Row
 
 # Column widths (mm) of the lines table on A4 with 10 mm margins: 190 mm in all.
 ITEM, PERIOD, QUANTITY = 95, 35, 25
@@ -25,12 +19,6 @@ LEFT, BELOW = XPos.LMARGIN, YPos.NEXT
 def _latin1(text: str) -> str:
     """The core fonts speak Latin-1; anything else (rare in a name) becomes "?"."""
     return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def order_pdf(session: Session, user_id: str, order_id: uuid.UUID, seller: Seller) -> bytes | None:
-    """The PDF receipt of the user's paid order, or None (not theirs, or never paid)."""
-    order = queries.receipt(session, user_id, order_id)
-    return None if order is None else receipt_pdf(receipt_view(order, seller))
 
 
 def receipt_pdf(view: ReceiptView) -> bytes:

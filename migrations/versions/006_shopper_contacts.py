@@ -1,7 +1,7 @@
 """Shopper contacts: the e-mail address transactional mail goes to, kept from sign-in.
 
 Revision ID: 006_shopper_contacts
-Revises: 008_admin_audit
+Revises: 005_orders
 Create Date: 2026-11-26
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "006_shopper_contacts"
-down_revision = "008_admin_audit"
+down_revision = "005_orders"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ triggers instead: weights A name, B summary (the description's first sentence) a
 C feature names, D the rest of the description.
 
 Revision ID: 007_catalog_search
-Revises: 005_orders
+Revises: 006_shopper_contacts
 Create Date: 2026-11-26
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 revision = "007_catalog_search"
-down_revision = "005_orders"
+down_revision = "006_shopper_contacts"
 branch_labels = None
 depends_on = None
 
