@@ -112,6 +112,16 @@ def show_refusal(form: BaseForm, refused: Refused) -> int:
     return 409 if isinstance(refused, Conflict) else 422
 
 
+def cents(value: Decimal | None) -> Decimal | None:
+    """A form's decimal as money: rounded to the cent (None stays None)."""
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+def utc_field(label: str) -> DateTimeLocalField:
+    """An optional date and time, entered in UTC."""
+    return DateTimeLocalField(label, format=DATETIME_FORMAT, validators=[Optional()])
+
+
 PERCENT, AMOUNT = "percent", "amount"
 MAX_AMOUNT = Decimal("99999999.99")  # NUMERIC(10,2)
 
@@ -139,7 +149,7 @@ class DiscountFields(Form):
 
     def discount(self) -> tuple[Decimal | None, Decimal | None]:
         """(percent, amount): the one chosen, the other None."""
-        value = Decimal(self.discount_value.data or 0).quantize(Decimal("0.01"))
+        value = cents(self.discount_value.data) or Decimal("0.00")
         return (value, None) if self.discount_kind.data == PERCENT else (None, value)
 
 
@@ -153,12 +163,8 @@ def discount_data(percent: Decimal | None, amount: Decimal | None) -> dict[str, 
 class ValidityFields(Form):
     """An optional validity window in UTC; `valid_from` before `valid_until`."""
 
-    valid_from = DateTimeLocalField(
-        "Valid from (UTC)", format=DATETIME_FORMAT, validators=[Optional()]
-    )
-    valid_until = DateTimeLocalField(
-        "Valid until (UTC)", format=DATETIME_FORMAT, validators=[Optional()]
-    )
+    valid_from = utc_field("Valid from (UTC)")
+    valid_until = utc_field("Valid until (UTC)")
 
     def validate_valid_until(self, field: DateTimeLocalField) -> None:
         start = self.valid_from.data

@@ -20,9 +20,16 @@ from .models import (
     TierRule,
 )
 from .money import round_money
-from .promotions import UNKNOWN_PROMO, check_promo, history_rejection, normalize_code
+from .promotions import (
+    RESTRICTION_KEYS,
+    UNKNOWN_PROMO,
+    check_promo,
+    history_rejection,
+    normalize_code,
+)
 
 __all__ = [
+    "RESTRICTION_KEYS",
     "UNKNOWN_PROMO",
     "AppliedBundle",
     "AppliedPromo",

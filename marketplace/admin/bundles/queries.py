@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.admin.keyset import Cursor, Page, keyset_page, like_pattern
-from marketplace.models import AddOn, AddOnBundle
+from marketplace.models import AddOnBundle
 
 
 @dataclass(frozen=True)
@@ -33,24 +32,3 @@ def bundle_list(
 
 def bundle(session: Session, bundle_id: uuid.UUID) -> AddOnBundle | None:
     return session.get(AddOnBundle, bundle_id)
-
-
-def add_on_choices(
-    session: Session, keep: Collection[uuid.UUID] = ()
-) -> list[tuple[uuid.UUID, str]]:
-    """Active add-ons (and those in `keep`, a bundle's current members) as (id, label)."""
-    rows = session.execute(
-        select(AddOn.id, AddOn.name, AddOn.base_price, AddOn.is_active)
-        .where(or_(AddOn.is_active, AddOn.id.in_(list(keep))))
-        .order_by(AddOn.name, AddOn.id)
-    )
-    return [
-        (add_on_id, f"{name} — ${price}" + ("" if active else " (inactive)"))
-        for add_on_id, name, price, active in rows
-    ]
-
-
-def names_of(session: Session, add_on_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Add-on names by id, for lists that show members."""
-    rows = session.execute(select(AddOn.id, AddOn.name).where(AddOn.id.in_(list(add_on_ids))))
-    return {add_on_id: name for add_on_id, name in rows}

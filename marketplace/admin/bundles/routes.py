@@ -8,6 +8,7 @@ import uuid
 from flask import Blueprint, abort, request, url_for
 from werkzeug.wrappers import Response
 
+from marketplace.admin import choices
 from marketplace.admin.access import current_actor
 from marketplace.admin.audit.queries import history
 from marketplace.admin.bundles import queries, service
@@ -40,7 +41,7 @@ def index():
         form=form,
         results=page,
         args=form.args(),
-        names=queries.names_of(db.session(), {i for b in page.rows for i in b.add_on_ids}),
+        names=choices.names_of(db.session(), {i for b in page.rows for i in b.add_on_ids}),
     )
 
 
@@ -131,7 +132,7 @@ def _bundle(bundle_id: uuid.UUID) -> AddOnBundle:
 
 def _form(bundle: AddOnBundle | None = None, **kwargs) -> BundleForm:
     keep = bundle.add_on_ids if bundle else ()
-    return BundleForm(**kwargs).with_add_ons(queries.add_on_choices(db.session(), keep))
+    return BundleForm(**kwargs).with_add_ons(choices.add_on_choices(db.session(), keep))
 
 
 def _form_page(
