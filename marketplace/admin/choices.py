@@ -5,19 +5,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select
 from sqlalchemy.orm import Session
 
 from marketplace.models import AddOn, SubscriptionTier
 
 
 def add_on_choices(
-    session: Session, keep: Collection[uuid.UUID] = ()
+    session: Session, keep: Collection[uuid.UUID] = (), *, every: bool = False
 ) -> list[tuple[uuid.UUID, str]]:
-    """Active add-ons (and those in `keep`, a bundle's current members) as (id, label)."""
+    """Active add-ons (and those in `keep`, an object's current ones; `every`: all of them)
+    as (id, label)."""
     rows = session.execute(
         select(AddOn.id, AddOn.name, AddOn.base_price, AddOn.is_active)
-        .where(or_(AddOn.is_active, AddOn.id.in_(list(keep))))
+        .where(or_(AddOn.is_active, AddOn.id.in_(list(keep)), literal(every)))
         .order_by(AddOn.name, AddOn.id)
     )
     return [

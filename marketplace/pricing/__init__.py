@@ -27,8 +27,10 @@ from .promotions import (
     history_rejection,
     normalize_code,
 )
+from .rules import CONDITION_KEYS, condition_problems
 
 __all__ = [
+    "CONDITION_KEYS",
     "RESTRICTION_KEYS",
     "UNKNOWN_PROMO",
     "AppliedBundle",
@@ -45,6 +47,7 @@ __all__ = [
     "Shopper",
     "TierRule",
     "bundle_price",
+    "condition_problems",
     "check_promo",
     "history_rejection",
     "normalize_code",
