@@ -57,3 +57,21 @@ def test_a_code_made_in_the_admin_is_used_at_checkout_and_shows_in_its_usage(
     expect(row).to_contain_text("$3.00")
     expect(row).to_contain_text("Completed")
     expect(admin_page.get_by_text("1 order line by 1 customer; $3.00 given")).to_be_visible()
+
+
+def test_the_bundle_form_previews_the_price_as_it_changes(admin_page: Page):
+    admin_page.goto("/admin/bundles/new")
+    admin_page.get_by_label("Name", exact=True).fill(f"Preview {uuid.uuid4().hex[:4]}")
+    admin_page.get_by_role("checkbox", name=re.compile("Unicorn Orator - TTS")).check()
+    admin_page.get_by_role("checkbox", name=re.compile("Amanuensis - STT")).check()
+    admin_page.get_by_label("Discount value").fill("10")
+    admin_page.get_by_label("Discount value").blur()
+
+    preview = admin_page.locator("#bundle-preview")
+    expect(preview.locator("tfoot")).to_contain_text("$19.98")  # htmx, on change
+    expect(preview.locator("[data-bundle-price]")).to_have_text("$17.98")
+    admin_page.get_by_label("Amount off (USD)").check()
+    expect(preview.locator("[data-bundle-price]")).to_have_text("$9.98")
+    admin_page.get_by_label("Discount value").fill("25")
+    admin_page.get_by_role("button", name="Preview").click()
+    expect(preview).to_contain_text("The amount off is more than the add-ons cost together")
