@@ -11,9 +11,17 @@ from marketplace.rendering import go_to, render
 
 
 def confirm_page(
-    *, subject: str, change: str, action: str, back: str, explanation: str, status: int = 200
+    *,
+    subject: str,
+    change: str,
+    action: str,
+    back: str,
+    explanation: str,
+    refusal: str | None = None,
+    status: int = 200,
 ) -> Response:
-    """Ask before `change` (deactivate, reactivate…) of `subject`: a form posting to `action`."""
+    """Ask before `change` (deactivate, reactivate, delete…) of `subject`: a form posting to
+    `action`; with `refusal`, why the change was refused."""
     return render(
         "admin/confirm.html",
         "admin/_confirm.html",
@@ -23,6 +31,7 @@ def confirm_page(
         action=action,
         back=back,
         explanation=explanation,
+        refusal=refusal,
     )
 
 

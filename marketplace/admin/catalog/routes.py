@@ -20,7 +20,7 @@ from marketplace.admin.catalog.forms import (
 )
 from marketplace.admin.changes import NotFound, Refused
 from marketplace.admin.forms import first_error, show_refusal
-from marketplace.admin.views import changed
+from marketplace.admin.views import changed, confirm_page
 from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnFeature
 from marketplace.redirects import safe_local_path
@@ -28,6 +28,13 @@ from marketplace.rendering import go_to, render
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 CHANGES = {"deactivate": False, "reactivate": True}
+EXPLANATIONS = {
+    "deactivate": "It leaves the shop at once: nobody can add it to a cart or buy it. Its buyers "
+    "keep their subscriptions and history. You can reactivate it later.",
+    "reactivate": "It comes back to the shop at once, at its current price.",
+    "delete": "Deleting removes it for good, with its feature mappings and pricing rules. Only "
+    "an add-on that was never sold can be deleted; otherwise deactivate it.",
+}
 
 
 @bp.get("/add-ons")
@@ -166,13 +173,18 @@ def _add_on(add_on_id: uuid.UUID) -> AddOn:
 
 def _confirm(add_on: AddOn, change: str, *, refusal: str | None = None, status: int = 200):
     """The confirm step of `change` (deactivate, reactivate, delete), or its refusal."""
-    return render(
-        "admin/catalog/confirm.html",
-        "admin/catalog/_confirm.html",
-        status=status,
-        add_on=add_on,
+    if change == "delete":
+        action = url_for(".delete", add_on_id=add_on.id)
+    else:
+        action = url_for(".change_status", add_on_id=add_on.id, change=change)
+    return confirm_page(
+        subject=add_on.name,
         change=change,
+        action=action,
+        back=url_for(".edit", add_on_id=add_on.id),
+        explanation=EXPLANATIONS[change],
         refusal=refusal,
+        status=status,
     )
 
 
