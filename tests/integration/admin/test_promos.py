@@ -192,3 +192,18 @@ def test_an_unknown_batch_is_a_404(admin_client):
     missing = "00000000-0000-0000-0000-000000000001"
     assert admin_client.get(f"/admin/promos/batches/{missing}").status_code == 404
     assert admin_client.get(f"/admin/promos/batches/{missing}.csv").status_code == 404
+
+
+def test_the_list_pages_by_code_with_keyset_links(admin_client, session, tiers):
+    admin_client.post(BATCH, data=form(prefix="page-", count="60"))
+    codes = sorted(session.scalars(select(PromotionalCode.code)))
+
+    first = admin_client.get("/admin/promos/?q=page-").text
+    next_url = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = admin_client.get(next_url).text
+
+    listed = re.compile(r'class="admin-table__slug" href="[^"]+">([A-Z0-9-]+)</a>')
+    assert listed.findall(first) == codes[:50]
+    assert listed.findall(second) == codes[50:]
+    assert 'rel="next"' not in second and "First page" in second
+    assert admin_client.get("/admin/promos/?after=garbage").status_code == 400
