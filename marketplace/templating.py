@@ -6,6 +6,8 @@ Blueprints render; they do not extend the template language. Money reads the sam
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Flask
 from markupsafe import Markup
 
@@ -33,12 +35,18 @@ def order_status_label(status: str) -> str:
     return OrderStatus(status).label
 
 
+def percent(value: Decimal) -> str:
+    """A percentage without trailing zeros: "15%", "12.5%"."""
+    return f"{value.normalize():f}%"
+
+
 def category_label(category: str) -> str:
     return CATEGORY_LABELS.get(category, category.replace("-", " ").title())
 
 
 FILTERS = {
     "money": format_money,
+    "percent": percent,
     "billing_suffix": billing_suffix,
     "billing_label": billing_label,
     "order_status_label": order_status_label,

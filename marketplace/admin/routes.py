@@ -6,13 +6,16 @@ from flask import Blueprint, render_template
 
 from marketplace.admin import access
 from marketplace.admin.audit.routes import bp as audit
+from marketplace.admin.bundles.routes import bp as bundles
 from marketplace.admin.catalog.routes import bp as catalog
+from marketplace.admin.pricing.routes import bp as pricing
+from marketplace.admin.promos.routes import bp as promos
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(access.guard)
 bp.after_request(access.no_store)
 bp.context_processor(access.menu)
-for area in (catalog, audit):
+for area in (catalog, bundles, pricing, promos, audit):
     bp.register_blueprint(area)
 
 

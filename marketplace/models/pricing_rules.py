@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, Money, Percent, Timestamp, Timestamps, UuidPrimaryKey
+
+if TYPE_CHECKING:
+    from marketplace.models.catalog import AddOn
 
 
 class PricingRule(UuidPrimaryKey, Timestamps, Base):
@@ -52,3 +55,5 @@ class PricingRule(UuidPrimaryKey, Timestamps, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     valid_from: Mapped[datetime | None] = mapped_column(Timestamp)
     valid_until: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    add_on: Mapped[AddOn] = relationship()

@@ -55,6 +55,12 @@ class PromotionalCode(UuidPrimaryKey, Timestamps, Base):
             "idx_promotional_codes_active_expiry", "expires_at", postgresql_where=text("is_active")
         ),
         Index("idx_promotional_codes_applicable_to", "applicable_to", postgresql_using="gin"),
+        Index(
+            "idx_promotional_codes_batch",
+            "batch_id",
+            "code",
+            postgresql_where=text("batch_id IS NOT NULL"),
+        ),
     )
 
     code: Mapped[str] = mapped_column(String(50))
@@ -73,3 +79,5 @@ class PromotionalCode(UuidPrimaryKey, Timestamps, Base):
     user_restrictions: Mapped[dict[str, Any]] = mapped_column(
         JSONB, server_default=text("'{}'::jsonb")
     )
+    # The admin's batch generation that made the code, if one did (its CSV lists them).
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -20,9 +20,18 @@ from .models import (
     TierRule,
 )
 from .money import round_money
-from .promotions import UNKNOWN_PROMO, check_promo, history_rejection, normalize_code
+from .promotions import (
+    RESTRICTION_KEYS,
+    UNKNOWN_PROMO,
+    check_promo,
+    history_rejection,
+    normalize_code,
+)
+from .rules import CONDITION_KEYS, condition_problems
 
 __all__ = [
+    "CONDITION_KEYS",
+    "RESTRICTION_KEYS",
     "UNKNOWN_PROMO",
     "AppliedBundle",
     "AppliedPromo",
@@ -38,6 +47,7 @@ __all__ = [
     "Shopper",
     "TierRule",
     "bundle_price",
+    "condition_problems",
     "check_promo",
     "history_rejection",
     "normalize_code",

@@ -69,8 +69,9 @@ class CartLine:
 class TierRule:
     """A discount on one add-on, for one subscription tier (``tier_code`` None = every tier).
 
-    ``conditions`` understood: ``min_quantity`` (int) and ``requires_add_ons`` (add-on ids held in
-    the cart or already owned). A rule with any other condition never applies.
+    ``conditions`` understood (``rules.CONDITION_KEYS``): ``min_quantity`` (int) and
+    ``requires_add_ons`` (add-on ids held in the cart or already owned). A rule with any other
+    condition never applies.
     """
 
     id: UUID

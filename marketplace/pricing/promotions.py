@@ -15,7 +15,8 @@ from .validity import has_ended, has_started, require_aware
 UNKNOWN_PROMO = PromoRejection(RejectionReason.UNKNOWN, "We don't recognise this code.")
 """The rejection to show when no promo code matches what the shopper typed."""
 
-_RESTRICTIONS = frozenset({"first_purchase_only", "tier", "once_per_user"})
+RESTRICTION_KEYS = frozenset({"first_purchase_only", "tier", "once_per_user"})
+"""The `user_restrictions` keys the engine understands (the admin form edits exactly these)."""
 
 
 def normalize_code(code: str) -> str:
@@ -66,7 +67,7 @@ def _used_up(a: _Attempt) -> PromoRejection | None:
 
 def _unsupported(a: _Attempt) -> PromoRejection | None:
     # Fail closed: a condition we cannot check must not turn into a discount for everyone.
-    if a.promo.user_restrictions.keys() - _RESTRICTIONS:
+    if a.promo.user_restrictions.keys() - RESTRICTION_KEYS:
         return _reject(
             RejectionReason.UNSUPPORTED_RESTRICTION,
             "This code has conditions we can't check here, so it can't be applied.",

@@ -78,3 +78,34 @@ _CONDITIONS: Mapping[str, Callable[[Any, CartLine, frozenset[UUID]], bool]] = {
     "min_quantity": _min_quantity_met,
     "requires_add_ons": _required_add_ons_available,
 }
+
+CONDITION_KEYS: tuple[str, ...] = tuple(sorted(_CONDITIONS))
+"""The condition keys the engine understands; a rule with any other never applies. The admin
+form refuses others with this list."""
+
+
+def condition_problems(conditions: Mapping[str, Any]) -> list[str]:
+    """What is wrong with ``conditions`` for the engine: unknown keys (naming the known ones)
+    and values of the wrong shape. Empty when every condition can hold."""
+    unknown = sorted(set(conditions) - set(_CONDITIONS))
+    problems = []
+    if unknown:
+        problems.append(
+            f"Unknown condition {', '.join(unknown)}: the known ones are "
+            f"{', '.join(CONDITION_KEYS)}."
+        )
+    quantity = conditions.get("min_quantity", 1)
+    if not (isinstance(quantity, int) and not isinstance(quantity, bool) and quantity >= 1):
+        problems.append("min_quantity must be a whole number, 1 or more.")
+    required = conditions.get("requires_add_ons", [])
+    if not isinstance(required, list | tuple) or not all(_is_uuid(v) for v in required):
+        problems.append("requires_add_ons must be a list of add-on ids.")
+    return problems
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return True

@@ -55,6 +55,7 @@ BY_PREFIX = {
     "marketplace.redirects": WEB,
     "marketplace.current": WEB,
     "marketplace.admin.access": WEB,  # the admin area's guard reads the request
+    "marketplace.admin.views": WEB,  # view helpers every admin area shares
     "marketplace.cli": APP,
     "marketplace.gunicorn_conf": APP,
     "marketplace": APP,

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.admin.audit.service import Actor, changed_fields, record
-from marketplace.admin.catalog.service import OBJECT_TYPE, NotFound, Refused
+from marketplace.admin.catalog.service import OBJECT_TYPE
+from marketplace.admin.changes import NotFound, Refused
 from marketplace.models import AddOn, AddOnFeature, FeatureDefinition
 
 

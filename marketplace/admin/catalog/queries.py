@@ -9,12 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, literal, or_, select, tuple_
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from marketplace.admin.keyset import Cursor, Page, keyset_page, like_pattern
 from marketplace.models import AddOn, AddOnFeature, FeatureDefinition
-
-PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -45,59 +44,20 @@ class AddOnFilters:
     sort: str = "name"
 
 
-@dataclass(frozen=True)
-class AddOnCursor:
-    """The last row of a page: its sort value and id."""
-
-    value: Any
-    id: uuid.UUID
-
-    def token(self) -> str:
-        value = self.value.isoformat() if isinstance(self.value, datetime) else str(self.value)
-        return f"{value}~{self.id}"
-
-    @classmethod
-    def parse(cls, token: str, sort: str) -> AddOnCursor:
-        """Read a `token()` made for `sort`; ValueError (or ArithmeticError) when it is not."""
-        value, _, row_id = token.rpartition("~")
-        return cls(value=SORTS[sort].parse(value), id=uuid.UUID(row_id))
-
-
-@dataclass(frozen=True)
-class AddOnPage:
-    add_ons: list[AddOn]
-    next_cursor: AddOnCursor | None
-
-
 def add_on_list(
-    session: Session, filters: AddOnFilters, after: AddOnCursor | None = None
-) -> AddOnPage:
+    session: Session, filters: AddOnFilters, after: Cursor | None = None
+) -> Page[AddOn]:
     """One page of add-ons matching `filters`, in the sort's order, after `after`."""
     sort = SORTS[filters.sort]
-    query = _filtered(filters)
-    key = tuple_(sort.column, AddOn.id)
-    if after is not None:
-        bound = tuple_(*(_literal(sort.column, after.value), _literal(AddOn.id, after.id)))
-        query = query.where(key < bound if sort.descending else key > bound)
-    order = (sort.column.desc(), AddOn.id.desc()) if sort.descending else (sort.column, AddOn.id)
-    rows = list(session.scalars(query.order_by(*order).limit(PAGE_SIZE + 1)))
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    last = rows[-1] if more else None
-    cursor = AddOnCursor(getattr(last, sort.column.key), last.id) if last else None
-    return AddOnPage(add_ons=rows, next_cursor=cursor)
-
-
-def _literal(column: Any, value: Any) -> ColumnElement[Any]:
-    return literal(value, column.type)
+    return keyset_page(
+        session, _filtered(filters), sort.column, AddOn.id, after, descending=sort.descending
+    )
 
 
 def _filtered(filters: AddOnFilters) -> Select[tuple[AddOn]]:
     query = select(AddOn)
     if filters.q:
-        pattern = (
-            "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
+        pattern = like_pattern(filters.q)
         query = query.where(or_(AddOn.name.ilike(pattern), AddOn.slug.ilike(pattern)))
     if filters.category:
         query = query.where(AddOn.category == filters.category)

@@ -18,8 +18,9 @@ from marketplace.admin.catalog.forms import (
     FeatureForm,
     add_on_form_data,
 )
-from marketplace.admin.forms import first_error
-from marketplace.catalog.cache import catalog_changed
+from marketplace.admin.changes import NotFound, Refused
+from marketplace.admin.forms import first_error, show_refusal
+from marketplace.admin.views import changed, confirm_page
 from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnFeature
 from marketplace.redirects import safe_local_path
@@ -27,6 +28,13 @@ from marketplace.rendering import go_to, render
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 CHANGES = {"deactivate": False, "reactivate": True}
+EXPLANATIONS = {
+    "deactivate": "It leaves the shop at once: nobody can add it to a cart or buy it. Its buyers "
+    "keep their subscriptions and history. You can reactivate it later.",
+    "reactivate": "It comes back to the shop at once, at its current price.",
+    "delete": "Deleting removes it for good, with its feature mappings and pricing rules. Only "
+    "an add-on that was never sold can be deleted; otherwise deactivate it.",
+}
 
 
 @bp.get("/add-ons")
@@ -58,9 +66,9 @@ def new_add_on():
         return _form_page(form, None, status=200 if request.method == "GET" else 422)
     try:
         add_on = service.create_add_on(db.session(), current_actor(), form.data_for_service())
-    except service.Refused as refused:
+    except Refused as refused:
         return _form_page(form, None, refused=refused)
-    return _changed(f"“{add_on.name}” was created.", url_for(".edit", add_on_id=add_on.id))
+    return changed(f"“{add_on.name}” was created.", url_for(".edit", add_on_id=add_on.id))
 
 
 @bp.route("/add-ons/<uuid:add_on_id>", methods=["GET", "POST"])
@@ -76,9 +84,9 @@ def edit(add_on_id: uuid.UUID):
         service.update_add_on(
             db.session(), current_actor(), add_on_id, form.data_for_service(), form.token.data or ""
         )
-    except service.Refused as refused:
+    except Refused as refused:
         return _form_page(form, add_on, refused=refused)
-    return _changed(f"“{form.name.data}” was saved.", url_for(".edit", add_on_id=add_on_id))
+    return changed(f"“{form.name.data}” was saved.", url_for(".edit", add_on_id=add_on_id))
 
 
 @bp.route("/add-ons/<uuid:add_on_id>/<any(deactivate, reactivate):change>", methods=["GET", "POST"])
@@ -88,7 +96,7 @@ def change_status(add_on_id: uuid.UUID, change: str):
     if request.method == "GET":
         return _confirm(add_on, change)
     service.set_active(db.session(), current_actor(), [add_on_id], CHANGES[change])
-    return _changed(f"“{add_on.name}” was {change}d.", url_for(".edit", add_on_id=add_on_id))
+    return changed(f"“{add_on.name}” was {change}d.", url_for(".edit", add_on_id=add_on_id))
 
 
 @bp.route("/add-ons/<uuid:add_on_id>/delete", methods=["GET", "POST"])
@@ -99,9 +107,9 @@ def delete(add_on_id: uuid.UUID):
         return _confirm(add_on, "delete")
     try:
         name = service.delete_add_on(db.session(), current_actor(), add_on_id)
-    except service.Refused as refused:
+    except Refused as refused:
         return _confirm(_add_on(add_on_id), "delete", refusal=refused.message, status=409)
-    return _changed(f"“{name}” was deleted.", url_for(".add_ons"))
+    return changed(f"“{name}” was deleted.", url_for(".add_ons"))
 
 
 @bp.post("/add-ons/bulk")
@@ -119,9 +127,9 @@ def bulk():
         flash("Tick the add-ons to change first.", "error")
         return go_to(back)
     active = form.action.data == "activate"
-    changed = service.set_active(db.session(), current_actor(), ids, active)
+    count = service.set_active(db.session(), current_actor(), ids, active)
     verb = "activated" if active else "deactivated"
-    return _changed(f"{changed} add-on{'s' if changed != 1 else ''} {verb}.", back)
+    return changed(f"{count} add-on{'s' if count != 1 else ''} {verb}.", back)
 
 
 @bp.post("/add-ons/<uuid:add_on_id>/features")
@@ -140,9 +148,9 @@ def save_feature(add_on_id: uuid.UUID):
             enabled=bool(form.enabled.data),
             configuration=form.configuration.parsed,
         )
-    except service.Refused as refused:
+    except Refused as refused:
         return _form_page(_loaded_form(add_on), add_on, feature_form=form, refused=refused)
-    return _changed(f"Feature “{form.feature_key.data}” saved.", _features_url(add_on_id))
+    return changed(f"Feature “{form.feature_key.data}” saved.", _features_url(add_on_id))
 
 
 @bp.post("/add-ons/<uuid:add_on_id>/features/<feature_key>/delete")
@@ -151,9 +159,9 @@ def remove_feature(add_on_id: uuid.UUID, feature_key: str):
     _add_on(add_on_id)
     try:
         features.remove_feature(db.session(), current_actor(), add_on_id, feature_key)
-    except service.NotFound as missing:
+    except NotFound as missing:
         abort(404, description=missing.message)
-    return _changed(f"Feature “{feature_key}” removed.", _features_url(add_on_id))
+    return changed(f"Feature “{feature_key}” removed.", _features_url(add_on_id))
 
 
 def _add_on(add_on_id: uuid.UUID) -> AddOn:
@@ -165,13 +173,18 @@ def _add_on(add_on_id: uuid.UUID) -> AddOn:
 
 def _confirm(add_on: AddOn, change: str, *, refusal: str | None = None, status: int = 200):
     """The confirm step of `change` (deactivate, reactivate, delete), or its refusal."""
-    return render(
-        "admin/catalog/confirm.html",
-        "admin/catalog/_confirm.html",
-        status=status,
-        add_on=add_on,
+    if change == "delete":
+        action = url_for(".delete", add_on_id=add_on.id)
+    else:
+        action = url_for(".change_status", add_on_id=add_on.id, change=change)
+    return confirm_page(
+        subject=add_on.name,
         change=change,
+        action=action,
+        back=url_for(".edit", add_on_id=add_on.id),
+        explanation=EXPLANATIONS[change],
         refusal=refusal,
+        status=status,
     )
 
 
@@ -189,17 +202,13 @@ def _form_page(
     add_on: AddOn | None,
     *,
     feature_form: FeatureForm | None = None,
-    refused: service.Refused | None = None,
+    refused: Refused | None = None,
     status: int = 422,
 ) -> Response:
     """The add-on page: its form (with `refused`'s message), and for an existing add-on its
     feature mappings and history."""
     if refused is not None:
-        status = 409 if isinstance(refused, service.Conflict) else 422
-        target = feature_form if feature_form is not None else form
-        field = getattr(target, refused.field, None) if refused.field else None
-        if field is not None:
-            field.errors = [*field.errors, refused.message]
+        status = show_refusal(feature_form if feature_form is not None else form, refused)
     session = db.session()
     context: dict[str, object] = {"form": form, "add_on": add_on, "refusal": refused}
     if add_on is not None:
@@ -223,10 +232,3 @@ def _feature_forms(
     if posted.feature_key.data in {mapping.feature_key for mapping in mappings}:
         return {"feature_form": fresh, "row_form": posted}
     return {"feature_form": posted, "row_form": None}
-
-
-def _changed(message: str, url: str) -> Response:
-    """After a catalog change: tell the admin, refresh this process's catalog version, go on."""
-    catalog_changed()
-    flash(message, "success")
-    return go_to(url)

@@ -7,8 +7,6 @@ every process's page cache shows the change (marketplace/catalog/version.py).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace.admin import changes
 from marketplace.admin.audit.service import Actor, changed_fields, jsonable, record
+from marketplace.admin.changes import Conflict, NotFound, Refused
 from marketplace.models import AddOn
 
 OBJECT_TYPE = "add_on"
@@ -28,23 +28,6 @@ IN_USE = (
     "This add-on has been sold (purchases or subscriptions refer to it), so it cannot be "
     "deleted. Deactivate it instead: it leaves the shop and its buyers keep their history."
 )
-
-
-class Refused(Exception):
-    """A change the admin can read about: the message, and the field it concerns if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class Conflict(Refused):
-    """The object changed since the form was loaded."""
-
-
-class NotFound(Refused):
-    """No such object."""
 
 
 @dataclass(frozen=True)
@@ -82,10 +65,8 @@ def snapshot(add_on: AddOn) -> dict[str, Any]:
 
 
 def edit_token(add_on: AddOn) -> str:
-    """What the edit form carries to detect a concurrent change: `updated_at` and a digest of
-    the fields (two saves in one transaction share `updated_at`, the fields still differ)."""
-    body = json.dumps([add_on.updated_at.isoformat(), snapshot(add_on)], sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()
+    """The add-on form's concurrent-edit token (marketplace/admin/changes.py)."""
+    return changes.edit_token(add_on.updated_at, snapshot(add_on))
 
 
 def create_add_on(session: Session, actor: Actor, data: AddOnData) -> AddOn:

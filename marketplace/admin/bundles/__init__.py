@@ -1,0 +1,1 @@
+"""Bundles administration: the list, the form with its live price preview, (de)activation."""

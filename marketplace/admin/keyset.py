@@ -1,0 +1,71 @@
+"""Keyset pagination for every admin list: ORDER BY a column then id, a page at a time, the
+next page starting after the last row's (value, id) — as fast on page 1000 as on page 1."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, literal, tuple_
+from sqlalchemy.orm import Session
+
+PAGE_SIZE = 50
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last row of a page: its sort value and id."""
+
+    value: Any
+    id: uuid.UUID
+
+    def token(self) -> str:
+        value = self.value.isoformat() if isinstance(self.value, datetime) else str(self.value)
+        return f"{value}~{self.id}"
+
+    @classmethod
+    def parse(cls, token: str, parse_value: Callable[[str], Any]) -> Cursor:
+        """Read a `token()`; ValueError (or ArithmeticError) when a list did not make it."""
+        value, _, row_id = token.rpartition("~")
+        return cls(value=parse_value(value), id=uuid.UUID(row_id))
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: list[T]
+    next_cursor: Cursor | None
+
+
+def keyset_page(
+    session: Session,
+    query: Select[tuple[T]],
+    column: Any,
+    id_column: Any,
+    after: Cursor | None,
+    *,
+    descending: bool = False,
+    size: int = PAGE_SIZE,
+) -> Page[T]:
+    """One page of `query` ordered by (`column`, `id_column`), after the row `after`."""
+    key = tuple_(column, id_column)
+    if after is not None:
+        bound = tuple_(_literal(column, after.value), _literal(id_column, after.id))
+        query = query.where(key < bound if descending else key > bound)
+    order = (column.desc(), id_column.desc()) if descending else (column, id_column)
+    rows = list(session.scalars(query.order_by(*order).limit(size + 1)))
+    last = rows[size - 1] if len(rows) > size else None
+    cursor = Cursor(getattr(last, column.key), getattr(last, id_column.key)) if last else None
+    return Page(rows=rows[:size], next_cursor=cursor)
+
+
+def _literal(column: Any, value: Any) -> ColumnElement[Any]:
+    return literal(value, column.type)
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for a list's ILIKE search, with its wildcards escaped."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

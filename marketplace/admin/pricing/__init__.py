@@ -1,0 +1,1 @@
+"""Tier pricing rules administration: list, form with validated conditions, price per tier."""

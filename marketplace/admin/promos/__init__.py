@@ -1,0 +1,1 @@
+"""Promo code administration: codes, their usage, and batch generation with a CSV."""
