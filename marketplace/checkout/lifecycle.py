@@ -116,6 +116,15 @@ def end_subscription(
         outbox_ids.append(
             outbox.enqueue(session, outbox.TERMINATE_SUBSCRIPTION, {"user_add_on_id": str(held.id)})
         )
+        # Its features stop now and nothing is refunded; the letter says the provider ended it.
+        outbox_ids += letters.subscription_cancelled(
+            session,
+            held.user_id,
+            held.add_on.name,
+            cancelled_at=now,
+            access_until=None,
+            by_shopper=False,
+        )
     return done(session, Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))
 
 

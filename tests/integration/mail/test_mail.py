@@ -170,6 +170,27 @@ def test_cancelling_sends_the_cancelled_letter(client, session, catalog, fake_st
     assert attachments == []
 
 
+def test_a_subscription_stripe_ends_sends_the_cancelled_letter_naming_the_provider(
+    client, session, catalog, fake_stripe, smtp_server
+):
+    sign_in_with_email(client)
+    paid = bought(client, session, fake_stripe, catalog.tts)
+    deleted = event(
+        "customer.subscription.deleted", {"id": paid["subscription"], "object": "subscription"}
+    )
+
+    assert post_webhook(client, deleted).status_code == 200
+    assert post_webhook(client, deleted).status_code == 200  # redelivered: no second letter
+
+    confirmation, cancelled = smtp_server.messages
+    assert cancelled["Subject"] == "Unicorn Orator - TTS is cancelled"
+    text, html, _ = parts(cancelled)
+    for body in (text, html):
+        assert "Your subscription to Unicorn Orator - TTS was ended at our payment provider" in body
+        assert "You cancelled" not in body and "when you cancelled" not in body
+        assert "ended then" in body
+
+
 def test_a_refund_webhook_sends_the_refund_letter_once(
     client, session, catalog, fake_stripe, smtp_server
 ):

@@ -31,6 +31,7 @@ def cancelled_letter(name: str | None = "Zoë Example") -> Letter:
         template="subscription_cancelled",
         context={
             "add_on": "Unicorn Orator - TTS",
+            "by_shopper": True,
             "cancelled_at": datetime(2026, 11, 26, tzinfo=UTC),
             "access_until": None,
             "refunded": None,
