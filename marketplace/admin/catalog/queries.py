@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from marketplace.admin.keyset import split_page
 from marketplace.models import AddOn, AddOnFeature, FeatureDefinition
 
 PAGE_SIZE = 50
@@ -80,10 +81,9 @@ def add_on_list(
         bound = tuple_(*(_literal(sort.column, after.value), _literal(AddOn.id, after.id)))
         query = query.where(key < bound if sort.descending else key > bound)
     order = (sort.column.desc(), AddOn.id.desc()) if sort.descending else (sort.column, AddOn.id)
-    rows = list(session.scalars(query.order_by(*order).limit(PAGE_SIZE + 1)))
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    last = rows[-1] if more else None
+    rows, last = split_page(
+        list(session.scalars(query.order_by(*order).limit(PAGE_SIZE + 1))), PAGE_SIZE
+    )
     cursor = AddOnCursor(getattr(last, sort.column.key), last.id) if last else None
     return AddOnPage(add_ons=rows, next_cursor=cursor)
 

@@ -1,0 +1,37 @@
+"""Admin orders and customers: the indexes of the order list's order and filters, and of the
+customer search by e-mail.
+
+Revision ID: 012_admin_orders
+Revises: 008_admin_audit
+Create Date: 2026-11-26
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "012_admin_orders"
+down_revision = "008_admin_audit"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # The admin order list (marketplace/admin/orders/queries.py `order_list`) unfiltered or by
+    # date range: ORDER BY created_at DESC, id DESC LIMIT 51, the keyset condition
+    # `(created_at, id) < (:last, :id)` starting the (backward) scan where the page begins.
+    op.create_index("idx_orders_created", "orders", ["created_at", "id"])
+    # The same list filtered by status: `WHERE status = :status` in that order.
+    op.create_index("idx_orders_status_created", "orders", ["status", "created_at", "id"])
+    # The admin customer search (marketplace/admin/customers/queries.py `customer_list`):
+    # `lower(email) LIKE :prefix || '%'`, whatever the database's collation.
+    op.create_index(
+        "idx_shopper_contacts_email_prefix",
+        "shopper_contacts",
+        [sa.text("lower(email) text_pattern_ops")],
+    )
+
+
+def downgrade():
+    op.drop_index("idx_shopper_contacts_email_prefix", table_name="shopper_contacts")
+    op.drop_index("idx_orders_status_created", table_name="orders")
+    op.drop_index("idx_orders_created", table_name="orders")
