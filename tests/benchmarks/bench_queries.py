@@ -295,7 +295,7 @@ def admin_order_cases(session: Session) -> list[Case]:
         Case(
             "Admin orders, add-on",
             50,
-            ("idx_add_on_purchases_add_on_id",),
+            ("idx_add_on_purchases_add_on_order",),
             listed,
             lambda rng: OrderFilters(add_on=rng.choice(slugs)),
         ),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.admin.keyset import split_page
 from marketplace.models import AddOn, AddOnFeature, FeatureDefinition
+from marketplace.orders.queries import escape_like
 
 PAGE_SIZE = 50
 
@@ -95,9 +96,7 @@ def _literal(column: Any, value: Any) -> ColumnElement[Any]:
 def _filtered(filters: AddOnFilters) -> Select[tuple[AddOn]]:
     query = select(AddOn)
     if filters.q:
-        pattern = (
-            "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
+        pattern = f"%{escape_like(filters.q)}%"
         query = query.where(or_(AddOn.name.ilike(pattern), AddOn.slug.ilike(pattern)))
     if filters.category:
         query = query.where(AddOn.category == filters.category)

@@ -9,9 +9,9 @@ from marketplace.admin.forms import cursor_field, query_args
 
 
 class CustomerQuery(Form):
-    """`?q=&after=`: a user id or e-mail address prefix, and the last user id of a page."""
+    """`?q=&after=`: a whole user id or an e-mail address's beginning; a page's last user id."""
 
-    q = SearchField("User id or e-mail (beginning)", validators=[Optional(), Length(max=255)])
+    q = SearchField("User id, or e-mail (beginning)", validators=[Optional(), Length(max=255)])
     after = cursor_field()
 
     def query(self) -> str:

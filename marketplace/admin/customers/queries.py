@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from marketplace.admin.audit.queries import history
 from marketplace.admin.keyset import split_page
 from marketplace.models import AddOnPurchase, AdminAuditEntry, Order, ShopperContact, UserAddOn
+from marketplace.orders.queries import escape_like
 from marketplace.vocabulary import SubscriptionStatus
 
 PAGE_SIZE = 50
@@ -55,14 +56,15 @@ class CustomerPage:
 def customer_list(
     session: Session, q: str = "", after: str | None = None, now: datetime | None = None
 ) -> CustomerPage:
-    """Customers whose user id or e-mail address starts with `q`, by user id, after `after`.
+    """Customers whose user id is `q` or whose e-mail address starts with `q` (any case), by
+    user id, after `after`.
 
     Each source gives its first distinct user ids in index order (idx_orders_user_date,
-    user_add_ons' unique (user_id, add_on_id), shopper_contacts' key), so a page reads about
-    a page of each, never the whole table."""
+    user_add_ons' unique (user_id, add_on_id), shopper_contacts' key; the e-mail prefix through
+    idx_shopper_contacts_email_prefix), so a page reads about a page of each, never a table."""
     sources = [
-        _first_users(Order.user_id, after, _prefix(Order.user_id, q)),
-        _first_users(UserAddOn.user_id, after, _prefix(UserAddOn.user_id, q)),
+        _first_users(Order.user_id, after, Order.user_id == q if q else None),
+        _first_users(UserAddOn.user_id, after, UserAddOn.user_id == q if q else None),
         _first_users(ShopperContact.user_id, after, _contact_match(q)),
     ]
     found = union(*sources).subquery()
@@ -81,20 +83,12 @@ def _first_users(
     return query.where(match) if match is not None else query
 
 
-def _escaped(q: str) -> str:
-    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _prefix(column: InstrumentedAttribute[str], q: str) -> ColumnElement[bool] | None:
-    return column.like(_escaped(q)) if q else None
-
-
 def _contact_match(q: str) -> ColumnElement[bool] | None:
     if not q:
         return None
     return or_(
-        ShopperContact.user_id.like(_escaped(q)),
-        func.lower(ShopperContact.email).like(_escaped(q.lower())),
+        ShopperContact.user_id == q,
+        func.lower(ShopperContact.email).like(escape_like(q.lower()) + "%"),
     )
 
 

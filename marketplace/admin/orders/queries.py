@@ -77,7 +77,7 @@ def order_list(
     """The newest orders matching `filters`, older than `after`, with their line counts.
 
     Served by idx_orders_created (no filter, dates), idx_orders_status_created (status),
-    idx_orders_user_date (user), idx_add_on_purchases_add_on_id (add-on), the number's unique
+    idx_orders_user_date (user), idx_add_on_purchases_add_on_order (add-on), the number's unique
     index and idx_add_on_purchases_promo_code (code)."""
     query = select(Order).where(*_conditions(filters))
     if after is not None:
