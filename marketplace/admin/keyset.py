@@ -4,13 +4,15 @@ next page starting after the last row's (value, id) — as fast on page 1000 as 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.orm import Session
+
+from marketplace.orders.queries import escape_like
 
 PAGE_SIZE = 50
 T = TypeVar("T")
@@ -56,10 +58,16 @@ def keyset_page(
         bound = tuple_(_literal(column, after.value), _literal(id_column, after.id))
         query = query.where(key < bound if descending else key > bound)
     order = (column.desc(), id_column.desc()) if descending else (column, id_column)
-    rows = list(session.scalars(query.order_by(*order).limit(size + 1)))
-    last = rows[size - 1] if len(rows) > size else None
+    rows, last = split_page(list(session.scalars(query.order_by(*order).limit(size + 1))), size)
     cursor = Cursor(getattr(last, column.key), getattr(last, id_column.key)) if last else None
-    return Page(rows=rows[:size], next_cursor=cursor)
+    return Page(rows=rows, next_cursor=cursor)
+
+
+def split_page(rows: Sequence[T], size: int) -> tuple[list[T], T | None]:
+    """The first `size` of `rows` (fetched with LIMIT size + 1), and the row the next page
+    starts after: the page's last row when there is more, else None."""
+    page = list(rows[:size])
+    return page, (page[-1] if len(rows) > size else None)
 
 
 def _literal(column: Any, value: Any) -> ColumnElement[Any]:
@@ -68,4 +76,4 @@ def _literal(column: Any, value: Any) -> ColumnElement[Any]:
 
 def like_pattern(text: str) -> str:
     """`%text%` for a list's ILIKE search, with its wildcards escaped."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return f"%{escape_like(text)}%"

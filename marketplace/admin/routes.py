@@ -8,6 +8,8 @@ from marketplace.admin import access
 from marketplace.admin.audit.routes import bp as audit
 from marketplace.admin.bundles.routes import bp as bundles
 from marketplace.admin.catalog.routes import bp as catalog
+from marketplace.admin.customers.routes import bp as customers
+from marketplace.admin.orders.routes import bp as orders
 from marketplace.admin.pricing.routes import bp as pricing
 from marketplace.admin.promos.routes import bp as promos
 
@@ -15,7 +17,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(access.guard)
 bp.after_request(access.no_store)
 bp.context_processor(access.menu)
-for area in (catalog, bundles, pricing, promos, audit):
+for area in (catalog, bundles, pricing, promos, orders, customers, audit):
     bp.register_blueprint(area)
 
 

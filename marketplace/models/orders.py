@@ -39,6 +39,9 @@ class Order(UuidPrimaryKey, Timestamps, Base):
         CheckConstraint("total >= 0", name="total_not_negative"),
         CheckConstraint("number IS NULL OR paid_at IS NOT NULL", name="numbered_when_paid"),
         Index("idx_orders_user_date", "user_id", text("created_at DESC")),
+        # The admin order list, unfiltered or by status (migration 012_admin_orders).
+        Index("idx_orders_created", "created_at", "id"),
+        Index("idx_orders_status_created", "status", "created_at", "id"),
         Index(
             "idx_orders_checkout_session",
             "checkout_session_id",

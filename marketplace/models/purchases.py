@@ -54,6 +54,8 @@ class AddOnPurchase(UuidPrimaryKey, Timestamps, Base):
             postgresql_where=text("promo_code_id IS NOT NULL"),
         ),
         Index("idx_add_on_purchases_order", "order_id"),
+        # The admin order list by add-on: its orders' ids from the index alone (012_admin_orders).
+        Index("idx_add_on_purchases_add_on_order", "add_on_id", "order_id"),
     )
 
     user_id: Mapped[str] = mapped_column(String(255))

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import create_app
 from marketplace.account.queries import active_add_ons, purchase_history
+from marketplace.admin.orders.queries import OrderFilters, order_list
 from marketplace.bundles.queries import bundles_containing
 from marketplace.cart.queries import cart_lines
 from marketplace.catalog.queries import add_ons_with_feature, catalog_page
@@ -51,6 +52,7 @@ from marketplace.demo.generator import (
 )
 from marketplace.demo.load import demo_data_present, load_demo_data
 from marketplace.extensions import db
+from marketplace.vocabulary import OrderStatus
 
 FULL_SIZE = DemoSizes()  # 100k users, 10k add-ons, 1M subscriptions, 1M purchases, 20k carts
 
@@ -270,6 +272,43 @@ def build_cases(session: Session, now: datetime) -> list[Case]:
     ]
 
 
+def admin_order_cases(session: Session) -> list[Case]:
+    """The admin order list's first page: unfiltered, and by status, add-on and user."""
+    highest = session.scalar(
+        text("SELECT max(user_id) FROM orders WHERE user_id LIKE 'demo-user-%'")
+    )
+    user_count = int(highest.removeprefix("demo-user-")) + 1
+    slugs = list(session.scalars(text("SELECT slug FROM add_ons ORDER BY slug")))
+
+    def listed(s: Session, filters: OrderFilters) -> object:
+        return order_list(s, filters)
+
+    return [
+        Case("Admin orders, all", 50, ("idx_orders_created",), listed, lambda rng: OrderFilters()),
+        Case(
+            "Admin orders, status",
+            50,
+            ("idx_orders_status_created",),
+            listed,
+            lambda rng: OrderFilters(status=rng.choice(list(OrderStatus)).value),
+        ),
+        Case(
+            "Admin orders, add-on",
+            50,
+            ("idx_add_on_purchases_add_on_order",),
+            listed,
+            lambda rng: OrderFilters(add_on=rng.choice(slugs)),
+        ),
+        Case(
+            "Admin orders, user",
+            50,
+            ("idx_orders_user_date",),
+            listed,
+            lambda rng: OrderFilters(user_id=demo_user_id(rng.randrange(user_count))),
+        ),
+    ]
+
+
 def search_words() -> list[str]:
     """What shoppers type against the demo catalog: names, products, areas, and beginnings."""
     words = {*BRANDS, *EDITIONS, *FEATURE_AREAS}
@@ -432,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"database {safe_url(url)}")
         print("rows ≈ " + ", ".join(f"{name} {count:,}" for name, count in sorted(counts.items())))
         now = datetime.now(UTC)
-        cases = build_cases(session, now)
+        cases = build_cases(session, now) + admin_order_cases(session)
         session.rollback()
         results = []
         for case in cases:

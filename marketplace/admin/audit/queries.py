@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
+from marketplace.admin.keyset import split_page
 from marketplace.models import AdminAuditEntry
 
 PAGE_SIZE = 50
@@ -61,10 +62,8 @@ def audit_page(
         query = query.where(
             tuple_(AdminAuditEntry.created_at, AdminAuditEntry.id) < (after.created_at, after.id)
         )
-    rows = list(session.scalars(query.limit(PAGE_SIZE + 1)))
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    cursor = AuditCursor(rows[-1].created_at, rows[-1].id) if more else None
+    rows, last = split_page(list(session.scalars(query.limit(PAGE_SIZE + 1))), PAGE_SIZE)
+    cursor = AuditCursor(last.created_at, last.id) if last else None
     return AuditPage(entries=rows, next_cursor=cursor)
 
 
