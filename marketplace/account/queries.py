@@ -1,4 +1,4 @@
-"""Reads for the account pages: a user's active subscriptions and purchase history."""
+"""Reads for the account pages: a user's subscriptions (orders: marketplace.orders.queries)."""
 
 from __future__ import annotations
 
@@ -10,25 +10,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from marketplace.models import AddOn, AddOnFeature, AddOnPurchase, UserAddOn
-from marketplace.orders.queries import escape_like
+from marketplace.models import AddOn, AddOnFeature, UserAddOn
 from marketplace.vocabulary import SubscriptionStatus
-
-MAX_PER_PAGE = 100
-
-
-@dataclass(frozen=True)
-class PurchasePage:
-    """One page of a user's purchases, newest first; `has_next` says whether more follow."""
-
-    items: list[AddOnPurchase]
-    page: int
-    per_page: int
-    has_next: bool
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
 
 
 def active_add_ons(session: Session, user_id: str, now: datetime) -> list[UserAddOn]:
@@ -78,50 +61,6 @@ def holdings_among(
         )
     )
     return [Holding(*row) for row in session.execute(statement)]
-
-
-def purchase_history(
-    session: Session,
-    user_id: str,
-    *,
-    status: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    page: int = 1,
-    per_page: int = 20,
-    text: str | None = None,
-) -> PurchasePage:
-    """Return page `page` of the user's purchases (optionally filtered), newest first.
-
-    `text` keeps purchases whose add-on name contains it, in any case.
-    """
-    if page < 1:
-        raise ValueError(f"page must be at least 1, got {page}")
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
-    # idx_add_on_purchases_user_date (user_id, purchased_at DESC) gives the order and the
-    # since/until range; one extra row tells whether a next page exists, so no COUNT(*).
-    statement = (
-        select(AddOnPurchase)
-        .join(AddOnPurchase.add_on)
-        .options(contains_eager(AddOnPurchase.add_on))
-        .where(AddOnPurchase.user_id == user_id)
-        .order_by(AddOnPurchase.purchased_at.desc(), AddOnPurchase.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
-    )
-    if status is not None:
-        statement = statement.where(AddOnPurchase.status == status)
-    if since is not None:
-        statement = statement.where(AddOnPurchase.purchased_at >= since)
-    if until is not None:
-        statement = statement.where(AddOnPurchase.purchased_at < until)
-    if text:
-        statement = statement.where(AddOn.name.ilike(f"%{escape_like(text)}%", escape="\\"))
-    rows = list(session.scalars(statement))
-    return PurchasePage(
-        items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page
-    )
 
 
 def subscriptions(session: Session, user_id: str) -> list[UserAddOn]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, select, text
 
-from marketplace.account.queries import active_add_ons, purchase_history
+from marketplace.account.queries import active_add_ons
 from marketplace.cli.demo import demo
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, AddOnPurchase, CartItem, UserAddOn
 from marketplace.orders.service import format_number, number_sql
@@ -227,70 +227,6 @@ def test_active_add_ons_are_the_live_ones_by_name_in_one_query(
 
 def test_active_add_ons_of_a_user_without_any(session, subscriber_with_mixed_subscriptions):
     assert active_add_ons(session, "nobody", NOW) == []
-
-
-@pytest.fixture
-def alice_purchase_history(session):
-    """Alice bought five times, one a day for the last five days; Bob once today."""
-    voice = add_on(session, "Beta Voice")
-    session.flush()
-    statuses = ["completed", "failed", "completed", "refunded", "completed"]
-    for days, status in enumerate(statuses, start=1):
-        session.add(
-            AddOnPurchase(
-                user_id="alice",
-                add_on_id=voice.id,
-                amount=Decimal(days),
-                status=status,
-                purchased_at=NOW - timedelta(days=days),
-            )
-        )
-    session.add(
-        AddOnPurchase(user_id="bob", add_on_id=voice.id, amount=Decimal("9.00"), purchased_at=NOW)
-    )
-    session.commit()
-    return "alice"
-
-
-def amounts(page) -> list[int]:
-    return [int(purchase.amount) for purchase in page.items]
-
-
-def test_purchase_history_pages_newest_first(session, alice_purchase_history):
-    first = purchase_history(session, alice_purchase_history, per_page=2)
-    second = purchase_history(session, alice_purchase_history, page=2, per_page=2)
-    last = purchase_history(session, alice_purchase_history, page=3, per_page=2)
-
-    assert (amounts(first), first.has_next, first.has_prev) == ([1, 2], True, False)
-    assert (amounts(second), second.has_next, second.has_prev) == ([3, 4], True, True)
-    assert (amounts(last), last.has_next) == ([5], False)
-    assert first.items[0].add_on.name == "Beta Voice"
-
-
-def test_purchase_history_filters(session, alice_purchase_history):
-    user = alice_purchase_history
-
-    completed = purchase_history(session, user, status="completed")
-    recent = purchase_history(session, user, since=NOW - timedelta(days=3))
-    window = purchase_history(
-        session, user, since=NOW - timedelta(days=4), until=NOW - timedelta(days=1)
-    )
-
-    assert (amounts(completed), completed.has_next) == ([1, 3, 5], False)
-    assert amounts(recent) == [1, 2, 3]
-    assert amounts(window) == [2, 3, 4]
-
-
-def test_purchase_history_exact_page_has_no_next(session, alice_purchase_history):
-    page = purchase_history(session, alice_purchase_history, per_page=5)
-
-    assert (amounts(page), page.has_next) == ([1, 2, 3, 4, 5], False)
-
-
-@pytest.mark.parametrize("arguments", [{"page": 0}, {"per_page": 0}, {"per_page": 101}])
-def test_purchase_history_rejects_bad_pages(session, arguments):
-    with pytest.raises(ValueError):
-        purchase_history(session, "alice", **arguments)
 
 
 # Demo orders -----------------------------------------------------------------------------
