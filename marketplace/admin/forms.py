@@ -6,12 +6,26 @@ import json
 from typing import Any
 
 from wtforms import Field, Form, HiddenField, TextAreaField
+
+# types-WTForms 3.2 predates WTForms 3.3, where `SelectChoice` replaced choice tuples.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.form import BaseForm
 from wtforms.validators import Length, Optional, ValidationError
 
 from marketplace.account.forms import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
 
 MAX_JSON_CHARS = 20_000
+
+
+class NoFormToken:
+    """Form options: CSRFProtect already checked the token (form field or X-CSRFToken)."""
+
+    csrf = False
+
+
+def choices_with_blank(blank: str, labels: dict[str, str]) -> list[SelectChoice]:
+    """A select's choices: `blank` ("any") first, then `labels` by value."""
+    return [SelectChoice("", blank), *(SelectChoice(k, v) for k, v in labels.items())]
 
 
 def parse_json_object(text: str) -> dict[str, Any]:

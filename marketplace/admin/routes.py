@@ -7,12 +7,14 @@ from flask import Blueprint, render_template
 from marketplace.admin import access
 from marketplace.admin.audit.routes import bp as audit
 from marketplace.admin.catalog.routes import bp as catalog
+from marketplace.admin.exports.routes import bp as exports
+from marketplace.admin.operations.routes import bp as operations
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(access.guard)
 bp.after_request(access.no_store)
 bp.context_processor(access.menu)
-for area in (catalog, audit):
+for area in (catalog, operations, exports, audit):
     bp.register_blueprint(area)
 
 

@@ -25,7 +25,13 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from marketplace.admin.catalog.queries import SORTS, STATUSES, AddOnCursor, AddOnFilters
 from marketplace.admin.catalog.service import AddOnData
-from marketplace.admin.forms import JSONObjectField, cursor_field, query_args
+from marketplace.admin.forms import (
+    JSONObjectField,
+    NoFormToken,
+    choices_with_blank,
+    cursor_field,
+    query_args,
+)
 from marketplace.catalog.forms import CATEGORY_LABELS
 from marketplace.models.catalog import CATEGORIES, slugify
 from marketplace.vocabulary import BillingType
@@ -33,16 +39,6 @@ from marketplace.vocabulary import BillingType
 MAX_PRICE = Decimal("99999999.99")  # NUMERIC(10,2)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LIST_PARAMS = ("q", "category", "status", "billing_type", "sort")
-
-
-class NoFormToken:
-    """Form options: CSRFProtect already checked the token (form field or X-CSRFToken)."""
-
-    csrf = False
-
-
-def _choices(blank: str, labels: dict[str, str]) -> list[SelectChoice]:
-    return [SelectChoice("", blank), *(SelectChoice(k, v) for k, v in labels.items())]
 
 
 CATEGORY_CHOICES = {c: CATEGORY_LABELS[c] for c in CATEGORIES}
@@ -54,11 +50,13 @@ class AddOnQuery(Form):
 
     q = SearchField("Search name or slug", validators=[Optional(), Length(max=200)], default="")
     category = SelectField(
-        "Category", choices=_choices("All categories", CATEGORY_CHOICES), default=""
+        "Category", choices=choices_with_blank("All categories", CATEGORY_CHOICES), default=""
     )
-    status = SelectField("Status", choices=_choices("Active and inactive", STATUSES), default="")
+    status = SelectField(
+        "Status", choices=choices_with_blank("Active and inactive", STATUSES), default=""
+    )
     billing_type = SelectField(
-        "Billing", choices=_choices("Any billing", BILLING_CHOICES), default=""
+        "Billing", choices=choices_with_blank("Any billing", BILLING_CHOICES), default=""
     )
     sort = SelectField(
         "Sort by", choices=[SelectChoice(k, s.label) for k, s in SORTS.items()], default="name"
