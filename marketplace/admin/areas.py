@@ -22,6 +22,8 @@ class Area:
     endpoint: str
     roles: frozenset[Role]
     description: str
+    # False for a part of an area (an export) that its own page lists, not the menu.
+    in_menu: bool = True
 
 
 AREAS = (
@@ -59,16 +61,58 @@ AREAS = (
         STAFF,
         "Who changed what in the admin area, and when.",
     ),
+    Area("exports", "Exports", "admin.exports.index", STAFF, "CSV downloads of the records."),
+    # Each export is open to the roles of the area whose records it holds: support may view
+    # orders and customers, so it may take them out; subscriptions and promo codes are admins'.
+    Area(
+        "exports.purchases",
+        "Purchases and orders",
+        "admin.exports.purchases.download",
+        STAFF,
+        "Every purchase line with its order number, add-on, amounts, promo code and refund.",
+        in_menu=False,
+    ),
+    Area(
+        "exports.subscriptions",
+        "Subscriptions",
+        "admin.exports.subscriptions.download",
+        ADMIN_ONLY,
+        "Every subscription: holder, add-on, status, dates, renewal, billing references.",
+        in_menu=False,
+    ),
+    Area(
+        "exports.customers",
+        "Customers",
+        "admin.exports.customers.download",
+        STAFF,
+        "One row per user with purchases or subscriptions: first and last purchase, totals.",
+        in_menu=False,
+    ),
+    Area(
+        "exports.promo_redemptions",
+        "Promo redemptions",
+        "admin.exports.promo_redemptions.download",
+        ADMIN_ONLY,
+        "Every purchase line a promo code discounted: code, user, order, discount, date.",
+        in_menu=False,
+    ),
 )
 BY_KEY = {area.key: area for area in AREAS}
 
 
 def area_of(blueprint: str | None) -> Area | None:
-    """The area a request's blueprint (`admin`, `admin.catalog`…) belongs to, if declared."""
+    """The most specific area declared for a request's blueprint (`admin`, `admin.catalog`,
+    `admin.exports.customers`…): a sub-blueprint may narrow its parent's roles."""
     if blueprint == "admin":
         return BY_KEY["dashboard"]
-    prefix, _, key = (blueprint or "").partition(".")
-    return BY_KEY.get(key.split(".")[0]) if prefix == "admin" else None
+    prefix, _, path = (blueprint or "").partition(".")
+    if prefix != "admin":
+        return None
+    parts = path.split(".")
+    for length in range(len(parts), 0, -1):
+        if found := BY_KEY.get(".".join(parts[:length])):
+            return found
+    return None
 
 
 def may_open(area: Area | None, role: Role) -> bool:
@@ -82,5 +126,10 @@ def may_change(role: Role, method: str) -> bool:
 
 
 def areas_for(role: Role, endpoints: set[str] | frozenset[str]) -> list[Area]:
-    """The areas `role` may open whose entry page exists (is among `endpoints`)."""
-    return [a for a in AREAS if role in a.roles and a.endpoint in endpoints]
+    """The menu: the areas `role` may open whose entry page exists (is among `endpoints`)."""
+    return [a for a in AREAS if a.in_menu and role in a.roles and a.endpoint in endpoints]
+
+
+def parts_for(role: Role, parent: str) -> list[Area]:
+    """The parts of area `parent` (`exports`) that `role` may open."""
+    return [a for a in AREAS if a.key.startswith(f"{parent}.") and role in a.roles]

@@ -40,6 +40,7 @@ class NoFormToken:
 
 
 def choices(blank: str, labels: dict[str, str]) -> list[SelectChoice]:
+    """A select's choices: `blank` ("any") first, then `labels` by value."""
     return [SelectChoice("", blank), *(SelectChoice(k, v) for k, v in labels.items())]
 
 

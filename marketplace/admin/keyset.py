@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, literal, tuple_
@@ -23,17 +23,32 @@ class Cursor:
     """The last row of a page: its sort value and id."""
 
     value: Any
-    id: uuid.UUID
+    id: Any  # a UUID, a bigint (audit log) or the provider's string id (Stripe events)
 
     def token(self) -> str:
         value = self.value.isoformat() if isinstance(self.value, datetime) else str(self.value)
         return f"{value}~{self.id}"
 
     @classmethod
-    def parse(cls, token: str, parse_value: Callable[[str], Any]) -> Cursor:
+    def parse(
+        cls,
+        token: str,
+        parse_value: Callable[[str], Any],
+        parse_id: Callable[[str], Any] = uuid.UUID,
+    ) -> Cursor:
         """Read a `token()`; ValueError (or ArithmeticError) when a list did not make it."""
         value, _, row_id = token.rpartition("~")
-        return cls(value=parse_value(value), id=uuid.UUID(row_id))
+        if not row_id:
+            raise ValueError("a cursor is a value, then ~ and an id")
+        return cls(value=parse_value(value), id=parse_id(row_id))
+
+
+def parse_time(text: str) -> datetime:
+    """A cursor's time: ISO 8601 with its time zone (ValueError otherwise)."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a cursor's time carries its time zone")
+    return moment
 
 
 @dataclass(frozen=True)
@@ -77,3 +92,16 @@ def _literal(column: Any, value: Any) -> ColumnElement[Any]:
 def like_pattern(text: str) -> str:
     """`%text%` for a list's ILIKE search, with its wildcards escaped."""
     return f"%{escape_like(text)}%"
+
+
+def within_days(query: Select[Any], column: Any, since: date | None, until: date | None):
+    """`query` limited to rows whose `column` falls on UTC days `since` to `until` (inclusive)."""
+    if since:
+        query = query.where(column >= _midnight(since))
+    if until:
+        query = query.where(column < _midnight(until + timedelta(days=1)))
+    return query
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)

@@ -9,6 +9,8 @@ from marketplace.admin.audit.routes import bp as audit
 from marketplace.admin.bundles.routes import bp as bundles
 from marketplace.admin.catalog.routes import bp as catalog
 from marketplace.admin.customers.routes import bp as customers
+from marketplace.admin.exports.routes import bp as exports
+from marketplace.admin.operations.routes import bp as operations
 from marketplace.admin.orders.routes import bp as orders
 from marketplace.admin.pricing.routes import bp as pricing
 from marketplace.admin.promos.routes import bp as promos
@@ -17,7 +19,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(access.guard)
 bp.after_request(access.no_store)
 bp.context_processor(access.menu)
-for area in (catalog, bundles, pricing, promos, orders, customers, audit):
+for area in (catalog, bundles, pricing, promos, orders, customers, operations, exports, audit):
     bp.register_blueprint(area)
 
 

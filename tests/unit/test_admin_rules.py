@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.admin.areas import AREAS, area_of, areas_for, may_change, may_open
+from marketplace.admin.areas import AREAS, area_of, areas_for, may_change, may_open, parts_for
 from marketplace.admin.forms import parse_json_object
 from marketplace.auth.service import role_from
 from marketplace.shopper import session_role
@@ -37,8 +37,9 @@ def test_support_opens_only_its_areas_and_only_reads():
     everything = frozenset(area.endpoint for area in AREAS)
     keys = [area.key for area in areas_for(Role.SUPPORT, everything)]
 
-    assert keys == ["dashboard", "orders", "customers", "audit"]
-    assert [area.key for area in areas_for(Role.ADMIN, everything)] == [a.key for a in AREAS]
+    assert keys == ["dashboard", "orders", "customers", "audit", "exports"]
+    menu = [a.key for a in AREAS if a.in_menu]
+    assert [area.key for area in areas_for(Role.ADMIN, everything)] == menu
     assert areas_for(Role.SHOPPER, everything) == []
     assert may_change(Role.SUPPORT, "GET") and not may_change(Role.SUPPORT, "POST")
     assert may_change(Role.ADMIN, "DELETE")
@@ -55,6 +56,14 @@ def test_blueprints_map_to_areas_and_unknown_ones_are_for_admins():
     assert area_of("admin.catalog").key == "catalog"
     assert area_of("admin.audit").key == "audit"
     assert area_of("admin.reports") is None and area_of("catalog") is None
+    # A sub-blueprint with an area of its own narrows its parent's roles.
+    assert area_of("admin.exports").key == "exports"
+    assert area_of("admin.exports.subscriptions").key == "exports.subscriptions"
+    assert area_of("admin.exports.unknown").key == "exports"
+    assert [a.key for a in parts_for(Role.SUPPORT, "exports")] == [
+        "exports.purchases",
+        "exports.customers",
+    ]
     assert may_open(None, Role.ADMIN) and not may_open(None, Role.SUPPORT)
 
 

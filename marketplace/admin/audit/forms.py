@@ -5,8 +5,9 @@ from __future__ import annotations
 from wtforms import DateField, Form, SearchField
 from wtforms.validators import Length, Optional
 
-from marketplace.admin.audit.queries import AuditCursor, AuditFilters
+from marketplace.admin.audit.queries import AuditFilters
 from marketplace.admin.forms import cursor_field, query_args, within_dates
+from marketplace.admin.keyset import Cursor, parse_time
 
 FILTER_PARAMS = ("actor", "action", "object_type", "object_id", "since", "until")
 
@@ -35,9 +36,9 @@ class AuditQuery(Form):
             until=self.until.data,
         )
 
-    def cursor(self) -> AuditCursor | None:
+    def cursor(self) -> Cursor | None:
         """The `after` cursor; ValueError when it is not one this page made."""
-        return AuditCursor.parse(self.after.data) if self.after.data else None
+        return Cursor.parse(self.after.data, parse_time, int) if self.after.data else None
 
     def args(self) -> dict[str, str]:
         """The filters as query parameters (for the next page's link)."""

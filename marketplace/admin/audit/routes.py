@@ -20,10 +20,9 @@ def index():
     if not form.validate():
         abort(400, description=first_error(form))
     try:
-        cursor = form.cursor()
+        page = audit_page(db.session(), form.filters(), form.cursor())
     except ValueError:
         abort(400, description="Page: this link is not one the audit page made.")
-    page = audit_page(db.session(), form.filters(), cursor)
     return render(
         "admin/audit/index.html",
         "admin/audit/_entries.html",

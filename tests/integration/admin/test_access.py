@@ -15,7 +15,16 @@ from tests.fixtures.database import make_app, rolled_back
 from tests.fixtures.shoppers import csrf_token_from, session_of, set_session, sign_in
 
 READS = {"GET", "HEAD"}
-SUPPORT_AREAS = ("admin.index", "admin.audit.", "admin.orders.", "admin.customers.")
+SUPPORT_AREAS = (
+    "admin.index",
+    "admin.audit.",
+    "admin.orders.",
+    "admin.customers.",
+    # Support may export what it may view: orders (purchases) and customers.
+    "admin.exports.index",
+    "admin.exports.purchases.",
+    "admin.exports.customers.",
+)
 
 
 def admin_requests(app) -> list[tuple[str, str, str]]:

@@ -1,0 +1,1 @@
+"""CSV exports of purchases, subscriptions, customers and promo redemptions, streamed."""

@@ -1,0 +1,1 @@
+"""Operations: the billing outbox (what Lago and Stripe are still owed) and Stripe's events."""
