@@ -6,6 +6,7 @@ from uuid import UUID
 import pytest
 
 from marketplace.pricing import CartLine, LineQuote, Shopper, TierRule, quote
+from marketplace.pricing.rules import condition_problems
 
 from .catalogue import BOLT, GPU, NEW_SHOPPER, NOW, TTS
 
@@ -145,3 +146,17 @@ def test_naive_validity_dates_are_rejected():
 def test_a_percent_over_100_is_rejected():
     with pytest.raises(ValueError, match="between 0 and 100"):
         rule(1, percent="120")
+
+
+def test_condition_problems_name_unknown_keys_and_bad_shapes():
+    good = {"min_quantity": 2, "requires_add_ons": ["8d2c6f0e-4b1a-4c3e-9f7d-2a5b6c7d8e9f"]}
+    assert condition_problems(good) == []
+    assert condition_problems({"colour": "red"}) == [
+        "Unknown condition colour: the known ones are min_quantity, requires_add_ons."
+    ]
+    assert condition_problems({"min_quantity": True}) == [
+        "min_quantity must be a whole number, 1 or more."
+    ]
+    assert condition_problems({"requires_add_ons": ["not-an-id"]}) == [
+        "requires_add_ons must be a list of add-on ids."
+    ]
