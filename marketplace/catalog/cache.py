@@ -163,8 +163,9 @@ class CatalogFragment:
     """One rendered catalog page, with `CSRF_PLACEHOLDER` where the forms' tokens go."""
 
     filters: CatalogFilters  # the validated, normalised filters it shows
-    results_html: str  # the htmx partial (templates/catalog/_results.html)
-    content_html: str  # the full page's content block, results included (_content.html)
+    # The htmx partial (templates/catalog/_results.html), or for a full page its content
+    # block with the results inside (_content.html).
+    html: str
     empty: bool  # no add-ons on this page (a page past the first is then a 404)
     add_on_ids: tuple[uuid.UUID, ...]  # the add-ons on it, in order
 

@@ -11,7 +11,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, String, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    String,
+    case,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 from sqlalchemy.orm import Session
 
@@ -28,6 +36,9 @@ from marketplace.quoting import quote_add_ons
 from marketplace.shopper import Shopper
 
 PAGE_SIZE = 24
+# A search counts its matches up to here and then says "more than": a one-letter prefix
+# matches nearly every add-on, and counting them all would re-check each row's document.
+SEARCH_COUNT_LIMIT = 1_000
 MAX_SEARCH_WORDS = 8
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 KEY_FEATURES = 3
@@ -99,13 +110,16 @@ def search_rank(text: str) -> tuple[Any, ...]:
     """Best match first: the search found in the name (weight A), else in the summary or
     category (B), else in feature names (C), else in the description (D); then by name.
 
-    Each class is one more `@@` on the row (well under a microsecond). `ts_rank` would weigh
-    how often the words occur too, but costs several microseconds a row, and a one-letter
-    prefix matches almost every add-on: about 60 ms at 10k add-ons, more than the page's
-    whole budget.
+    One `CASE` stops at the first class that matches, so a name match costs one more `@@` on
+    the row, not three. `ts_rank` would weigh how often the words occur too, but costs several
+    microseconds a row, and a one-letter prefix matches almost every add-on: about 60 ms at
+    10k add-ons, more than the page's whole budget.
     """
-    classes = [search_query(text, weights) for weights in RANKED_WEIGHTS]
-    return (*(search_matches(query).desc() for query in classes if query is not None), AddOn.name)
+    queries = [search_query(text, weights) for weights in RANKED_WEIGHTS]
+    ranked = [
+        (search_matches(query), rank) for rank, query in enumerate(queries) if query is not None
+    ]
+    return (case(*ranked, else_=len(RANKED_WEIGHTS)), AddOn.name)
 
 
 @dataclass(frozen=True)
@@ -122,15 +136,18 @@ class CatalogPage:
     """One page of the catalog: its add-ons, how many match in all, and bundle hints."""
 
     add_ons: list[AddOn]
-    total: int
+    total: int  # the matches, or at least this many when `more` is set
     page: int
     page_size: int
     key_features: dict[uuid.UUID, list[str]] = field(default_factory=dict)
     bundle_hints: dict[uuid.UUID, list[BundleHint]] = field(default_factory=dict)
 
+    more: bool = False  # a search found more than `total` matches and stopped counting
+
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+    def pages(self) -> int | None:
+        """How many pages there are, or None when the matches were not all counted."""
+        return None if self.more else max(1, -(-self.total // self.page_size))
 
 
 def catalog_page(
@@ -150,7 +167,8 @@ def catalog_page(
     index-only scan); `count(*) OVER ()` in the page query would make it fetch, buffer (to
     disk, at 10k add-ons) and evaluate every matching row just to keep 24 of them, about 25 ms
     where the two queries take about 1 ms. The count is skipped on a short (last) page; an
-    empty page past the first has no total, which callers treat as "no such page".
+    empty page past the first has no total, which callers treat as "no such page". A search
+    counts up to `SEARCH_COUNT_LIMIT` matches beyond this page and reports `more` past that.
     """
     conditions, order = _filtered(category, q, sort)
     query = (
@@ -162,22 +180,35 @@ def catalog_page(
     )
     rows = session.execute(query).all()
     add_ons = [row.AddOn for row in rows]
-    if not rows:
-        total = 0
-    elif len(rows) < page_size:  # the last page: every match is counted already
-        total = (page - 1) * page_size + len(rows)
+    if len(rows) < page_size:  # the last page (or none): every match is counted already
+        total, more = (page - 1) * page_size + len(rows) if rows else 0, False
     else:
-        total = session.scalars(select(func.count()).select_from(AddOn).where(*conditions)).one()
+        limit = max(SEARCH_COUNT_LIMIT, page * page_size) if search_query(q) is not None else None
+        total, more = _count(session, conditions, limit)
     return CatalogPage(
         add_ons=add_ons,
         key_features={
             row.AddOn.id: [_readable(name) for name in row.key_features or ()] for row in rows
         },
         total=total,
+        more=more,
         page=page,
         page_size=page_size,
         bundle_hints=bundle_hints(session, [add_on.id for add_on in add_ons], now=now),
     )
+
+
+def _count(
+    session: Session, conditions: list[ColumnExpressionArgument[bool]], limit: int | None
+) -> tuple[int, bool]:
+    """How many add-ons meet `conditions` (up to `limit`), and whether more than that do."""
+    if limit is None:
+        return session.scalars(
+            select(func.count()).select_from(AddOn).where(*conditions)
+        ).one(), False
+    found = select(AddOn.id).where(*conditions).limit(limit + 1).subquery()
+    total = session.scalars(select(func.count()).select_from(found)).one()
+    return min(total, limit), total > limit
 
 
 def _filtered(

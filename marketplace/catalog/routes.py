@@ -15,6 +15,7 @@ from marketplace.catalog.cache import (
     with_csrf_token,
 )
 from marketplace.catalog.cache import init_app as init_cache
+from marketplace.catalog.cards import card_html
 from marketplace.catalog.forms import CATALOG_PARAMS, SORT_LABELS, CatalogQuery
 from marketplace.catalog.owned import mark_owned
 from marketplace.catalog.queries import catalog_page, product_page
@@ -29,48 +30,48 @@ bp.record_once(lambda state: init_cache(state.app))
 @bp.get("/")
 def index():
     """Show the catalog (or, for htmx, its results), filtered, sorted and paged."""
-    fragment = catalog_cache().get_or_create(_catalog_key(), _render_catalog)
+    partial = wants_partial()
+    fragment = catalog_cache().get_or_create(
+        _catalog_key(partial), lambda: _render_catalog(partial)
+    )
     assert isinstance(fragment, CatalogFragment)  # catalog keys hold catalog pages only
     filters = fragment.filters
     if fragment.empty and filters["page"] != 1:
         abort(404, description=f"There is no page {filters['page']} of these results.")
-    body: str
-    if wants_partial():
-        body = with_csrf_token(mark_owned(fragment.results_html, fragment.add_on_ids))
-    else:
-        body = render_template(
-            "catalog/index.html",
-            filters=filters,
-            content_html=with_csrf_token(mark_owned(fragment.content_html, fragment.add_on_ids)),
-        )
-    return varies(make_response(body))
+    html = with_csrf_token(mark_owned(fragment.html, fragment.add_on_ids))
+    if not partial:
+        html = Markup(render_template("catalog/index.html", filters=filters, content_html=html))
+    return varies(make_response(html))
 
 
-def _catalog_key() -> tuple[object, ...]:
+def _catalog_key(partial: bool) -> tuple[object, ...]:
     """The cache key of this request's catalog page: the known filters, as sent, in one order.
 
     Only `CatalogQuery`'s parameters count (first value of each), so unknown ones (`utm_*`,
     `fbclid`, `?x=1`, `?x=2`…) neither miss the cache nor fill it with copies of one page. The
     values are not parsed, so a hit costs no WTForms; other spellings of the same filters
     (`?q=+voice`, `?q=voice`) are separate entries of the same page, and a value the form
-    refuses is a 400, never an entry.
+    refuses is a 400, never an entry. The htmx partial and the full page are separate entries,
+    so a search typed with htmx never renders the filter form around its results.
     """
     args = request.args
     return (
         "catalog",
         current_version(),
         request.script_root,
+        partial,
         *(args.get(name) for name in CATALOG_PARAMS),
     )
 
 
-def _render_catalog() -> CatalogFragment:
+def _render_catalog(partial: bool) -> CatalogFragment:
     """Validate the request's filters (400), then query and render their catalog page.
 
-    The results partial and the page content around it (hero, filter form) are rendered from
-    the normalised filters alone, without the context processors (no `shopper`, no
-    `cart_count`) and with a placeholder for the add-to-cart forms' CSRF token, so nothing of
-    this request or its shopper can end up in the cached HTML.
+    The results partial (and, for a full page, the content around it: hero, filter form) are
+    rendered from the normalised filters alone, without the context processors (no `shopper`,
+    no `cart_count`) and with a placeholder for the add-to-cart forms' CSRF token, so nothing
+    of this request or its shopper can end up in the cached HTML. Each card comes from the
+    card cache (`card_html`), so a search renders only the cards no page has shown lately.
     """
     asked = CatalogQuery(request.args)
     if not asked.validate():
@@ -78,21 +79,21 @@ def _render_catalog() -> CatalogFragment:
     filters = asked.filters()
     results = catalog_page(db.session(), **filters)
     env = current_app.jinja_env
-    results_html = env.get_template("catalog/_results.html").render(
-        filters=filters, results=results, form_token=CSRF_PLACEHOLDER
+    html = env.get_template("catalog/_results.html").render(
+        filters=filters, results=results, cards=[card_html(results, a) for a in results.add_ons]
     )
-    form = CatalogQuery(
-        MultiDict(
-            {"q": filters["q"], "category": filters["category"] or "", "sort": filters["sort"]}
+    if not partial:
+        form = CatalogQuery(
+            MultiDict(
+                {"q": filters["q"], "category": filters["category"] or "", "sort": filters["sort"]}
+            )
         )
-    )
-    content_html = env.get_template("catalog/_content.html").render(
-        form=form, sort_labels=SORT_LABELS, results_html=Markup(results_html)
-    )
+        html = env.get_template("catalog/_content.html").render(
+            form=form, sort_labels=SORT_LABELS, results_html=Markup(html)
+        )
     return CatalogFragment(
         filters=filters,
-        results_html=results_html,
-        content_html=content_html,
+        html=html,
         empty=not results.add_ons,
         add_on_ids=tuple(add_on.id for add_on in results.add_ons),
     )

@@ -41,6 +41,7 @@ BY_PREFIX = {
     "marketplace.auth.queries": SERVICES,  # …but for what it reads
     "marketplace.api": WEB,
     "marketplace.catalog.cache": WEB,
+    "marketplace.catalog.cards": WEB,
     "marketplace.catalog.owned": WEB,
     "marketplace.extensions": WEB,
     "marketplace.errors": WEB,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from flask import g
+from markupsafe import Markup
 
+from marketplace.catalog import cards
 from marketplace.catalog.cache import EXTENSION_KEY, VERSION_KEY, TTLCache, VersionMemo
 
 
@@ -56,6 +58,7 @@ def install_cache(app, ttl: float = 30, max_entries: int = 256) -> tuple[TTLCach
     clock = Clock()
     cache = TTLCache(ttl=ttl, max_entries=max_entries, clock=clock)
     app.extensions[EXTENSION_KEY] = cache
+    app.extensions[cards.EXTENSION_KEY] = TTLCache[Markup](ttl=ttl, clock=clock)
     # The catalog version is trusted for 0.5 s of the same clock (a still clock: no re-read).
     app.extensions[VERSION_KEY] = VersionMemo(ttl=0.5, clock=clock)
     return cache, clock

@@ -16,6 +16,7 @@ from marketplace.catalog.cache import (
     TTLCache,
     VersionMemo,
 )
+from marketplace.catalog.cards import EXTENSION_KEY as CARDS_KEY
 from marketplace.extensions import db
 from marketplace.models import AddOn, PricingRule
 from tests.fixtures.shoppers import sign_in
@@ -55,13 +56,18 @@ def test_a_hit_serves_the_same_html_with_this_requests_token(
     assert second.replace(second_token, "T") == first.replace(first_token, "T")
 
 
-def test_page_and_partial_share_one_entry(app, add_ons, cached, count_queries):
+def test_page_and_partial_are_two_entries_sharing_the_cards(app, add_ons, cached, count_queries):
     client = app.test_client()
     page = client.get("/?category=productivity").get_data(as_text=True)
+    cards = app.extensions[CARDS_KEY]
+    rendered = len(cards)
+    partial = client.get("/?category=productivity", headers=HTMX)
     with count_queries() as statements:
-        partial = client.get("/?category=productivity", headers=HTMX)
+        again = client.get("/?category=productivity", headers=HTMX)
 
-    assert statements == [] and len(cached[0]) == 1
+    assert len(cached[0]) == 2 and rendered == len(slugs_in(page)) > 0
+    assert len(cards) == rendered  # the partial reused every card the page rendered
+    assert statements == [] and again.text == partial.text  # the partial's own entry
     assert "HX-Request" in partial.vary
     partial_html = partial.get_data(as_text=True)
     assert "<html" not in partial_html and partial_html.strip() in page

@@ -149,3 +149,19 @@ def test_search_uses_the_gin_index_at_10k_add_ons(session, shop):
     )
 
     assert "idx_add_ons_search_document" in json.dumps(plan)
+
+
+def test_a_broad_search_stops_counting_at_a_thousand_and_still_pages(client, session, shop):
+    sizes = DemoSizes(users=1, add_ons=10_000, subscriptions=0, purchases=0, carts=0, bundles=0)
+    load_demo_data(session, sizes, seed=7)
+
+    first = client.get("/", query_string={"q": "a"}).get_data(as_text=True)
+    assert "<strong>More than 1,000</strong> add-ons matching “a” · page 1" in " ".join(
+        first.split()
+    )
+    assert 'rel="next" href="/?page=2&amp;q=a"' in first and "page 1 of" not in first
+    second = client.get("/", query_string={"q": "a", "page": "2"}).get_data(as_text=True)
+    assert len(slugs_in(second)) == 24 and not set(slugs_in(second)) & set(slugs_in(first))
+    # A narrow search is still counted exactly.
+    narrow = client.get("/", query_string={"q": "amanuensis"}).get_data(as_text=True)
+    assert "<strong>1</strong> add-on matching “amanuensis”" in " ".join(narrow.split())
