@@ -10,6 +10,8 @@ version like the pages, and kept as long (`CATALOG_CACHE_SECONDS`).
 
 from __future__ import annotations
 
+import uuid
+
 from flask import current_app, request
 from markupsafe import Markup
 
@@ -37,10 +39,39 @@ def card_cache() -> TTLCache[Markup]:
     return app.extensions[EXTENSION_KEY]
 
 
-def card_html(results: CatalogPage, add_on: AddOn) -> Markup:
-    """The card of `add_on` on the page `results`, with the CSRF placeholder in its form."""
-    key = ("card", current_version(), request.script_root, add_on.id)
-    return card_cache().get_or_create(key, lambda: _render(results, add_on))
+class PageCards:
+    """The cards of one catalog page: those cached when its add-ons were read, the rest
+    rendered from the page's data. Holding the cached ones from the moment the page asked means
+    a card that expires in between is never rendered without the data that was skipped for it.
+    """
+
+    def __init__(self) -> None:
+        self._ready: dict[uuid.UUID, Markup] = {}
+
+    def need_data(self, add_on_id: uuid.UUID) -> bool:
+        """Whether the page must read this add-on's card data (its card is not cached)."""
+        card = card_cache().get(_key(add_on_id))
+        if card is None:
+            return True
+        self._ready[add_on_id] = card
+        return False
+
+    def html(self, results: CatalogPage) -> list[Markup]:
+        """Every card of `results`, in order, with the CSRF placeholder in its form."""
+        return [
+            self._ready.get(add_on.id) or _cached_render(results, add_on)
+            for add_on in results.add_ons
+        ]
+
+
+def _cached_render(results: CatalogPage, add_on: AddOn) -> Markup:
+    card = _render(results, add_on)
+    card_cache().put(_key(add_on.id), card)
+    return card
+
+
+def _key(add_on_id: uuid.UUID) -> tuple[object, ...]:
+    return ("card", current_version(), request.script_root, add_on_id)
 
 
 def _render(results: CatalogPage, add_on: AddOn) -> Markup:

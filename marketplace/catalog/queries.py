@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -159,6 +159,7 @@ def catalog_page(
     page: int = 1,
     page_size: int = PAGE_SIZE,
     now: datetime | None = None,
+    hints_wanted: Callable[[uuid.UUID], bool] = lambda add_on_id: True,
 ) -> CatalogPage:
     """Return one page of active add-ons matching the filters (three queries, any page size).
 
@@ -169,6 +170,8 @@ def catalog_page(
     where the two queries take about 1 ms. The count is skipped on a short (last) page; an
     empty page past the first has no total, which callers treat as "no such page". A search
     counts up to `SEARCH_COUNT_LIMIT` matches beyond this page and reports `more` past that.
+    Bundle hints are read for the add-ons `hints_wanted` names (those whose card is not
+    rendered already), and with none, not at all.
     """
     conditions, order = _filtered(category, q, sort)
     query = (
@@ -194,7 +197,7 @@ def catalog_page(
         more=more,
         page=page,
         page_size=page_size,
-        bundle_hints=bundle_hints(session, [add_on.id for add_on in add_ons], now=now),
+        bundle_hints=bundle_hints(session, [a.id for a in add_ons if hints_wanted(a.id)], now=now),
     )
 
 
@@ -231,6 +234,8 @@ def bundle_hints(
     """Return, per add-on, the live bundles it belongs to, featured first (one query)."""
     hints: dict[uuid.UUID, list[BundleHint]] = {}
     wanted = set(add_on_ids)
+    if not wanted:
+        return hints
     for bundle in bundles_containing(session, wanted, now=now):
         hint = BundleHint(bundle.id, bundle.name, savings_label(bundle))
         for add_on_id in dict.fromkeys(bundle.add_on_ids):

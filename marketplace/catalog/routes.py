@@ -15,7 +15,7 @@ from marketplace.catalog.cache import (
     with_csrf_token,
 )
 from marketplace.catalog.cache import init_app as init_cache
-from marketplace.catalog.cards import card_html
+from marketplace.catalog.cards import PageCards
 from marketplace.catalog.forms import CATALOG_PARAMS, SORT_LABELS, CatalogQuery
 from marketplace.catalog.owned import mark_owned
 from marketplace.catalog.queries import catalog_page, product_page
@@ -71,16 +71,17 @@ def _render_catalog(partial: bool) -> CatalogFragment:
     rendered from the normalised filters alone, without the context processors (no `shopper`,
     no `cart_count`) and with a placeholder for the add-to-cart forms' CSRF token, so nothing
     of this request or its shopper can end up in the cached HTML. Each card comes from the
-    card cache (`card_html`), so a search renders only the cards no page has shown lately.
+    card cache (`PageCards`), so a search renders only the cards no page has shown lately.
     """
     asked = CatalogQuery(request.args)
     if not asked.validate():
         abort(400, description=asked.first_error())
     filters = asked.filters()
-    results = catalog_page(db.session(), **filters)
+    cards = PageCards()
+    results = catalog_page(db.session(), **filters, hints_wanted=cards.need_data)
     env = current_app.jinja_env
     html = env.get_template("catalog/_results.html").render(
-        filters=filters, results=results, cards=[card_html(results, a) for a in results.add_ons]
+        filters=filters, results=results, cards=cards.html(results)
     )
     if not partial:
         form = CatalogQuery(

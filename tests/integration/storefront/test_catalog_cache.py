@@ -20,7 +20,13 @@ from marketplace.catalog.cards import EXTENSION_KEY as CARDS_KEY
 from marketplace.extensions import db
 from marketplace.models import AddOn, PricingRule
 from tests.fixtures.shoppers import sign_in
-from tests.integration.storefront.pages import Clock, forget_request_token, install_cache, slugs_in
+from tests.integration.storefront.pages import (
+    Clock,
+    card_html,
+    forget_request_token,
+    install_cache,
+    slugs_in,
+)
 
 HTMX = {"HX-Request": "true"}
 FIELD_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -71,6 +77,18 @@ def test_page_and_partial_are_two_entries_sharing_the_cards(app, add_ons, cached
     assert "HX-Request" in partial.vary
     partial_html = partial.get_data(as_text=True)
     assert "<html" not in partial_html and partial_html.strip() in page
+
+
+def test_another_page_reuses_a_card_with_its_bundle_hints_unread(
+    app, add_ons, bundles, cached, count_queries
+):
+    client = app.test_client()
+    featured = card_html(client.get("/").text, "unicorn-orator-tts")
+    with count_queries() as statements:
+        by_name = card_html(client.get("/?sort=name").text, "unicorn-orator-tts")
+
+    assert by_name == featured and "In AI Productivity Bundle — save 15%" in by_name
+    assert not [s for s in statements if "add_on_bundles" in s]  # no bundle query: all cached
 
 
 def test_different_filters_are_different_entries(app, many_add_ons, cached):
