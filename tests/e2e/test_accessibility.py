@@ -5,8 +5,8 @@ axe violation) and photographed at 1280 and 360 px, full page, into `SCREENSHOTS
 (`<name>-1280.png`, `<name>-360.png`). Pages that need a history are reached by shoppers set up
 once per run through the real flows: `visitor` (anonymous, nothing in the cart), `payer`
 (signed in, a checkout waiting on the test-payment page) and `buyer` (signed in, one add-on
-paid for); a `newcomer` is a new anonymous shopper for each page, for states a page reaches
-by an action (`then`).
+paid for), `admin` (an administrator who has bought one add-on); a `newcomer` is a new
+anonymous shopper for each page, for states a page reaches by an action (`then`).
 """
 
 from __future__ import annotations
@@ -49,9 +49,11 @@ class Visit:
         return shopper.urls.get(self.url, self.url)
 
 
-def sign_in(page: Page, who: str) -> None:
+def sign_in(page: Page, who: str, *, admin: bool = False) -> None:
     page.goto("/login")
     page.get_by_label("User id").fill(f"e2e-a11y-{who}-{uuid.uuid4().hex[:8]}")
+    if admin:
+        page.get_by_label("Administrator").check()
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
@@ -112,6 +114,28 @@ def buyer(page: Page) -> dict[str, str]:
     return urls
 
 
+def admin(page: Page) -> dict[str, str]:
+    """An admin who has bought an add-on, so the order and customer pages have something."""
+    sign_in(page, "admin", admin=True)
+    open_checkout(page, "unicorn-orator-tts")
+    page.get_by_role("button", name="Pay (test)").click()
+    expect(page.get_by_role("heading", name=re.compile("add-ons are active"))).to_be_visible()
+    urls = {}
+    for name, path in {
+        "order": "/admin/orders/",
+        "customer": "/admin/customers/",
+        "add-on": "/admin/catalog/add-ons?q=unicorn",
+        "bundle": "/admin/bundles/",
+        "promo": "/admin/promos/?q=launch2025",
+        "rule": "/admin/pricing/",
+    }.items():
+        page.goto(path)
+        urls[name] = href(page.locator("main tbody th a").first)
+    urls["promo-usage"] = urls["promo"] + "/usage"
+    urls["add-on-deactivate"] = urls["add-on"] + "/deactivate"
+    return urls
+
+
 def href(link) -> str:
     value = link.get_attribute("href")
     assert value, "the link has no address"
@@ -123,6 +147,7 @@ JOURNEYS: dict[str, Callable[[Page], dict[str, str]]] = {
     "newcomer": visitor,
     "payer": payer,
     "buyer": buyer,
+    "admin": admin,
 }
 
 
@@ -149,6 +174,27 @@ PAGES = [
     Visit("cancel-confirmation", "buyer", "cancel"),
     Visit("purchases", "buyer", "/account/purchases"),
     Visit("receipt", "buyer", "receipt"),
+    Visit("admin", "admin", "/admin/"),
+    Visit("admin-add-ons", "admin", "/admin/catalog/add-ons"),
+    Visit("admin-add-on-new", "admin", "/admin/catalog/add-ons/new"),
+    Visit("admin-add-on", "admin", "add-on"),
+    Visit("admin-add-on-deactivate", "admin", "add-on-deactivate"),
+    Visit("admin-bundles", "admin", "/admin/bundles/"),
+    Visit("admin-bundle", "admin", "bundle"),
+    Visit("admin-pricing", "admin", "/admin/pricing/"),
+    Visit("admin-pricing-rule", "admin", "rule"),
+    Visit("admin-promos", "admin", "/admin/promos/"),
+    Visit("admin-promo", "admin", "promo"),
+    Visit("admin-promo-usage", "admin", "promo-usage"),
+    Visit("admin-promo-batch", "admin", "/admin/promos/batch"),
+    Visit("admin-orders", "admin", "/admin/orders/"),
+    Visit("admin-order", "admin", "order"),
+    Visit("admin-customers", "admin", "/admin/customers/"),
+    Visit("admin-customer", "admin", "customer"),
+    Visit("admin-operations", "admin", "/admin/operations/"),
+    Visit("admin-stripe-events", "admin", "/admin/operations/stripe-events"),
+    Visit("admin-exports", "admin", "/admin/exports/"),
+    Visit("admin-audit", "admin", "/admin/audit/"),
 ]
 
 
