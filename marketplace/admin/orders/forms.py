@@ -105,9 +105,12 @@ class RefundForm(FlaskForm):
     cancel_subscriptions = BooleanField("Also cancel the subscription (billing stops now)")
     state = HiddenField(validators=[InputRequired(), Length(max=64)])
     confirmed = HiddenField()
+    offered: set[str] = {ORDER_SCOPE}  # `with_lines` sets the line choices
 
     def with_lines(self, lines: Sequence[AddOnPurchase], left: Mapping[uuid.UUID, Decimal]):
         """Offer the whole order and each line that has something left to refund."""
+        offered = [line for line in lines if left.get(line.id, 0) > 0]
+        self.offered = {ORDER_SCOPE, *(str(line.id) for line in offered)}
         self.line.choices = [
             SelectChoice(ORDER_SCOPE, "The whole order (spread over its lines)"),
             *(
@@ -115,15 +118,14 @@ class RefundForm(FlaskForm):
                     str(line.id),
                     f"{line.add_on.name} — {format_money(left[line.id], line.currency)} left",
                 )
-                for line in lines
-                if left.get(line.id, 0) > 0
+                for line in offered
             ),
         ]
         return self
 
     def validate_line(self, field: SelectField) -> None:
-        if field.data and field.data not in {str(choice.value) for choice in field.choices}:
-            raise ValidationError("Choose the whole order or one of its lines.")
+        if (field.data or ORDER_SCOPE) not in self.offered:
+            raise ValidationError("Choose the whole order or a line with something left.")
 
     def request(self) -> RefundRequest:
         return RefundRequest(

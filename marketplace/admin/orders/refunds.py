@@ -119,20 +119,52 @@ def refund_order(
     if made is not None:
         session.commit()
         return RefundMade(made, new=False)
-    if refund_state(lines) != request.state:
-        raise Conflict(CHANGED)
-    shares = _plan(order, lines, request)
-    by_id = {line.id: line for line in lines}
-    [reference] = {by_id[line_id].stripe_payment_id for line_id in shares}
-    amount = sum(shares.values(), ZERO)
     try:
-        provider_id = provider.refund(reference or "", amount, key)
+        if refund_state(lines) != request.state:
+            raise Conflict(CHANGED)
+        shares = _plan(order, lines, request)
+    except Refused:
+        session.rollback()  # release the lines at once
+        raise
+    provider_id = _ask_provider(session, provider, lines, shares, key)
+    refund, outbox_ids = _record(session, actor, lines, shares, request, provider_id, key, now)
+    session.commit()
+    return RefundMade(refund, new=True, outbox_ids=tuple(outbox_ids))
+
+
+def _ask_provider(
+    session: Session,
+    provider: PaymentProvider,
+    lines: Sequence[AddOnPurchase],
+    shares: dict[uuid.UUID, Decimal],
+    key: str,
+) -> str:
+    """Refund the shares' sum of the payment they were paid with; the provider's refund id.
+    A refusal rolls back (releasing the locks) and records nothing."""
+    [reference] = {line.stripe_payment_id for line in lines if line.id in shares}
+    try:
+        return provider.refund(reference or "", sum(shares.values(), ZERO), key)
     except PaymentError as error:
         session.rollback()
         raise ProviderFailed(f"The payment provider did not refund: {error}") from error
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    lines: Sequence[AddOnPurchase],
+    shares: dict[uuid.UUID, Decimal],
+    request: RefundRequest,
+    provider_id: str,
+    key: str,
+    now: datetime,
+) -> tuple[Refund, list[uuid.UUID]]:
+    """Record the refund the provider made, what follows from it and its audit row (no
+    commit); the refund and the outbox entries to deliver after the commit."""
+    by_id = {line.id: line for line in lines}
     before = {str(line_id): by_id[line_id].refund_amount or ZERO for line_id in shares}
     refund = Refund(
-        order_id=order_id,
+        order_id=lines[0].order_id,
         reason=request.reason,
         provider_refund_id=provider_id,
         idempotency_key=key,
@@ -143,29 +175,19 @@ def refund_order(
     session.add(refund)
     refunded = lifecycle.record_refund(session, lines, shares, reason=request.reason, now=now)
     outbox_ids = lifecycle.refund_letters(session, refunded, shares, reason=request.reason)
-    cancelled = (
-        _cancel_subscriptions(session, refunded, shares, request.reason, now)
-        if request.cancel_subscriptions
-        else []
-    )
+    cancelled = []
+    if request.cancel_subscriptions:
+        cancelled = _cancel_subscriptions(session, refunded, shares, request.reason, now)
     outbox_ids += [entry for _, entries in cancelled for entry in entries]
-    audit.record(
-        session,
-        actor,
-        ACTION,
-        OBJECT_TYPE,
-        order_id,
-        {"refunded": before},
-        {
-            "refunded": {str(line_id): by_id[line_id].refund_amount for line_id in shares},
-            "amount": amount,
-            "reason": request.reason,
-            "provider_refund_id": provider_id,
-            "cancelled_subscriptions": [str(held_id) for held_id, _ in cancelled],
-        },
-    )
-    session.commit()
-    return RefundMade(refund, new=True, outbox_ids=tuple(outbox_ids))
+    after = {
+        "refunded": {str(line_id): by_id[line_id].refund_amount for line_id in shares},
+        "amount": refund.amount,
+        "reason": request.reason,
+        "provider_refund_id": provider_id,
+        "cancelled_subscriptions": [str(held_id) for held_id, _ in cancelled],
+    }
+    audit.record(session, actor, ACTION, OBJECT_TYPE, refund.order_id, {"refunded": before}, after)
+    return refund, outbox_ids
 
 
 def _plan(
