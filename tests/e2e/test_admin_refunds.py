@@ -33,7 +33,8 @@ def test_an_admin_refunds_an_order_and_the_add_on_shows_suspended(page: Page, br
     admin.locator("table").get_by_role("link", name=re.compile(r"^MKT-")).first.click()
 
     refund = admin.locator("#refund")
-    refund.get_by_label("Refund", exact=True).select_option(label="Unicorn Orator - TTS — $9.99 left")
+    line = "Unicorn Orator - TTS — $9.99 left"
+    refund.get_by_label("Refund", exact=True).select_option(label=line)
     refund.get_by_label(re.compile("^Reason")).fill("Did not suit them")
     refund.get_by_role("button", name="Review the refund").click()
     # htmx swapped the panel for its confirm step; nothing is refunded yet.
