@@ -1,5 +1,5 @@
-"""An admin refunds a shopper's order in Chromium (with the confirm step), and the shopper's
-add-on shows suspended on their account page."""
+"""An admin refunds a shopper's order in Chromium (with the confirm step, axe-checked, at 360 px
+too), and the shopper's add-on shows suspended on their account page."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import re
 import uuid
 
 from playwright.sync_api import Page, expect
+
+from tests.e2e import axe
 
 
 def test_an_admin_refunds_an_order_and_the_add_on_shows_suspended(page: Page, browser, live_server):
@@ -36,9 +38,14 @@ def test_an_admin_refunds_an_order_and_the_add_on_shows_suspended(page: Page, br
     line = "Unicorn Orator - TTS — $9.99 left"
     refund.get_by_label("Refund", exact=True).select_option(label=line)
     refund.get_by_label(re.compile("^Reason")).fill("Did not suit them")
+    found = axe.blocking(axe.violations(admin))
+    assert not found, axe.describe(found)
     refund.get_by_role("button", name="Review the refund").click()
     # htmx swapped the panel for its confirm step; nothing is refunded yet.
     expect(refund.get_by_role("heading", name="Confirm the refund")).to_be_visible()
+    admin.set_viewport_size({"width": 360, "height": 800})
+    found = axe.blocking(axe.violations(admin))
+    assert not found, axe.describe(found)
     expect(admin).to_have_url(re.compile(r"/admin/orders/[0-9a-f-]+$"))
     refund.get_by_role("button", name="Yes, refund $9.99").click()
     expect(
