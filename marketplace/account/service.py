@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,8 +62,25 @@ def cancel(
         raise SubscriptionError(
             f"{subscription.add_on.name} is {subscription.status}, so it can't be cancelled."
         )
+    outbox_ids = end(session, subscription, reason, now or datetime.now(UTC), by_shopper=True)
+    session.commit()
+    return Change(subscription, tuple(outbox_ids))
+
+
+def end(
+    session: Session,
+    subscription: UserAddOn,
+    reason: str | None,
+    now: datetime,
+    *,
+    by_shopper: bool,
+    refunded: Decimal | None = None,
+) -> list[uuid.UUID]:
+    """Cancel the locked `subscription` and queue what stops its billing and tells the shopper
+    (`by_shopper`: they cancelled it, else the marketplace did for `reason`, giving back
+    `refunded`); the outbox ids. No commit."""
     subscription.status = SubscriptionStatus.CANCELLED
-    subscription.cancelled_at = now or datetime.now(UTC)
+    subscription.cancelled_at = now
     subscription.cancellation_reason = (reason or "").strip() or None
     subscription.auto_renew = False
     outbox_ids = []
@@ -73,16 +91,18 @@ def cancel(
             )
         )
     outbox_ids += _payment_work(session, subscription, cancelling=True)
-    # Its features stop at once and nothing is refunded (the cancel page says so too).
+    # Its features stop at once; a shopper's cancel refunds nothing (the cancel page says so).
     outbox_ids += letters.subscription_cancelled(
         session,
-        user_id,
+        subscription.user_id,
         subscription.add_on.name,
-        cancelled_at=subscription.cancelled_at,
+        cancelled_at=now,
         access_until=None,
+        refunded=refunded,
+        by_shopper=by_shopper,
+        reason=None if by_shopper else subscription.cancellation_reason,
     )
-    session.commit()
-    return Change(subscription, tuple(outbox_ids))
+    return outbox_ids
 
 
 def set_auto_renew(

@@ -7,7 +7,7 @@ each, so a duplicate or late event finds nothing left to do.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -141,7 +141,9 @@ def refund(
     What goes beyond the refunds already recorded is spread over the purchases in proportion to
     what each has left; a purchase refunded in full becomes `refunded` and the add-on it bought
     is suspended. A purchase refunded here automatically (never activated) suspends nothing,
-    since its refund is recorded before the provider reports it.
+    since its refund is recorded before the provider reports it. Neither does an admin's refund
+    (admin/orders/refunds.py): it holds these rows' locks while it asks the provider and records
+    its shares, so the event that follows finds them part of what is already recorded.
     """
     now = now or utcnow()
     if not claim(session, event):
@@ -150,13 +152,29 @@ def refund(
     shares = spread_refund(
         amount_refunded, {p.id: (p.amount, p.refund_amount or ZERO) for p in purchases}
     )
+    refunded = record_refund(session, purchases, shares, reason="Refunded through Stripe.", now=now)
+    outbox_ids = refund_letters(session, refunded, shares, reason=None)
+    return done(session, Outcome(changed=bool(shares), outbox_ids=tuple(outbox_ids)))
+
+
+def record_refund(
+    session: Session,
+    purchases: Iterable[AddOnPurchase],
+    shares: Mapping[uuid.UUID, Decimal],
+    *,
+    reason: str,
+    now: datetime,
+) -> list[AddOnPurchase]:
+    """Add each locked purchase's share of a refund to what it has refunded; return those that
+    got one. A purchase refunded in full becomes `refunded` (with `reason` unless it has one)
+    and the add-on it bought is suspended; the orders' statuses follow. No commit."""
     refunded = [p for p in purchases if p.id in shares]
     for purchase in refunded:
         purchase.refund_amount = (purchase.refund_amount or ZERO) + shares[purchase.id]
         purchase.refunded_at = now
         if purchase.refund_amount == purchase.amount:
             purchase.status = PurchaseStatus.REFUNDED
-            purchase.refund_reason = purchase.refund_reason or "Refunded through Stripe."
+            purchase.refund_reason = purchase.refund_reason or reason
             session.execute(
                 update(UserAddOn)
                 .where(
@@ -166,12 +184,15 @@ def refund(
                 .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
             )
     orders.refresh(session, refunded)
-    outbox_ids = _refund_letters(session, refunded, shares)
-    return done(session, Outcome(changed=bool(shares), outbox_ids=tuple(outbox_ids)))
+    return refunded
 
 
-def _refund_letters(
-    session: Session, refunded: list[AddOnPurchase], shares: dict[uuid.UUID, Decimal]
+def refund_letters(
+    session: Session,
+    refunded: list[AddOnPurchase],
+    shares: Mapping[uuid.UUID, Decimal],
+    *,
+    reason: str | None,
 ) -> list[uuid.UUID]:
     """Tell each shopper what this refund gave back (one letter per shopper and order)."""
     ids: list[uuid.UUID] = []
@@ -186,7 +207,7 @@ def _refund_letters(
             currency=lines[0].currency,
             add_ons=[p.add_on.name for p in lines],
             order_number=lines[0].order.number if lines[0].order else None,
-            reason=None,
+            reason=reason,
         )
     return ids
 

@@ -11,6 +11,7 @@ from marketplace.models.platform import FeatureDefinition, SubscriptionTier
 from marketplace.models.pricing_rules import PricingRule
 from marketplace.models.promotions import PromotionalCode
 from marketplace.models.purchases import AddOnPurchase
+from marketplace.models.refunds import Refund, RefundLine
 from marketplace.models.sessions import SessionGeneration
 from marketplace.models.subscriptions import UserAddOn
 
@@ -28,6 +29,8 @@ __all__ = [
     "PricingRule",
     "PromotionalCode",
     "PurchaseDiscount",
+    "Refund",
+    "RefundLine",
     "SessionGeneration",
     "ShopperContact",
     "StripeEvent",

@@ -18,6 +18,8 @@ from marketplace.models import (
     AdminAuditEntry,
     Order,
     PromotionalCode,
+    Refund,
+    RefundLine,
     ShopperContact,
 )
 
@@ -141,10 +143,11 @@ class OrderDetail:
     order: Order
     contact: ShopperContact | None
     history: list[AdminAuditEntry]
+    refunds: list[Refund]
 
 
 def order_detail(session: Session, order_id: uuid.UUID) -> OrderDetail | None:
-    """One order with its lines (add-on, discounts), the buyer's contact and its history."""
+    """One order with its lines (add-on, discounts), the buyer's contact, history and refunds."""
     order = session.scalar(
         select(Order)
         .where(Order.id == order_id)
@@ -159,4 +162,17 @@ def order_detail(session: Session, order_id: uuid.UUID) -> OrderDetail | None:
         order=order,
         contact=session.get(ShopperContact, order.user_id),
         history=history(session, OBJECT_TYPE, order.id),
+        refunds=refunds_of(session, order.id),
+    )
+
+
+def refunds_of(session: Session, order_id: uuid.UUID) -> list[Refund]:
+    """The order's admin refunds, oldest first, with their lines (idx_refunds_order)."""
+    return list(
+        session.scalars(
+            select(Refund)
+            .where(Refund.order_id == order_id)
+            .options(selectinload(Refund.lines).selectinload(RefundLine.purchase))
+            .order_by(Refund.created_at, Refund.id)
+        )
     )

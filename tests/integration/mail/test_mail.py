@@ -13,6 +13,9 @@ from sqlalchemy import select
 from marketplace.billing import outbox
 from marketplace.extensions import db
 from marketplace.models import BillingOutboxEntry, Order
+from marketplace.vocabulary import Role
+from tests.fixtures.shoppers import sign_in
+from tests.integration.admin.refund_steps import refund
 from tests.integration.checkout.fakes import event
 from tests.integration.checkout.steps import (
     USER,
@@ -265,3 +268,31 @@ def test_a_failed_renewal_sends_the_renewal_failed_letter_once(
     held = holdings()[catalog.tts.slug]
     assert (held.status, held.expires_at) == ("active", expires)  # nothing marked paid
     assert [p.status for p in purchases()] == ["completed"]
+
+
+def test_an_admin_refund_that_cancels_sends_the_refund_and_cancelled_letters(
+    client, app, session, catalog, fake_stripe, smtp_server
+):
+    sign_in_with_email(client)
+    paid = bought(client, session, fake_stripe, catalog.tts)
+    admin = sign_in(app.test_client(), "admin-ada", role=Role.ADMIN)
+    db.session.expire_all()
+    order = db.session.scalars(select(Order).where(Order.user_id == USER)).one()
+
+    assert refund(admin, order, reason="Billed twice by mistake", cancel=True).status_code == 303
+
+    confirmation, refunded, cancelled = smtp_server.messages
+    assert refunded["Subject"] == "Refund issued: $9.99"
+    text, html, _ = parts(refunded)
+    for body in (text, html):
+        assert number_of(paid["id"]) in body and "Billed twice by mistake" in body
+    assert cancelled["Subject"] == "Unicorn Orator - TTS is cancelled"
+    text, html, _ = parts(cancelled)
+    today = datetime.now(UTC)
+    for body in (text, html):
+        assert (
+            f"We cancelled your subscription to Unicorn Orator - TTS on {today.day} "
+            f"{today:%B %Y}: Billed twice by mistake" in body
+        )
+        assert "You cancelled" not in body and "payment provider" not in body
+    assert "Refund: $9.99, to the card you paid with" in text
