@@ -15,7 +15,7 @@ from marketplace.admin.bundles import queries, service
 from marketplace.admin.bundles.forms import BundleForm, BundleQuery, bundle_form_data
 from marketplace.admin.changes import Refused
 from marketplace.admin.forms import first_error, show_refusal
-from marketplace.admin.views import changed, confirm_page
+from marketplace.admin.views import changed, confirm_page, list_page
 from marketplace.extensions import db
 from marketplace.models import AddOnBundle
 from marketplace.rendering import render, render_partial
@@ -28,20 +28,15 @@ CHANGES = {"deactivate": False, "reactivate": True}
 def index():
     """List bundles: search, status filter, keyset pages (the partial for htmx)."""
     form = BundleQuery(request.args)
-    if not form.validate():
-        abort(400, description=first_error(form))
-    try:
-        cursor = form.cursor()
-    except ValueError:
-        abort(400, description="Page: this link is not one the bundle list made.")
-    page = queries.bundle_list(db.session(), form.filters(), cursor)
-    return render(
-        "admin/bundles/index.html",
-        "admin/bundles/_list.html",
-        form=form,
-        results=page,
-        args=form.args(),
-        names=choices.names_of(db.session(), {i for b in page.rows for i in b.add_on_ids}),
+    return list_page(
+        form,
+        lambda cursor: queries.bundle_list(db.session(), form.filters(), cursor),
+        page="admin/bundles/index.html",
+        partial="admin/bundles/_list.html",
+        what="bundle list",
+        more=lambda page: {
+            "names": choices.names_of(db.session(), {i for b in page.rows for i in b.add_on_ids})
+        },
     )
 
 

@@ -20,7 +20,7 @@ from marketplace.admin.catalog.forms import (
 )
 from marketplace.admin.changes import NotFound, Refused
 from marketplace.admin.forms import first_error, show_refusal
-from marketplace.admin.views import changed, confirm_page
+from marketplace.admin.views import changed, confirm_page, list_page
 from marketplace.extensions import db
 from marketplace.models import AddOn, AddOnFeature
 from marketplace.redirects import safe_local_path
@@ -41,20 +41,13 @@ EXPLANATIONS = {
 def add_ons():
     """List add-ons: search, filters, sort, keyset pages (the partial for htmx)."""
     form = AddOnQuery(request.args)
-    if not form.validate():
-        abort(400, description=first_error(form))
-    try:
-        cursor = form.cursor()
-    except (ValueError, ArithmeticError):
-        abort(400, description="Page: this link is not one the add-on list made.")
-    page = queries.add_on_list(db.session(), form.filters(), cursor)
-    return render(
-        "admin/catalog/add_ons.html",
-        "admin/catalog/_add_ons.html",
-        form=form,
-        results=page,
-        args=form.args(),
-        bulk=BulkForm(formdata=None, back=request.full_path),
+    return list_page(
+        form,
+        lambda cursor: queries.add_on_list(db.session(), form.filters(), cursor),
+        page="admin/catalog/add_ons.html",
+        partial="admin/catalog/_add_ons.html",
+        what="add-on list",
+        more=lambda _: {"bulk": BulkForm(formdata=None, back=request.full_path)},
     )
 
 

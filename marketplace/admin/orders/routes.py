@@ -11,11 +11,11 @@ from flask import Blueprint, abort, current_app, request, url_for
 from marketplace import payments
 from marketplace.admin.access import current_actor
 from marketplace.admin.changes import Refused
-from marketplace.admin.forms import first_error, show_refusal
+from marketplace.admin.forms import show_refusal
 from marketplace.admin.orders import refunds
 from marketplace.admin.orders.forms import OrderQuery, RefundForm
 from marketplace.admin.orders.queries import OrderDetail, order_detail, order_list
-from marketplace.admin.views import saved
+from marketplace.admin.views import list_page, saved
 from marketplace.after_response import deliver_after_response
 from marketplace.current import current_shopper
 from marketplace.extensions import db
@@ -30,18 +30,12 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 def index():
     """List orders, newest first: filters and keyset pages (the partial for htmx)."""
     form = OrderQuery(request.args)
-    if not form.validate():
-        abort(400, description=first_error(form))
-    try:
-        cursor = form.cursor()
-    except ValueError:
-        abort(400, description="Page: this link is not one the order list made.")
-    return render(
-        "admin/orders/index.html",
-        "admin/orders/_orders.html",
-        form=form,
-        results=order_list(db.session(), form.filters(), cursor),
-        args=form.args(),
+    return list_page(
+        form,
+        lambda cursor: order_list(db.session(), form.filters(), cursor),
+        page="admin/orders/index.html",
+        partial="admin/orders/_orders.html",
+        what="order list",
     )
 
 

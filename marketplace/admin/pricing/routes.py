@@ -13,10 +13,10 @@ from marketplace.admin import choices
 from marketplace.admin.access import current_actor
 from marketplace.admin.audit.queries import history
 from marketplace.admin.changes import Refused
-from marketplace.admin.forms import first_error, show_refusal
+from marketplace.admin.forms import show_refusal
 from marketplace.admin.pricing import queries, service
 from marketplace.admin.pricing.forms import RuleForm, RuleQuery, rule_form_data
-from marketplace.admin.views import changed
+from marketplace.admin.views import changed, list_page
 from marketplace.extensions import db
 from marketplace.models import AddOn, PricingRule
 from marketplace.rendering import render
@@ -29,19 +29,12 @@ F = TypeVar("F", RuleForm, RuleQuery)
 def index():
     """List rules: filter by add-on, tier and status; keyset pages, newest first."""
     form = _with_choices(RuleQuery(request.args))
-    if not form.validate():
-        abort(400, description=first_error(form))
-    try:
-        cursor = form.cursor()
-    except ValueError:
-        abort(400, description="Page: this link is not one the rule list made.")
-    page = queries.rule_list(db.session(), form.filters(), cursor)
-    return render(
-        "admin/pricing/index.html",
-        "admin/pricing/_list.html",
-        form=form,
-        results=page,
-        args=form.args(),
+    return list_page(
+        form,
+        lambda cursor: queries.rule_list(db.session(), form.filters(), cursor),
+        page="admin/pricing/index.html",
+        partial="admin/pricing/_list.html",
+        what="rule list",
     )
 
 

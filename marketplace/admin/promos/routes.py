@@ -16,11 +16,11 @@ from marketplace.admin import choices
 from marketplace.admin.access import current_actor
 from marketplace.admin.audit.queries import history
 from marketplace.admin.changes import Refused
-from marketplace.admin.forms import first_error, show_refusal
+from marketplace.admin.forms import show_refusal
 from marketplace.admin.keyset import Cursor
 from marketplace.admin.promos import queries, service
 from marketplace.admin.promos.forms import BatchForm, PromoForm, PromoQuery, promo_form_data
-from marketplace.admin.views import saved
+from marketplace.admin.views import list_page, saved
 from marketplace.extensions import db
 from marketplace.models import PromotionalCode
 from marketplace.rendering import render
@@ -34,19 +34,12 @@ CSV_HEADER = ("code", "discount_type", "discount_value", "max_uses", "valid_from
 def index():
     """List codes: search, status filter, keyset pages by code (the partial for htmx)."""
     form = PromoQuery(request.args)
-    if not form.validate():
-        abort(400, description=first_error(form))
-    try:
-        cursor = form.cursor()
-    except ValueError:
-        abort(400, description="Page: this link is not one the code list made.")
-    page = queries.promo_list(db.session(), form.filters(), cursor)
-    return render(
-        "admin/promos/index.html",
-        "admin/promos/_list.html",
-        form=form,
-        results=page,
-        args=form.args(),
+    return list_page(
+        form,
+        lambda cursor: queries.promo_list(db.session(), form.filters(), cursor),
+        page="admin/promos/index.html",
+        partial="admin/promos/_list.html",
+        what="code list",
     )
 
 
