@@ -51,12 +51,28 @@ def cancel(
     reason: str | None,
     now: datetime | None = None,
 ) -> Change:
-    """Cancel the user's active subscription: status `cancelled`, when and why; no renewal.
+    """Cancel the user's active subscription (`end_subscription`), in one transaction."""
+    subscription = _own(session, user_id, subscription_id)
+    outbox_ids = end_subscription(session, subscription, reason, now=now)
+    session.commit()
+    return Change(subscription, tuple(outbox_ids))
+
+
+def end_subscription(
+    session: Session,
+    subscription: UserAddOn,
+    reason: str | None,
+    *,
+    now: datetime | None = None,
+    by_staff: bool = False,
+) -> list[uuid.UUID]:
+    """Cancel the locked, active `subscription`: status `cancelled`, when and why; no renewal
+    (no commit: the caller's transaction holds it, and the outbox entries returned).
 
     Billing stops too: the Lago subscription is terminated and the Stripe one cancelled now (or,
-    when other add-ons share it, the add-on's item removed from it).
+    when other add-ons share it, the add-on's item removed from it). `by_staff`: the letter
+    says the marketplace's staff cancelled it, not the shopper.
     """
-    subscription = _own(session, user_id, subscription_id)
     if subscription.status != SubscriptionStatus.ACTIVE:
         raise SubscriptionError(
             f"{subscription.add_on.name} is {subscription.status}, so it can't be cancelled."
@@ -76,13 +92,14 @@ def cancel(
     # Its features stop at once and nothing is refunded (the cancel page says so too).
     outbox_ids += letters.subscription_cancelled(
         session,
-        user_id,
+        subscription.user_id,
         subscription.add_on.name,
         cancelled_at=subscription.cancelled_at,
         access_until=None,
+        by_shopper=not by_staff,
+        by_staff=by_staff,
     )
-    session.commit()
-    return Change(subscription, tuple(outbox_ids))
+    return outbox_ids
 
 
 def set_auto_renew(
@@ -115,6 +132,15 @@ def set_auto_renew(
     outbox_ids = _payment_work(session, subscription, cancelling=False)
     session.commit()
     return Change(subscription, tuple(outbox_ids))
+
+
+def stop_renewal(session: Session, subscription: UserAddOn) -> list[uuid.UUID]:
+    """Switch the locked, active `subscription`'s renewal off, as the shopper's switch does (no
+    commit); the outbox entries that carry it to the provider."""
+    if not subscription.auto_renew or subscription.expires_at is None:
+        return []
+    subscription.auto_renew = False
+    return _payment_work(session, subscription, cancelling=False)
 
 
 def _payment_work(
