@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import flash
 from werkzeug.wrappers import Response
+from wtforms import Form
 
 from marketplace.catalog.cache import catalog_changed
 from marketplace.rendering import go_to, render
@@ -19,9 +20,11 @@ def confirm_page(
     explanation: str,
     refusal: str | None = None,
     status: int = 200,
+    form: Form | None = None,
 ) -> Response:
     """Ask before `change` (deactivate, reactivate, delete…) of `subject`: a form posting to
-    `action`; with `refusal`, why the change was refused."""
+    `action`; with `refusal`, why the change was refused. `form`: fields the step sends too
+    (an edit token, a reason); with it htmx posts the step and swaps it in place."""
     return render(
         "admin/confirm.html",
         "admin/_confirm.html",
@@ -32,6 +35,7 @@ def confirm_page(
         back=back,
         explanation=explanation,
         refusal=refusal,
+        form=form,
     )
 
 

@@ -102,8 +102,8 @@ def subscriptions(filters: ExportFilters) -> Select[Any]:
 
 def customers(filters: ExportFilters) -> Select[Any]:
     """One row per user with paid purchases or subscriptions: e-mail, first and last purchase,
-    totals (charged, refunded, net) and subscriptions. With a date range, the users who bought in it,
-    their purchase figures over that range."""
+    totals (charged, refunded, net) and subscriptions. With a date range, the users who bought
+    in it, their purchase figures over that range."""
     p, u, c = AddOnPurchase, UserAddOn, ShopperContact
     charged = func.coalesce(func.sum(p.amount), ZERO)
     refunded = func.coalesce(func.sum(p.refund_amount), ZERO)
