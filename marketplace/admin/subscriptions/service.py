@@ -187,27 +187,7 @@ def grant(
     add_on = session.get(AddOn, add_on_id)
     if add_on is None or not add_on.is_active:
         raise _refused(session, "Choose an add-on from the list.", field="add_on_id")
-    lock_shopper(session, user_id)  # no checkout of the same user fulfils meanwhile
-    held = session.scalar(
-        select(UserAddOn)
-        .where(UserAddOn.user_id == user_id, UserAddOn.add_on_id == add_on_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    before = snapshot(held) if held is not None else None
-    if held is not None and held.status not in (
-        SubscriptionStatus.CANCELLED,
-        SubscriptionStatus.EXPIRED,
-    ):
-        raise _refused(
-            session,
-            f"{user_id} holds {add_on.name} already ({held.status}): extend or reactivate it "
-            "from its subscription page instead.",
-            field="add_on_id",
-        )
-    if held is None:
-        held = UserAddOn(id=uuid.uuid4(), user_id=user_id, add_on_id=add_on_id)
-        session.add(held)
+    held, before = _holding_to_give(session, user_id, add_on)
     held.status = SubscriptionStatus.ACTIVE
     held.purchased_at = now
     held.expires_at = expires_at
@@ -229,6 +209,32 @@ def grant(
     outbox_ids = letters.order_confirmation(session, user_id, order.id)
     session.commit()
     return Grant(held, order, purchase, tuple(outbox_ids))
+
+
+def _holding_to_give(
+    session: Session, user_id: str, add_on: AddOn
+) -> tuple[UserAddOn, dict[str, Any] | None]:
+    """The user's row of `add_on` to make complimentary (a new one, or their cancelled or
+    expired one, locked) and its snapshot before; Refused when they hold it otherwise."""
+    lock_shopper(session, user_id)  # no checkout of the same user fulfils meanwhile
+    held = session.scalar(
+        select(UserAddOn)
+        .where(UserAddOn.user_id == user_id, UserAddOn.add_on_id == add_on.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if held is None:
+        held = UserAddOn(id=uuid.uuid4(), user_id=user_id, add_on_id=add_on.id)
+        session.add(held)
+        return held, None
+    if held.status not in (SubscriptionStatus.CANCELLED, SubscriptionStatus.EXPIRED):
+        raise _refused(
+            session,
+            f"{user_id} holds {add_on.name} already ({held.status}): extend or reactivate it "
+            "from its subscription page instead.",
+            field="add_on_id",
+        )
+    return held, snapshot(held)
 
 
 def _zero_amount_order(
