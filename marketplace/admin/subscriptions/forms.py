@@ -126,7 +126,9 @@ class GrantForm(FlaskForm):
     Meta = NoFormToken
 
     user_id = StringField(
-        "User id", validators=[InputRequired("Enter the user id."), Length(max=255)]
+        "User id",
+        filters=[_stripped],
+        validators=[DataRequired("Enter the user id."), Length(max=255)],
     )
     add_on_id = SelectField("Add-on", choices=[], validators=[InputRequired("Choose an add-on.")])
     expires_at = when_field("Free until (UTC)")

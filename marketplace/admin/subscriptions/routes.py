@@ -53,7 +53,7 @@ CHANGES = {
 @bp.get("/")
 def index():
     """List subscriptions, newest first: search, filters, keyset pages (partial for htmx)."""
-    form = SubscriptionQuery(request.args).with_add_ons(_add_ons())
+    form = SubscriptionQuery(request.args).with_add_ons(_add_ons(every=True))
     if not form.validate():
         abort(400, description=first_error(form))
     try:
@@ -134,19 +134,19 @@ def grant():
     """Show the complimentary grant form (`?user_id=&add_on_id=` fill it in); grant it."""
     if request.method == "GET":
         given = {k: request.args[k] for k in ("user_id", "add_on_id") if k in request.args}
-        form = GrantForm(formdata=None, data=given).with_add_ons(_add_ons(True))
+        form = GrantForm(formdata=None, data=given).with_add_ons(_add_ons(every=False))
         return _grant_page(form, status=200)
-    form = GrantForm().with_add_ons(_add_ons(True))
+    form = GrantForm().with_add_ons(_add_ons(every=False))
     if not form.validate():
         return _grant_page(form, status=422)
     try:
         granted = service.grant(
             db.session(),
             current_actor(),
-            (form.user_id.data or "").strip(),
+            form.user_id.data or "",
             uuid.UUID(form.add_on_id.data),
             form.when(),
-            (form.reason.data or "").strip(),
+            form.reason.data or "",
         )
     except Refused as refused:
         return _grant_page(form, refused=refused, status=_status(refused))
@@ -155,8 +155,9 @@ def grant():
     return _saved(granted.subscription, message, granted.outbox_ids)
 
 
-def _add_ons(active_only: bool = False) -> list[tuple[uuid.UUID, str]]:
-    return add_on_choices(db.session(), every=not active_only)
+def _add_ons(*, every: bool) -> list[tuple[uuid.UUID, str]]:
+    """Add-ons to choose from: `every` one (the list's filter) or the active ones (a grant)."""
+    return add_on_choices(db.session(), every=every)
 
 
 def _subscription(subscription_id: uuid.UUID) -> UserAddOn:

@@ -430,6 +430,8 @@ def test_a_grant_is_an_active_add_on_a_zero_order_line_and_an_entitlement(
     [entry] = audit_rows("subscription.grant")
     assert entry.object_id == str(held.id) and entry.before is None
     assert (entry.after["reason"], entry.after["order_number"]) == ("Beta tester", order.number)
+    admin_order = admin_client.get(f"/admin/orders/{order.id}").text
+    assert "complimentary, granted by admin-ada: Beta tester" in admin_order
     # The shopper sees a $0.00 order line for it.
     shopper = sign_in(client, "gift-gail")
     receipt = shopper.get(f"/account/orders/{order.id}")
@@ -445,6 +447,7 @@ def test_a_grant_refuses_what_the_user_holds_and_bad_input(admin_client, voices,
         GRANT, data=grant_form(add_on=voices.tts, expires_at="2020-01-01T00:00")
     )
     no_add_on = admin_client.post(GRANT, data=grant_form(), headers=HX)
+    no_user = admin_client.post(GRANT, data=grant_form(user_id="  ", add_on=voices.tts))
     retired = admin_client.post(GRANT, data={**grant_form(), "add_on_id": str(uuid.uuid4())})
 
     assert holds.status_code == 422 and "uma holds Amanuensis - STT already (active)" in holds.text
@@ -452,6 +455,7 @@ def test_a_grant_refuses_what_the_user_holds_and_bad_input(admin_client, voices,
     assert past.status_code == 422 and "Choose a time in the future." in past.text
     assert no_add_on.status_code == 422 and "Choose an add-on." in no_add_on.text
     assert 'id="grant-form"' in no_add_on.text and "<html" not in no_add_on.text
+    assert no_user.status_code == 422 and "Enter the user id." in no_user.text
     assert retired.status_code == 422 and "Not a valid choice" in retired.text
     assert not audit_rows("subscription.grant")
     assert holdings("gift-gail") == {}
