@@ -52,19 +52,33 @@ def cancel(
     reason: str | None,
     now: datetime | None = None,
 ) -> Change:
-    """Cancel the user's active subscription: status `cancelled`, when and why; no renewal.
+    """Cancel the user's active subscription (`end_subscription`), in one transaction."""
+    subscription = _own(session, user_id, subscription_id)
+    outbox_ids = end_subscription(session, subscription, reason, now=now)
+    session.commit()
+    return Change(subscription, tuple(outbox_ids))
+
+
+def end_subscription(
+    session: Session,
+    subscription: UserAddOn,
+    reason: str | None,
+    *,
+    now: datetime | None = None,
+    by_staff: bool = False,
+) -> list[uuid.UUID]:
+    """Cancel the locked, active `subscription`: status `cancelled`, when and why; no renewal
+    (no commit: the caller's transaction holds it, and the outbox entries returned).
 
     Billing stops too: the Lago subscription is terminated and the Stripe one cancelled now (or,
-    when other add-ons share it, the add-on's item removed from it).
+    when other add-ons share it, the add-on's item removed from it). `by_staff`: the letter
+    says the marketplace's staff cancelled it, not the shopper.
     """
-    subscription = _own(session, user_id, subscription_id)
     if subscription.status != SubscriptionStatus.ACTIVE:
         raise SubscriptionError(
             f"{subscription.add_on.name} is {subscription.status}, so it can't be cancelled."
         )
-    outbox_ids = end(session, subscription, reason, now or datetime.now(UTC), by_shopper=True)
-    session.commit()
-    return Change(subscription, tuple(outbox_ids))
+    return end(session, subscription, reason, now or datetime.now(UTC), by_shopper=not by_staff)
 
 
 def end(
@@ -100,6 +114,7 @@ def end(
         access_until=None,
         refunded=refunded,
         by_shopper=by_shopper,
+        by_staff=not by_shopper,
         reason=None if by_shopper else subscription.cancellation_reason,
     )
     return outbox_ids
@@ -135,6 +150,15 @@ def set_auto_renew(
     outbox_ids = _payment_work(session, subscription, cancelling=False)
     session.commit()
     return Change(subscription, tuple(outbox_ids))
+
+
+def stop_renewal(session: Session, subscription: UserAddOn) -> list[uuid.UUID]:
+    """Switch the locked, active `subscription`'s renewal off, as the shopper's switch does (no
+    commit); the outbox entries that carry it to the provider."""
+    if not subscription.auto_renew or subscription.expires_at is None:
+        return []
+    subscription.auto_renew = False
+    return _payment_work(session, subscription, cancelling=False)
 
 
 def _payment_work(

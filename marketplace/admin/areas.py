@@ -85,7 +85,8 @@ AREAS = (
         "Customers",
         "admin.exports.customers.download",
         STAFF,
-        "One row per user with purchases or subscriptions: first and last purchase, totals.",
+        "One row per user with purchases or subscriptions: e-mail, first and last purchase, "
+        "totals.",
         in_menu=False,
     ),
     Area(

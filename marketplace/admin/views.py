@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from flask import abort, flash
 from werkzeug.wrappers import Response
+from wtforms import Form
 
 from marketplace.admin.forms import first_error
 from marketplace.catalog.cache import catalog_changed
@@ -53,9 +54,11 @@ def confirm_page(
     explanation: str,
     refusal: str | None = None,
     status: int = 200,
+    form: Form | None = None,
 ) -> Response:
     """Ask before `change` (deactivate, reactivate, delete…) of `subject`: a form posting to
-    `action`; with `refusal`, why the change was refused."""
+    `action`; with `refusal`, why the change was refused. `form`: fields the step sends too
+    (an edit token, a reason); with it htmx posts the step and swaps it in place."""
     return render(
         "admin/confirm.html",
         "admin/_confirm.html",
@@ -66,6 +69,7 @@ def confirm_page(
         back=back,
         explanation=explanation,
         refusal=refusal,
+        form=form,
     )
 
 

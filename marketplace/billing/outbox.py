@@ -176,11 +176,12 @@ def _send(session: Session, receivers: tuple[Any, Any, Any], entry: BillingOutbo
     elif entry.kind == CANCEL_PAYMENT_SUBSCRIPTION:
         payments.cancel_subscription(payload["subscription_id"])
     elif entry.kind == SET_PAYMENT_RENEWAL:
-        # Send what the rows want now, so entries delivered out of order still end right.
+        # Send what the rows want now, so entries delivered out of order still end right. A
+        # suspended row (an admin's suspension) still holds the subscription: it renews no more.
         wanted = session.scalars(
             select(UserAddOn.auto_renew).where(
                 UserAddOn.stripe_subscription_id == payload["subscription_id"],
-                UserAddOn.status == SubscriptionStatus.ACTIVE,
+                UserAddOn.status.in_((SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)),
             )
         ).all()
         if wanted:  # none active: cancelled, and the cancel entry ends it

@@ -55,14 +55,16 @@ def subscription_cancelled(
     refunded: Decimal | None = None,
     currency: str = "USD",
     by_shopper: bool = True,
+    by_staff: bool = False,
     reason: str | None = None,
 ) -> list[uuid.UUID]:
     """A cancelled subscription: until when it still works (None: it stopped at once), what
-    was given back (None: nothing), and whether the shopper cancelled it, the marketplace did
-    (`reason` says why) or the payment provider ended it."""
+    was given back (None: nothing), and whether the shopper cancelled it, the marketplace's
+    staff did (`by_staff`, for `reason` when given) or the payment provider ended it."""
     facts = {
         "add_on": add_on,
         "by_shopper": by_shopper,
+        "by_staff": by_staff,
         "reason": reason,
         "cancelled_at": cancelled_at.isoformat(),
         "access_until": access_until.isoformat() if access_until else None,

@@ -17,6 +17,8 @@ class StripeEvent(Base):
     """A webhook event that was handled; its id makes redelivery a no-op."""
 
     __tablename__ = "stripe_events"
+    # The operations page's event list, newest first (migration 014_admin_subscriptions).
+    __table_args__ = (Index("idx_stripe_events_processed", "processed_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))

@@ -84,6 +84,9 @@ class AddOnPurchase(UuidPrimaryKey, Timestamps, Base):
     # The checkout's order (RESTRICT: an order with lines is never deleted). Nullable, so SQL
     # written against the guide's columns still inserts.
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
+    # A complimentary add-on an admin granted (amount 0): who granted it, and why.
+    granted_by: Mapped[str | None] = mapped_column(String(255))
+    grant_reason: Mapped[str | None] = mapped_column(Text)
 
     add_on: Mapped[AddOn] = relationship()
     order: Mapped[Order | None] = relationship(back_populates="lines")

@@ -44,6 +44,11 @@ class UserAddOn(UuidPrimaryKey, Timestamps, Base):
             postgresql_where=text("status = 'active' AND expires_at IS NOT NULL"),
         ),
         Index("idx_user_add_ons_status", "status", "add_on_id"),
+        # The admin subscription list, newest first: unfiltered, by status, by add-on
+        # (migration 014_admin_subscriptions).
+        Index("idx_user_add_ons_created", "created_at", "id"),
+        Index("idx_user_add_ons_status_created", "status", "created_at", "id"),
+        Index("idx_user_add_ons_add_on_created", "add_on_id", "created_at", "id"),
         Index(
             "idx_user_add_ons_lago_subscription",
             "lago_subscription_id",

@@ -15,7 +15,14 @@ from sqlalchemy.orm import aliased
 
 from marketplace.admin.exports.csv_copy import labelled, text_cell, utc_cell, yes_no_cell
 from marketplace.admin.keyset import within_days
-from marketplace.models import AddOn, AddOnPurchase, Order, PromotionalCode, UserAddOn
+from marketplace.models import (
+    AddOn,
+    AddOnPurchase,
+    Order,
+    PromotionalCode,
+    ShopperContact,
+    UserAddOn,
+)
 from marketplace.models.orders import PurchaseDiscount
 from marketplace.vocabulary import DiscountKind, PurchaseStatus, SubscriptionStatus
 
@@ -94,10 +101,10 @@ def subscriptions(filters: ExportFilters) -> Select[Any]:
 
 
 def customers(filters: ExportFilters) -> Select[Any]:
-    """One row per user with paid purchases or subscriptions: first and last purchase, totals
-    (charged, refunded, net) and subscriptions. With a date range, the users who bought in it,
-    their purchase figures over that range."""
-    p, u = AddOnPurchase, UserAddOn
+    """One row per user with paid purchases or subscriptions: e-mail, first and last purchase,
+    totals (charged, refunded, net) and subscriptions. With a date range, the users who bought
+    in it, their purchase figures over that range."""
+    p, u, c = AddOnPurchase, UserAddOn, ShopperContact
     charged = func.coalesce(func.sum(p.amount), ZERO)
     refunded = func.coalesce(func.sum(p.refund_amount), ZERO)
     bought = select(
@@ -121,8 +128,10 @@ def customers(filters: ExportFilters) -> Select[Any]:
         )
     b = bought.group_by(p.user_id).subquery("bought")
     h = held.group_by(u.user_id).subquery("held")
+    user_id = func.coalesce(b.c.user_id, h.c.user_id)
     cells = (
-        ("User id", text_cell(func.coalesce(b.c.user_id, h.c.user_id))),
+        ("User id", text_cell(user_id)),
+        ("E-mail", text_cell(c.email)),
         ("First purchase (UTC)", utc_cell(b.c.first)),
         ("Last purchase (UTC)", utc_cell(b.c.last)),
         ("Purchases", func.coalesce(b.c.purchases, 0)),
@@ -134,6 +143,8 @@ def customers(filters: ExportFilters) -> Select[Any]:
     )
     dated = filters.since is not None or filters.until is not None
     joined = b.join(h, h.c.user_id == b.c.user_id, isouter=True, full=not dated)
+    # The address the user last signed in with (none for a user who never signed in here).
+    joined = joined.outerjoin(c, c.user_id == user_id)
     return select(*labelled(cells)).select_from(joined)
 
 

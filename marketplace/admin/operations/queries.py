@@ -73,8 +73,8 @@ def outbox_entry(session: Session, entry_id: uuid.UUID) -> BillingOutboxEntry | 
 
 
 def events_page(session: Session, event_type: str | None, after: Cursor | None = None) -> Page:
-    """The Stripe events handled, newest first. stripe_events has no index on the time: the
-    table holds one row per webhook, and a top-50 sort of it stays cheap at that size."""
+    """The Stripe events handled, newest first: idx_stripe_events_processed read backwards from
+    the page's start (by type too: the table grows by a row per webhook, for ever)."""
     query: Select[tuple[StripeEvent]] = select(StripeEvent)
     if event_type:
         query = query.where(StripeEvent.type == event_type)

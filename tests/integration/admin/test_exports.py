@@ -15,6 +15,7 @@ from marketplace.models import (
     AdminAuditEntry,
     Order,
     PromotionalCode,
+    ShopperContact,
     UserAddOn,
 )
 from marketplace.models.orders import PurchaseDiscount
@@ -61,6 +62,7 @@ def sales(session, add_ons) -> dict[str, object]:
         UserAddOn(user_id=EVIL, add_on_id=stt.id, status="cancelled", auto_renew=False,
                   cancellation_reason="+1 too expensive", purchased_at=APRIL),
     ])  # fmt: skip
+    session.add(ShopperContact(user_id="zoë", email="zoe@example.test", name="Zoë"))
     session.commit()
     return {"tts": tts, "stt": stt, "bought": bought, "refunded": refunded, "failed": failed}
 
@@ -160,7 +162,17 @@ def test_customers_export_sums_each_users_paid_purchases(admin_client, sales):
     assert (evil["Purchases"], evil["Charged"], evil["Net"], evil["Subscriptions"]) == (
         "0", "0.00", "0.00", "1",
     )  # fmt: skip
-    assert "E-mail" not in zoe  # until shopper_contacts exists on this branch
+    # The address the user last signed in with; none known for one who never signed in here.
+    assert (zoe["E-mail"], evil["E-mail"]) == ("zoe@example.test", "")
+
+
+def test_customers_export_header_names_the_e_mail_column(admin_client):
+    response = admin_client.get(EXPORTS + "customers.csv")
+
+    assert response.data.decode().splitlines() == [
+        "User id,E-mail,First purchase (UTC),Last purchase (UTC),Purchases,Charged,Refunded,Net,"
+        "Active subscriptions,Subscriptions"
+    ]
 
 
 def test_customers_export_over_a_date_range(admin_client, sales):

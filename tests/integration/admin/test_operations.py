@@ -3,14 +3,19 @@ against the local Lago) and the Stripe events received."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
+from marketplace.admin.keyset import Cursor
+from marketplace.admin.operations.queries import events_page
 from marketplace.billing.outbox import CREATE_SUBSCRIPTION, REFUND_PAYMENT
 from marketplace.models import AdminAuditEntry, BillingOutboxEntry, StripeEvent, UserAddOn
+from tests.fixtures.database import recorded_statements
 from tests.fixtures.fakes import stripe_config
 
 OUTBOX = "/admin/operations/"
@@ -173,3 +178,25 @@ def test_stripe_events_newest_first_and_by_type(admin_client, session):
 def test_operations_are_for_admins_only(support_client):
     assert support_client.get(OUTBOX).status_code == 403
     assert support_client.get(EVENTS).status_code == 403
+
+
+def test_the_stripe_events_page_reads_the_time_index_at_50k_events(session):
+    session.execute(
+        text(
+            "INSERT INTO stripe_events (id, type, processed_at)"
+            " SELECT 'evt_load_' || i, CASE WHEN i % 3 = 0 THEN 'invoice.paid'"
+            "  ELSE 'checkout.session.completed' END, now() - i * interval '1 second'"
+            " FROM generate_series(1, 50000) AS i"
+        )
+    )
+    session.execute(text("ANALYZE stripe_events"))
+    after = Cursor(NOW - timedelta(hours=1), "evt_load_1")
+
+    for event_type in (None, "invoice.paid"):
+        with recorded_statements(with_parameters=True) as sent:
+            events_page(session, event_type, after)
+        statement, parameters = sent[0]
+        plan = session.connection().exec_driver_sql(
+            "EXPLAIN (FORMAT JSON) " + statement, parameters
+        )
+        assert "idx_stripe_events_processed" in json.dumps(plan.scalar()), event_type

@@ -291,7 +291,7 @@ def test_an_admin_refund_that_cancels_sends_the_refund_and_cancelled_letters(
     today = datetime.now(UTC)
     for body in (text, html):
         assert (
-            f"We cancelled your subscription to Unicorn Orator - TTS on {today.day} "
+            f"Our team cancelled your subscription to Unicorn Orator - TTS on {today.day} "
             f"{today:%B %Y}: Billed twice by mistake" in body
         )
         assert "You cancelled" not in body and "payment provider" not in body

@@ -1,0 +1,1 @@
+"""Admin subscriptions: search, cancel, extend, suspend, reactivate, grant complimentary."""
