@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.account import queries
 from marketplace.billing import outbox
+from marketplace.events import emit as events
 from marketplace.mail import letters
 from marketplace.models import UserAddOn
 from marketplace.vocabulary import SubscriptionStatus
@@ -81,6 +82,7 @@ def cancel(
         cancelled_at=subscription.cancelled_at,
         access_until=None,
     )
+    outbox_ids += events.subscriptions(session, events.SUBSCRIPTION_CANCELLED, [subscription])
     session.commit()
     return Change(subscription, tuple(outbox_ids))
 

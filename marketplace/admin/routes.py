@@ -14,12 +14,14 @@ from marketplace.admin.operations.routes import bp as operations
 from marketplace.admin.orders.routes import bp as orders
 from marketplace.admin.pricing.routes import bp as pricing
 from marketplace.admin.promos.routes import bp as promos
+from marketplace.admin.webhooks.routes import bp as webhooks
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(access.guard)
 bp.after_request(access.no_store)
 bp.context_processor(access.menu)
-for area in (catalog, bundles, pricing, promos, orders, customers, operations, exports, audit):
+AREAS = (catalog, bundles, pricing, promos, orders, customers, operations, webhooks, exports, audit)
+for area in AREAS:
     bp.register_blueprint(area)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.billing import outbox
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
+from marketplace.events import emit as events
 from marketplace.mail import letters
 from marketplace.models import AddOnPurchase, UserAddOn
 from marketplace.models.base import utcnow
@@ -41,7 +42,9 @@ def renew(
     if not claim(session, event):
         return done(session, NOTHING)
     changed = False
-    for held in _lock_subscriptions(session, subscription_id):
+    rows = _lock_subscriptions(session, subscription_id)
+    lapsed = [held for held in rows if held.status == SubscriptionStatus.EXPIRED]
+    for held in rows:
         if held.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED):
             continue  # cancelled or suspended (refunded) stay so
         if not held.auto_renew:
@@ -56,7 +59,9 @@ def renew(
             held.expires_at = max(new_expiry, held.expires_at or new_expiry)
             held.status = SubscriptionStatus.ACTIVE
             changed = True
-    return done(session, Outcome(changed=changed))
+    renewed = [held for held in lapsed if held.status == SubscriptionStatus.ACTIVE]
+    outbox_ids = events.subscriptions(session, events.SUBSCRIPTION_ACTIVATED, renewed)
+    return done(session, Outcome(changed=changed, outbox_ids=tuple(outbox_ids)))
 
 
 def renewal_failed(
@@ -106,9 +111,12 @@ def end_subscription(
     if not claim(session, event):
         return done(session, NOTHING)
     outbox_ids = []
-    for held in _lock_subscriptions(session, subscription_id):
-        if held.status == SubscriptionStatus.CANCELLED:
-            continue
+    ended = [
+        held
+        for held in _lock_subscriptions(session, subscription_id)
+        if held.status != SubscriptionStatus.CANCELLED
+    ]
+    for held in ended:
         held.status = SubscriptionStatus.CANCELLED
         held.auto_renew = False
         held.cancelled_at = now
@@ -125,6 +133,7 @@ def end_subscription(
             access_until=None,
             by_shopper=False,
         )
+    outbox_ids += events.subscriptions(session, events.SUBSCRIPTION_CANCELLED, ended)
     return done(session, Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))
 
 
@@ -166,7 +175,7 @@ def refund(
                 .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
             )
     orders.refresh(session, refunded)
-    outbox_ids = _refund_letters(session, refunded, shares)
+    outbox_ids = _refund_letters(session, refunded, shares) + events.refunded(session, refunded)
     return done(session, Outcome(changed=bool(shares), outbox_ids=tuple(outbox_ids)))
 
 

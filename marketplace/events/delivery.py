@@ -1,0 +1,373 @@
+"""Deliver events to webhook endpoints: the outbox's `webhook.deliver` entries.
+
+Each endpoint is a lane: its entries are sent one after another by a thread of their own, and
+lanes run side by side, so a receiver that is slow or gone holds only its own lane. The
+database is touched by the calling thread alone: it claims a batch for a lane (leasing it:
+due again only if this runner dies), the lane sends it, and the results are written as each
+lane finishes, while the others keep sending.
+
+Order: one user's events reach an endpoint in the order of the changes. An entry is claimed
+only together with every earlier pending entry of its user and endpoint; a lane that fails one
+sends none of that user's later events in the batch (they wait for it), and stops at a receiver
+that cannot be reached or does not answer in time. A failure is retried with the outbox's
+back-off; an entry still failing three days after it was queued is given up (`failed`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import BigInteger, Uuid, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.billing import outbox
+from marketplace.events import signing
+from marketplace.events.emit import rfc3339
+from marketplace.models import BillingOutboxEntry, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from marketplace.models.base import utcnow
+from marketplace.vocabulary import OutboxStatus
+
+GIVE_UP_AFTER = timedelta(days=3)
+LANE_BATCH = 50  # entries a lane sends before its results are written
+# A claimed batch is due again after this (its runner died mid-way): longer than a lane can
+# take, since a lane stops at the first receiver that does not answer in time.
+LEASE = timedelta(minutes=10)
+USER_AGENT = "Extensions-Marketplace-Webhooks/1"
+
+_ENTRY = BillingOutboxEntry
+_ENDPOINT_ID = _ENTRY.payload["endpoint_id"].astext
+_SEQ = _ENTRY.payload["seq"].astext.cast(BigInteger)
+_KEY = _ENTRY.payload["key"].astext
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed entry: the event's signed body to one endpoint."""
+
+    entry_id: uuid.UUID
+    endpoint_id: uuid.UUID
+    url: str
+    secret: str
+    event_id: str
+    key: str
+    body: bytes
+    queued_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one POST got: the status code (None: no answer) and the error, if it failed."""
+
+    delivery: Delivery
+    attempted_at: datetime
+    response_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+def envelope(event: WebhookEvent) -> bytes:
+    """The body every endpoint gets for `event`: `{id, type, created, data}` as compact JSON."""
+    document = {
+        "id": str(event.id),
+        "type": event.type,
+        "created": rfc3339(event.created_at),
+        "data": event.data,
+    }
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+
+class WebhookSender:
+    """Sends lanes of deliveries over HTTP (`timeout` seconds an answer), `lanes` at once."""
+
+    def __init__(self, timeout: float, lanes: int) -> None:
+        self.timeout = timeout
+        self.lanes = max(lanes, 1)
+
+    def deliver(
+        self,
+        session: Session,
+        report: outbox.DeliveryReport,
+        *,
+        ids: Sequence[uuid.UUID] | None = None,
+        now: datetime | None = None,
+        limit: int = 500,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Deliver due entries (or `ids`), at most `limit`, adding the results to `report`."""
+        budget = limit
+        running: dict[Future[list[Attempt]], list[Delivery]] = {}
+        # Endpoints that did not answer: not tried again in this run (their lane stopped).
+        stalled: set[uuid.UUID] = set()
+        with ThreadPoolExecutor(self.lanes, thread_name_prefix="webhook-lane") as pool:
+            while True:
+                skip = stalled | {batch[0].endpoint_id for batch in running.values()}
+                room = self.lanes - len(running)
+                for batch in claim(session, ids, now or utcnow(), skip, room, budget):
+                    budget -= len(batch)
+                    running[pool.submit(self.lane, batch)] = batch
+                if not running:
+                    return
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    batch, attempts = running.pop(future), future.result()
+                    if attempts[-1].response_code is None and attempts[-1].error:
+                        stalled.add(batch[0].endpoint_id)
+                    settled = record(session, batch, attempts, report)
+                    if progress is not None:
+                        progress(settled)
+
+    def lane(self, batch: Sequence[Delivery]) -> list[Attempt]:
+        """Send one endpoint's batch in order; skip a user's events after one of theirs failed;
+        stop when the receiver does not answer."""
+        attempts: list[Attempt] = []
+        failed_keys: set[str] = set()
+        with requests.Session() as http:
+            for delivery in batch:
+                if delivery.key in failed_keys:
+                    continue
+                attempt = self.post(http, delivery)
+                attempts.append(attempt)
+                if attempt.error is not None:
+                    failed_keys.add(delivery.key)
+                    if attempt.response_code is None:
+                        break
+        return attempts
+
+    def post(self, http: requests.Session, delivery: Delivery) -> Attempt:
+        """POST the signed body; a 2xx answer delivers it."""
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            signing.HEADER: signing.header(delivery.secret, timestamp, delivery.body),
+            signing.EVENT_ID_HEADER: delivery.event_id,
+        }
+        attempted_at, started = utcnow(), time.perf_counter()
+        code: int | None = None
+        try:
+            # stream: the answer's body is never read (a receiver cannot hold us with it).
+            with http.post(
+                delivery.url,
+                data=delivery.body,
+                headers=headers,
+                timeout=(min(self.timeout, 3.0), self.timeout),
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                code = response.status_code
+                error = None if 200 <= code < 300 else f"answered {code} {response.reason}"
+        except requests.Timeout:
+            error = f"no answer within {self.timeout:g} s"
+        except requests.RequestException as failure:
+            error = f"could not connect: {type(failure).__name__}: {failure}"[:1000]
+        duration = round((time.perf_counter() - started) * 1000)
+        return Attempt(delivery, attempted_at, code, error, duration)
+
+
+def sender_for(config: dict[str, Any] | Any) -> WebhookSender:
+    """The sender with the configured timeout and lanes."""
+    return WebhookSender(
+        float(config.get("WEBHOOK_TIMEOUT_SECONDS", 5.0)), int(config.get("WEBHOOK_LANES", 8))
+    )
+
+
+def claim(
+    session: Session,
+    ids: Sequence[uuid.UUID] | None,
+    now: datetime,
+    busy: set[uuid.UUID],
+    lanes: int,
+    budget: int,
+) -> list[list[Delivery]]:
+    """Lease up to `lanes` batches (one per endpoint not `busy`), `budget` entries in all;
+    committed, so other runners skip them."""
+    if lanes <= 0 or budget <= 0:
+        return []
+    entries = _due_entries(session, ids, now, busy, budget)
+    entries = _in_order(session, entries)
+    batches: dict[uuid.UUID, list[BillingOutboxEntry]] = {}
+    for entry in entries:
+        endpoint_id = uuid.UUID(entry.payload["endpoint_id"])
+        if endpoint_id in batches or len(batches) < lanes:
+            batches.setdefault(endpoint_id, []).append(entry)
+    claimed = [entry for batch in batches.values() for entry in batch]
+    if claimed:
+        session.execute(
+            update(_ENTRY)
+            .where(_ENTRY.id.in_([entry.id for entry in claimed]))
+            .values(next_attempt_at=now + LEASE, attempts=_ENTRY.attempts + 1)
+        )
+    deliveries = _deliveries(session, claimed)
+    session.commit()
+    return [[deliveries[entry.id] for entry in batch] for batch in batches.values()]
+
+
+def _due_entries(
+    session: Session,
+    ids: Sequence[uuid.UUID] | None,
+    now: datetime,
+    busy: set[uuid.UUID],
+    budget: int,
+) -> list[BillingOutboxEntry]:
+    """Due entries to active endpoints, the first LANE_BATCH of each endpoint by number,
+    locked (SKIP LOCKED: another runner's are left alone)."""
+    rank = func.row_number().over(partition_by=_ENDPOINT_ID, order_by=_SEQ)
+    ranked = (
+        select(_ENTRY.id, rank.label("rank"))
+        .join(WebhookEndpoint, WebhookEndpoint.id == _ENDPOINT_ID.cast(Uuid))
+        .where(
+            _ENTRY.kind == outbox.DELIVER_EVENT,
+            _ENTRY.status == OutboxStatus.PENDING,
+            _ENTRY.next_attempt_at <= now,
+            WebhookEndpoint.is_active,
+        )
+    )
+    if busy:
+        ranked = ranked.where(WebhookEndpoint.id.not_in(busy))
+    if ids is not None:
+        ranked = ranked.where(_ENTRY.id.in_(list(ids)))
+    top = ranked.subquery()
+    return list(
+        session.scalars(
+            select(_ENTRY)
+            .where(_ENTRY.id.in_(select(top.c.id).where(top.c.rank <= LANE_BATCH)))
+            .order_by(_SEQ)
+            .limit(budget)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _in_order(session: Session, entries: list[BillingOutboxEntry]) -> list[BillingOutboxEntry]:
+    """Those of `entries` with no earlier pending entry of their user and endpoint left out
+    (backed off, leased by a runner, locked by another, or past the batch)."""
+    if not entries:
+        return []
+    taken = [entry.id for entry in entries]
+    first_left_out = dict(
+        ((endpoint, key), seq)
+        for endpoint, key, seq in session.execute(
+            select(_ENDPOINT_ID, _KEY, func.min(_SEQ))
+            .where(
+                _ENTRY.kind == outbox.DELIVER_EVENT,
+                _ENTRY.status == OutboxStatus.PENDING,
+                _ENTRY.id.not_in(taken),
+                _KEY.in_({entry.payload["key"] for entry in entries}),
+            )
+            .group_by(_ENDPOINT_ID, _KEY)
+        )
+    )
+    return [
+        entry
+        for entry in entries
+        if entry.payload["seq"]
+        < first_left_out.get(
+            (entry.payload["endpoint_id"], entry.payload["key"]), entry.payload["seq"] + 1
+        )
+    ]
+
+
+def _deliveries(
+    session: Session, entries: Sequence[BillingOutboxEntry]
+) -> dict[uuid.UUID, Delivery]:
+    """Each entry's endpoint and signed-to-be body."""
+    if not entries:
+        return {}
+    endpoint_ids = {uuid.UUID(entry.payload["endpoint_id"]) for entry in entries}
+    event_ids = {uuid.UUID(entry.payload["event_id"]) for entry in entries}
+    endpoints = {
+        e.id: e
+        for e in session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoint_ids))
+        )
+    }
+    bodies = {
+        e.id: envelope(e)
+        for e in session.scalars(select(WebhookEvent).where(WebhookEvent.id.in_(event_ids)))
+    }
+    found: dict[uuid.UUID, Delivery] = {}
+    for entry in entries:
+        endpoint = endpoints[uuid.UUID(entry.payload["endpoint_id"])]
+        found[entry.id] = Delivery(
+            entry_id=entry.id,
+            endpoint_id=endpoint.id,
+            url=endpoint.url,
+            secret=endpoint.secret,
+            event_id=entry.payload["event_id"],
+            key=entry.payload["key"],
+            body=bodies[uuid.UUID(entry.payload["event_id"])],
+            queued_at=entry.created_at,
+            attempts=entry.attempts + 1,
+        )
+    return found
+
+
+def record(
+    session: Session,
+    batch: Sequence[Delivery],
+    attempts: Sequence[Attempt],
+    report: outbox.DeliveryReport,
+) -> int:
+    """Write a lane's results: the delivery log, each entry delivered, backed off or given up;
+    what the lane did not send is due again at once. Returns how many entries it settled."""
+    if attempts:
+        session.execute(insert(WebhookDelivery), [_log_row(attempt) for attempt in attempts])
+    delivered = [a.delivery.entry_id for a in attempts if a.error is None]
+    if delivered:
+        session.execute(
+            update(_ENTRY)
+            .where(_ENTRY.id.in_(delivered))
+            .values(status=OutboxStatus.DELIVERED, delivered_at=func.now(), last_error=None)
+        )
+    for attempt in attempts:
+        if attempt.error is not None:
+            _failed(session, attempt, report)
+    sent = {attempt.delivery.entry_id for attempt in attempts}
+    unsent = [d.entry_id for d in batch if d.entry_id not in sent]
+    if unsent:
+        session.execute(
+            update(_ENTRY)
+            .where(_ENTRY.id.in_(unsent))
+            .values(next_attempt_at=func.now(), attempts=_ENTRY.attempts - 1)
+        )
+    session.commit()
+    report.delivered += len(delivered)
+    report.events_delivered += len(delivered)
+    return len(attempts)
+
+
+def _failed(session: Session, attempt: Attempt, report: outbox.DeliveryReport) -> None:
+    delivery = attempt.delivery
+    values: dict[str, Any] = {"last_error": attempt.error}
+    if attempt.attempted_at - delivery.queued_at >= GIVE_UP_AFTER:
+        values["status"] = OutboxStatus.FAILED
+        report.given_up += 1
+    else:
+        values["next_attempt_at"] = attempt.attempted_at + outbox.backoff(delivery.attempts)
+    session.execute(update(_ENTRY).where(_ENTRY.id == delivery.entry_id).values(**values))
+    report.failed += 1
+    report.events_failed += 1
+    report.errors.append(f"{outbox.DELIVER_EVENT} {delivery.entry_id}: {attempt.error}")
+
+
+def _log_row(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "endpoint_id": attempt.delivery.endpoint_id,
+        "event_id": uuid.UUID(attempt.delivery.event_id),
+        "outbox_entry_id": attempt.delivery.entry_id,
+        "attempted_at": attempt.attempted_at,
+        "response_code": attempt.response_code,
+        "error": attempt.error,
+        "duration_ms": attempt.duration_ms,
+        "delivered": attempt.error is None,
+    }
