@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,8 +59,8 @@ class Delivery:
     event_id: str
     key: str
     body: bytes
-    queued_at: datetime
     attempts: int
+    last_chance: bool  # queued GIVE_UP_AFTER ago: a failure now gives it up
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,12 @@ class WebhookSender:
         running: dict[Future[list[Attempt]], list[Delivery]] = {}
         # Endpoints that did not answer: not tried again in this run (their lane stopped).
         stalled: set[uuid.UUID] = set()
+        tried: set[uuid.UUID] = set()  # each entry is attempted at most once a run
         with ThreadPoolExecutor(self.lanes, thread_name_prefix="webhook-lane") as pool:
             while True:
                 skip = stalled | {batch[0].endpoint_id for batch in running.values()}
                 room = self.lanes - len(running)
-                for batch in claim(session, ids, now or utcnow(), skip, room, budget):
+                for batch in claim(session, ids, now or utcnow(), skip, room, budget, tried):
                     budget -= len(batch)
                     running[pool.submit(self.lane, batch)] = batch
                 if not running:
@@ -119,6 +120,7 @@ class WebhookSender:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     batch, attempts = running.pop(future), future.result()
+                    tried.update(attempt.delivery.entry_id for attempt in attempts)
                     if attempts[-1].response_code is None and attempts[-1].error:
                         stalled.add(batch[0].endpoint_id)
                     settled = record(session, batch, attempts, report)
@@ -187,12 +189,13 @@ def claim(
     busy: set[uuid.UUID],
     lanes: int,
     budget: int,
+    tried: Collection[uuid.UUID] = (),
 ) -> list[list[Delivery]]:
     """Lease up to `lanes` batches (one per endpoint not `busy`), `budget` entries in all;
     committed, so other runners skip them."""
     if lanes <= 0 or budget <= 0:
         return []
-    entries = _due_entries(session, ids, now, busy, budget)
+    entries = _due_entries(session, ids, now, busy, budget, tried)
     entries = _in_order(session, entries)
     batches: dict[uuid.UUID, list[BillingOutboxEntry]] = {}
     for entry in entries:
@@ -206,7 +209,7 @@ def claim(
             .where(_ENTRY.id.in_([entry.id for entry in claimed]))
             .values(next_attempt_at=now + LEASE, attempts=_ENTRY.attempts + 1)
         )
-    deliveries = _deliveries(session, claimed)
+    deliveries = _deliveries(session, claimed, now)
     session.commit()
     return [[deliveries[entry.id] for entry in batch] for batch in batches.values()]
 
@@ -217,6 +220,7 @@ def _due_entries(
     now: datetime,
     busy: set[uuid.UUID],
     budget: int,
+    tried: Collection[uuid.UUID],
 ) -> list[BillingOutboxEntry]:
     """Due entries to active endpoints, the first LANE_BATCH of each endpoint by number,
     locked (SKIP LOCKED: another runner's are left alone)."""
@@ -235,6 +239,8 @@ def _due_entries(
         ranked = ranked.where(WebhookEndpoint.id.not_in(busy))
     if ids is not None:
         ranked = ranked.where(_ENTRY.id.in_(list(ids)))
+    if tried:
+        ranked = ranked.where(_ENTRY.id.not_in(list(tried)))
     top = ranked.subquery()
     return list(
         session.scalars(
@@ -278,7 +284,7 @@ def _in_order(session: Session, entries: list[BillingOutboxEntry]) -> list[Billi
 
 
 def _deliveries(
-    session: Session, entries: Sequence[BillingOutboxEntry]
+    session: Session, entries: Sequence[BillingOutboxEntry], now: datetime
 ) -> dict[uuid.UUID, Delivery]:
     """Each entry's endpoint and signed-to-be body."""
     if not entries:
@@ -306,8 +312,8 @@ def _deliveries(
             event_id=entry.payload["event_id"],
             key=entry.payload["key"],
             body=bodies[uuid.UUID(entry.payload["event_id"])],
-            queued_at=entry.created_at,
             attempts=entry.attempts + 1,
+            last_chance=now - entry.created_at >= GIVE_UP_AFTER,
         )
     return found
 
@@ -349,7 +355,7 @@ def record(
 def _failed(session: Session, attempt: Attempt, report: outbox.DeliveryReport) -> None:
     delivery = attempt.delivery
     values: dict[str, Any] = {"last_error": attempt.error}
-    if attempt.attempted_at - delivery.queued_at >= GIVE_UP_AFTER:
+    if delivery.last_chance:
         values["status"] = OutboxStatus.FAILED
         report.given_up += 1
     else:
