@@ -129,19 +129,7 @@ def deliver(
         if entry is None:
             break
         seen.add(entry.id)
-        entry.attempts += 1
-        try:
-            _send(session, (lago, payments, mail), entry)
-        except Exception as error:  # any failure is kept and retried
-            entry.last_error = str(error)[:1000]
-            entry.next_attempt_at = utcnow() + backoff(entry.attempts)
-            report.failed += 1
-            report.errors.append(f"{entry.kind} {entry.id}: {entry.last_error}")
-        else:
-            entry.status = OutboxStatus.DELIVERED
-            entry.delivered_at = utcnow()
-            entry.last_error = None
-            report.delivered += 1
+        _attempt(session, (lago, payments, mail), entry, report)
         session.commit()
         if progress is not None:
             progress(1)
@@ -150,6 +138,28 @@ def deliver(
     ).one()
     session.commit()
     return report
+
+
+def _attempt(
+    session: Session,
+    receivers: tuple[Any, Any, Any],
+    entry: BillingOutboxEntry,
+    report: DeliveryReport,
+) -> None:
+    """Send one entry: delivered, or its error kept and the next attempt backed off."""
+    entry.attempts += 1
+    try:
+        _send(session, receivers, entry)
+    except Exception as error:  # any failure is kept and retried
+        entry.last_error = str(error)[:1000]
+        entry.next_attempt_at = utcnow() + backoff(entry.attempts)
+        report.failed += 1
+        report.errors.append(f"{entry.kind} {entry.id}: {entry.last_error}")
+    else:
+        entry.status = OutboxStatus.DELIVERED
+        entry.delivered_at = utcnow()
+        entry.last_error = None
+        report.delivered += 1
 
 
 def _next_entry(

@@ -106,8 +106,7 @@ def fulfil(
         total=payment.amount_total,
         now=now,
     )
-    outbox_ids.extend(_letters(session, payment, due, refused))
-    outbox_ids.extend(events.fulfilled(session, kept, [p for p in due if p.id in refused]))
+    outbox_ids += [*_letters(session, payment, due, refused), *events.fulfilled(session, due)]
     # The cart keeps only what the shopper still can buy (all of it when refunded whole).
     session.execute(
         delete(CartItem).where(

@@ -47,12 +47,12 @@ _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 Change = tuple[str, str, dict[str, Any]]  # (event type, user id, data)
 
 
-def fulfilled(
-    session: Session, kept: Sequence[AddOnPurchase], refunded: Sequence[AddOnPurchase]
-) -> list[uuid.UUID]:
-    """A paid checkout: each kept line completed and its subscription activated; lines that
-    could not be honoured refunded at once; the buyers' entitlements."""
+def fulfilled(session: Session, paid: Sequence[AddOnPurchase]) -> list[uuid.UUID]:
+    """A paid checkout's lines: each kept one completed and its subscription activated; those
+    that could not be honoured refunded at once; the buyers' entitlements."""
     session.flush()
+    kept = [p for p in paid if p.status == PurchaseStatus.COMPLETED]
+    refunded = [p for p in paid if p.status == PurchaseStatus.REFUNDED]
     changes: list[Change] = []
     for purchase in kept:
         changes.append((PURCHASE_COMPLETED, purchase.user_id, purchase_data(purchase)))

@@ -67,6 +67,9 @@ def test_foreign_keys_cascade_or_restrict_per_table(session):
         "pricing_rules.add_on_id": "CASCADE",
         "cart_items.add_on_id": "CASCADE",
         "add_on_features.add_on_id": "CASCADE",
+        # An endpoint's delivery log goes with it (deleting it in the admin area).
+        "webhook_deliveries.endpoint_id": "CASCADE",
+        "webhook_deliveries.event_id": "CASCADE",
     }
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, URLField
+
+# types-WTForms 3.2 predates WTForms 3.3, where `SelectChoice` replaced choice tuples.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from marketplace.admin.forms import CheckboxListField, NoFormToken
@@ -25,7 +28,9 @@ class EndpointForm(FlaskForm):
     )
     description = StringField("Description", validators=[Optional(), Length(max=200)])
     event_types = CheckboxListField(
-        "Event types", choices=[(kind, kind) for kind in EVENT_TYPES], default=list(EVENT_TYPES)
+        "Event types",
+        choices=[SelectChoice(kind, kind) for kind in EVENT_TYPES],
+        default=list(EVENT_TYPES),
     )
     is_active = BooleanField("Active (events are sent)", default=True)
     token = HiddenField()

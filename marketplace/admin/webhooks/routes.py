@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Response, abort, flash, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.admin.access import current_actor
 from marketplace.admin.audit.queries import history
@@ -86,7 +87,7 @@ def deliveries(endpoint_id: uuid.UUID):
     return render(
         "admin/webhooks/deliveries.html",
         "admin/webhooks/_log.html",
-        endpoint=endpoint,
+        webhook=endpoint,
         log=page,
         after=form.after.data,
     )
@@ -150,7 +151,7 @@ def _endpoint(endpoint_id: uuid.UUID) -> WebhookEndpoint:
     return endpoint
 
 
-def _confirm(endpoint: WebhookEndpoint, change: str, action: str) -> Response:
+def _confirm(endpoint: WebhookEndpoint, change: str, action: str) -> BaseResponse:
     return confirm_page(
         subject=endpoint.url,
         change=change,
@@ -166,7 +167,7 @@ def _secret_page(endpoint: WebhookEndpoint, secret: str, how: str, status: int =
         "admin/webhooks/secret.html",
         "admin/webhooks/_secret.html",
         status=status,
-        endpoint=endpoint,
+        webhook=endpoint,
         secret=secret,
         how=how,
     )
@@ -183,7 +184,8 @@ def _form_page(
     if refused is not None:
         status = show_refusal(form, refused)
     session = db.session()
-    context: dict[str, object] = {"form": form, "endpoint": endpoint, "refusal": refused}
+    # `webhook`, not `endpoint`: base.html sets that name to the request's endpoint.
+    context: dict[str, object] = {"form": form, "webhook": endpoint, "refusal": refused}
     if endpoint is not None:
         context |= {
             "log": queries.delivery_log(session, endpoint.id),

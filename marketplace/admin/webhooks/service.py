@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.admin import changes
@@ -151,14 +151,28 @@ def delete_endpoint(session: Session, actor: Actor, endpoint_id: uuid.UUID) -> i
 def resend(
     session: Session, actor: Actor, endpoint_id: uuid.UUID, event_id: uuid.UUID
 ) -> uuid.UUID:
-    """Queue `event` to the endpoint again, due now (same event id: a receiver that has it
-    already can tell); the outbox entry to deliver after the commit."""
+    """Send `event` to the endpoint again, due now (same event id: a receiver that has it
+    already can tell): its pending entry, still being retried, is made due; else a new entry
+    is queued. The entry to deliver after the commit.
+
+    It keeps its place in the user's order: an earlier event of the user still owed to the
+    endpoint goes first."""
     endpoint = _locked(session, endpoint_id)
     event = session.get(WebhookEvent, event_id)
     if event is None:
         session.rollback()
         raise NotFound("This event does not exist (any more).")
-    entry_id = outbox.enqueue(session, outbox.DELIVER_EVENT, delivery_payload(event, endpoint.id))
+    entry_id = session.scalar(
+        update(BillingOutboxEntry)
+        .where(
+            BillingOutboxEntry.kind == outbox.DELIVER_EVENT,
+            BillingOutboxEntry.status == OutboxStatus.PENDING,
+            BillingOutboxEntry.payload["endpoint_id"].astext == str(endpoint.id),
+            BillingOutboxEntry.payload["event_id"].astext == str(event.id),
+        )
+        .values(next_attempt_at=func.now())
+        .returning(BillingOutboxEntry.id)
+    ) or outbox.enqueue(session, outbox.DELIVER_EVENT, delivery_payload(event, endpoint.id))
     record(session, actor, "webhook_endpoint.resend", OBJECT_TYPE, endpoint.id, None,
            {"event_id": event.id, "type": event.type, "outbox_entry_id": entry_id})  # fmt: skip
     session.commit()

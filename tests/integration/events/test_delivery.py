@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
