@@ -43,7 +43,7 @@ def mail_for(config: Mapping[str, Any]):
 
 def webhooks_for(config: Mapping[str, Any]):
     """The webhook sender (always configured: endpoints are rows, not settings)."""
-    from marketplace.events.delivery import sender_for
+    from marketplace.events.sender import sender_for
 
     return sender_for(config)
 

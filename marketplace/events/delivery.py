@@ -1,10 +1,9 @@
-"""Deliver events to webhook endpoints: the outbox's `webhook.deliver` entries.
+"""Which `webhook.deliver` outbox entries to send now, and what their sending did: the
+database side of delivering events (the HTTP side is marketplace.events.sender).
 
-Each endpoint is a lane: its entries are sent one after another by a thread of their own, and
-lanes run side by side, so a receiver that is slow or gone holds only its own lane. The
-database is touched by the calling thread alone: it claims a batch for a lane (leasing it:
-due again only if this runner dies), the lane sends it, and the results are written as each
-lane finishes, while the others keep sending.
+A batch is claimed for one endpoint's lane (leased: due again only if its runner dies), and
+the lane's results are written when it finishes: the delivery log, each entry delivered,
+backed off or given up.
 
 Order: one user's events reach an endpoint in the order of the changes. An entry is claimed
 only together with every earlier pending entry of its user and endpoint; a lane that fails one
@@ -16,27 +15,22 @@ back-off; an entry still failing three days after it was queued is given up (`fa
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from sqlalchemy import BigInteger, Uuid, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.billing import outbox
-from marketplace.events import signing
 from marketplace.events.emit import rfc3339
 from marketplace.models import BillingOutboxEntry, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from marketplace.models.base import utcnow
 from marketplace.vocabulary import OutboxStatus
 
 GIVE_UP_AFTER = timedelta(days=3)
-LANE_BATCH = 50  # entries a lane sends before its results are written
+LANE_BATCH = 200  # entries a lane sends before its results are written
 # A claimed batch is due again after this (its runner died mid-way): longer than a lane can
 # take, since a lane stops at the first receiver that does not answer in time.
 LEASE = timedelta(minutes=10)
@@ -85,103 +79,6 @@ def envelope(event: WebhookEvent) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 
-class WebhookSender:
-    """Sends lanes of deliveries over HTTP (`timeout` seconds an answer), `lanes` at once."""
-
-    def __init__(self, timeout: float, lanes: int) -> None:
-        self.timeout = timeout
-        self.lanes = max(lanes, 1)
-
-    def deliver(
-        self,
-        session: Session,
-        report: outbox.DeliveryReport,
-        *,
-        ids: Sequence[uuid.UUID] | None = None,
-        now: datetime | None = None,
-        limit: int = 500,
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        """Deliver due entries (or `ids`), at most `limit`, adding the results to `report`."""
-        budget = limit
-        running: dict[Future[list[Attempt]], list[Delivery]] = {}
-        # Endpoints that did not answer: not tried again in this run (their lane stopped).
-        stalled: set[uuid.UUID] = set()
-        tried: set[uuid.UUID] = set()  # each entry is attempted at most once a run
-        with ThreadPoolExecutor(self.lanes, thread_name_prefix="webhook-lane") as pool:
-            while True:
-                skip = stalled | {batch[0].endpoint_id for batch in running.values()}
-                room = self.lanes - len(running)
-                for batch in claim(session, ids, now or utcnow(), skip, room, budget, tried):
-                    budget -= len(batch)
-                    running[pool.submit(self.lane, batch)] = batch
-                if not running:
-                    return
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    batch, attempts = running.pop(future), future.result()
-                    tried.update(attempt.delivery.entry_id for attempt in attempts)
-                    if attempts[-1].response_code is None and attempts[-1].error:
-                        stalled.add(batch[0].endpoint_id)
-                    settled = record(session, batch, attempts, report)
-                    if progress is not None:
-                        progress(settled)
-
-    def lane(self, batch: Sequence[Delivery]) -> list[Attempt]:
-        """Send one endpoint's batch in order; skip a user's events after one of theirs failed;
-        stop when the receiver does not answer."""
-        attempts: list[Attempt] = []
-        failed_keys: set[str] = set()
-        with requests.Session() as http:
-            for delivery in batch:
-                if delivery.key in failed_keys:
-                    continue
-                attempt = self.post(http, delivery)
-                attempts.append(attempt)
-                if attempt.error is not None:
-                    failed_keys.add(delivery.key)
-                    if attempt.response_code is None:
-                        break
-        return attempts
-
-    def post(self, http: requests.Session, delivery: Delivery) -> Attempt:
-        """POST the signed body; a 2xx answer delivers it."""
-        timestamp = int(time.time())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            signing.HEADER: signing.header(delivery.secret, timestamp, delivery.body),
-            signing.EVENT_ID_HEADER: delivery.event_id,
-        }
-        attempted_at, started = utcnow(), time.perf_counter()
-        code: int | None = None
-        try:
-            # stream: the answer's body is never read (a receiver cannot hold us with it).
-            with http.post(
-                delivery.url,
-                data=delivery.body,
-                headers=headers,
-                timeout=(min(self.timeout, 3.0), self.timeout),
-                allow_redirects=False,
-                stream=True,
-            ) as response:
-                code = response.status_code
-                error = None if 200 <= code < 300 else f"answered {code} {response.reason}"
-        except requests.Timeout:
-            error = f"no answer within {self.timeout:g} s"
-        except requests.RequestException as failure:
-            error = f"could not connect: {type(failure).__name__}: {failure}"[:1000]
-        duration = round((time.perf_counter() - started) * 1000)
-        return Attempt(delivery, attempted_at, code, error, duration)
-
-
-def sender_for(config: dict[str, Any] | Any) -> WebhookSender:
-    """The sender with the configured timeout and lanes."""
-    return WebhookSender(
-        float(config.get("WEBHOOK_TIMEOUT_SECONDS", 5.0)), int(config.get("WEBHOOK_LANES", 8))
-    )
-
-
 def claim(
     session: Session,
     ids: Sequence[uuid.UUID] | None,
@@ -210,8 +107,9 @@ def claim(
             .values(next_attempt_at=now + LEASE, attempts=_ENTRY.attempts + 1)
         )
     deliveries = _deliveries(session, claimed, now)
-    session.commit()
-    return [[deliveries[entry.id] for entry in batch] for batch in batches.values()]
+    leased = [[deliveries[entry.id] for entry in batch] for batch in batches.values()]
+    session.commit()  # (after reading the ids: the commit expires the entries)
+    return leased
 
 
 def _due_entries(

@@ -63,7 +63,7 @@ def fulfilled(session: Session, paid: Sequence[AddOnPurchase]) -> list[uuid.UUID
         ).one()
         changes.append((SUBSCRIPTION_ACTIVATED, held.user_id, subscription_data(held)))
     changes += [(PURCHASE_REFUNDED, p.user_id, purchase_data(p)) for p in refunded]
-    return _emit(session, changes, {p.user_id for p in kept})
+    return emit(session, changes, {p.user_id for p in kept})
 
 
 def subscriptions(session: Session, event_type: str, rows: Iterable[UserAddOn]) -> list[uuid.UUID]:
@@ -71,7 +71,7 @@ def subscriptions(session: Session, event_type: str, rows: Iterable[UserAddOn]) 
     entitlements."""
     session.flush()
     changes = [(event_type, row.user_id, subscription_data(row)) for row in rows]
-    return _emit(session, changes, {user for _, user, _ in changes})
+    return emit(session, changes, {user for _, user, _ in changes})
 
 
 def refunded(session: Session, purchases: Iterable[AddOnPurchase]) -> list[uuid.UUID]:
@@ -80,7 +80,7 @@ def refunded(session: Session, purchases: Iterable[AddOnPurchase]) -> list[uuid.
     session.flush()
     rows = list(purchases)
     changes = [(PURCHASE_REFUNDED, p.user_id, purchase_data(p)) for p in rows]
-    return _emit(session, changes, {p.user_id for p in rows if p.status == PurchaseStatus.REFUNDED})
+    return emit(session, changes, {p.user_id for p in rows if p.status == PurchaseStatus.REFUNDED})
 
 
 def expired(session: Session, rows: Sequence[Any]) -> list[uuid.UUID]:
@@ -139,23 +139,21 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _emit(session: Session, changes: Sequence[Change], entitled: set[str]) -> list[uuid.UUID]:
+def emit(
+    session: Session, changes: Sequence[Change], entitled: Iterable[str] = ()
+) -> list[uuid.UUID]:
     """Store `changes`, then the entitlements of the `entitled` users, each for the endpoints
     subscribed to its type; the outbox entries queued."""
     endpoints = session.execute(
         select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.is_active)
     ).all()
     wanted = {kind for _, kinds in endpoints for kind in kinds}
-    users = {user for kind, user, _ in changes if kind in wanted}
-    if ENTITLEMENTS_UPDATED in wanted:
-        users |= entitled
+    entitled = sorted(set(entitled)) if ENTITLEMENTS_UPDATED in wanted else []
+    users = {user for kind, user, _ in changes if kind in wanted} | set(entitled)
     for user in sorted(users):  # one order, so two emitters never wait on each other in a cycle
         session.execute(_LOCK, {"key": f"events:{user}"})
     everything = [c for c in changes if c[0] in wanted]
-    if ENTITLEMENTS_UPDATED in wanted:
-        everything += [
-            (ENTITLEMENTS_UPDATED, u, entitlement_set(session, u)) for u in sorted(entitled)
-        ]
+    everything += [(ENTITLEMENTS_UPDATED, u, entitlement_set(session, u)) for u in entitled]
     ids: list[uuid.UUID] = []
     for kind, user, data in everything:
         event = WebhookEvent(id=uuid.uuid4(), type=kind, user_id=user, data=data)
