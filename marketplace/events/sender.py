@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
 
-import requests
+import urllib3
 from sqlalchemy.orm import Session
 
 from marketplace.billing import outbox
@@ -37,9 +37,13 @@ class WebhookSender:
     def __init__(self, timeout: float, lanes: int) -> None:
         self.timeout = timeout
         self.lanes = max(lanes, 1)
-        # One HTTP session (its kept-alive connection) per endpoint and stream; a lane's
-        # streams are the only users of theirs.
-        self.sessions: dict[tuple[uuid.UUID, int], requests.Session] = {}
+        # Kept-alive connections, up to STREAMS per receiver; no retries or redirects here
+        # (the outbox retries), and no proxy settings read from the environment.
+        self.http = urllib3.PoolManager(
+            maxsize=STREAMS,
+            retries=False,
+            timeout=urllib3.Timeout(connect=min(timeout, 3.0), read=timeout),
+        )
 
     def deliver(
         self,
@@ -80,9 +84,7 @@ class WebhookSender:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for http in self.sessions.values():
-            http.close()
-        self.sessions.clear()
+        self.http.clear()
 
     def lane(self, batch: Sequence[Delivery]) -> list[Attempt]:
         """Send one endpoint's batch: each user's events in order, on STREAMS streams."""
@@ -90,24 +92,21 @@ class WebhookSender:
         for delivery in batch:
             streams.setdefault(zlib.crc32(delivery.key.encode()) % STREAMS, []).append(delivery)
         if len(streams) == 1:
-            [(number, only)] = streams.items()
-            return self.stream(number, only)
+            [only] = streams.values()
+            return self.stream(only)
         with ThreadPoolExecutor(len(streams), thread_name_prefix="webhook-stream") as pool:
-            sent = pool.map(self.stream, streams.keys(), streams.values())
+            sent = pool.map(self.stream, streams.values())
             return [attempt for attempts in sent for attempt in attempts]
 
-    def stream(self, number: int, deliveries: Sequence[Delivery]) -> list[Attempt]:
+    def stream(self, deliveries: Sequence[Delivery]) -> list[Attempt]:
         """Send in order; skip a user's events after one of theirs failed; stop when the
         receiver does not answer."""
-        http = self.sessions.get((deliveries[0].endpoint_id, number)) or self._session(
-            deliveries[0].endpoint_id, number
-        )
         attempts: list[Attempt] = []
         failed_keys: set[str] = set()
         for delivery in deliveries:
             if delivery.key in failed_keys:
                 continue
-            attempt = self.post(http, delivery)
+            attempt = self.post(delivery)
             attempts.append(attempt)
             if attempt.error is not None:
                 failed_keys.add(delivery.key)
@@ -115,14 +114,7 @@ class WebhookSender:
                     break
         return attempts
 
-    def _session(self, endpoint_id: uuid.UUID, number: int) -> requests.Session:
-        http = self.sessions[(endpoint_id, number)] = requests.Session()
-        # No proxy or .netrc lookups per request: receivers are reached directly, and the
-        # signature, not credentials, proves the sender.
-        http.trust_env = False
-        return http
-
-    def post(self, http: requests.Session, delivery: Delivery) -> Attempt:
+    def post(self, delivery: Delivery) -> Attempt:
         """POST the signed body; a 2xx answer delivers it."""
         timestamp = int(time.time())
         headers = {
@@ -133,30 +125,39 @@ class WebhookSender:
         }
         attempted_at, started = utcnow(), time.perf_counter()
         code: int | None = None
+        error: str | None
         try:
-            # stream: a long answer is not read (a receiver cannot hold us with it).
-            with http.post(
+            response = self.http.request(
+                "POST",
                 delivery.url,
-                data=delivery.body,
+                body=delivery.body,
                 headers=headers,
-                timeout=(min(self.timeout, 3.0), self.timeout),
-                allow_redirects=False,
-                stream=True,
-            ) as response:
-                code = response.status_code
-                error = None if 200 <= code < 300 else f"answered {code} {response.reason}"
-                if _small(response.headers.get("Content-Length", "")):
-                    response.content  # noqa: B018 (read: the connection serves the next one)
-        except requests.Timeout:
+                redirect=False,
+                preload_content=False,  # a long answer is not read: it cannot hold us
+            )
+        except urllib3.exceptions.TimeoutError:
             error = f"no answer within {self.timeout:g} s"
-        except requests.RequestException as failure:
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as failure:
             error = f"could not connect: {type(failure).__name__}: {failure}"[:1000]
+        else:
+            code = response.status
+            error = None if 200 <= code < 300 else f"answered {code} {response.reason}"
+            _finish(response)
         duration = round((time.perf_counter() - started) * 1000)
         return Attempt(delivery, attempted_at, code, error, duration)
 
 
-def _small(content_length: str) -> bool:
-    return content_length.isdigit() and int(content_length) <= READ_ANSWER_BYTES
+def _finish(response: urllib3.BaseHTTPResponse) -> None:
+    """Read a short answer, so its connection serves the next delivery; drop a long one."""
+    length = response.headers.get("Content-Length", "")
+    try:
+        if length.isdigit() and int(length) <= READ_ANSWER_BYTES:
+            response.read()
+            response.release_conn()
+            return
+    except urllib3.exceptions.HTTPError:
+        pass
+    response.close()
 
 
 def sender_for(config: Mapping[str, Any]) -> WebhookSender:
