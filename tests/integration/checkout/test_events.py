@@ -3,8 +3,12 @@ after-response delivery), once per change even when Stripe sends an event twice.
 
 from __future__ import annotations
 
-import pytest
+import time
 
+import pytest
+from sqlalchemy import select
+
+from marketplace.models import UserAddOn
 from tests.fixtures.webhook_receiver import WebhookReceiver
 from tests.integration.checkout.fakes import event
 from tests.integration.checkout.steps import USER, open_checkout, post_webhook
@@ -77,4 +81,27 @@ def test_a_subscription_ended_in_stripe_is_announced_cancelled(
     subscription = cancelled["data"]["subscription"]
     assert (subscription["status"], subscription["auto_renew"]) == ("cancelled", False)
     assert subscription["cancellation_reason"] == "The subscription ended in Stripe."
+    assert entitlements["type"] == "entitlements.updated"
+
+
+def test_a_renewal_that_revives_an_expired_subscription_announces_it(
+    client, session, catalog, fake_stripe, receiver
+):
+    paid = bought(client, session, catalog, fake_stripe)
+    held = session.scalars(select(UserAddOn).where(UserAddOn.user_id == USER)).one()
+    held.status = "expired"  # its renewal was late: `flask maintain` expired it meanwhile
+    session.commit()
+    renewal = event(
+        "invoice.paid",
+        {"id": "in_renewal", "object": "invoice", "billing_reason": "subscription_cycle",
+         "subscription": paid["subscription"],
+         "lines": {"data": [{"period": {"end": int(time.time()) + 40 * 86400}}]}},
+    )  # fmt: skip
+
+    post_webhook(client, renewal)
+    post_webhook(client, renewal)
+
+    activated, entitlements = receiver.events()[3:]
+    assert activated["type"] == "subscription.activated"
+    assert activated["data"]["subscription"]["status"] == "active"
     assert entitlements["type"] == "entitlements.updated"
