@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Uuid, func, insert, select, update
+from sqlalchemy import BigInteger, Select, Uuid, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.billing import outbox
@@ -136,7 +136,7 @@ def _due_entries(
     if busy:
         ranked = ranked.where(WebhookEndpoint.id.not_in(busy))
     if ids is not None:
-        ranked = ranked.where(_ENTRY.id.in_(list(ids)))
+        ranked = ranked.where(_ENTRY.id.in_(list(ids)), _ENDPOINT_ID.not_in(_failing(ids)))
     if tried:
         ranked = ranked.where(_ENTRY.id.not_in(list(tried)))
     top = ranked.subquery()
@@ -149,6 +149,18 @@ def _due_entries(
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
+    )
+
+
+def _failing(ids: Sequence[uuid.UUID]) -> Select[tuple[str]]:
+    """Endpoints with another entry failing: right after a commit (`ids`: a request's worker
+    waits) they are left to the runner, so a dead receiver costs one timeout, not one a
+    purchase. The entry asked for itself (a resend) may still go."""
+    return select(_ENDPOINT_ID).where(
+        _ENTRY.kind == outbox.DELIVER_EVENT,
+        _ENTRY.status == OutboxStatus.PENDING,
+        _ENTRY.last_error.is_not(None),
+        _ENTRY.id.not_in(list(ids)),
     )
 
 

@@ -13,13 +13,17 @@ from tests.fixtures.catalog import put_in_cart
 from tests.fixtures.shoppers import sign_in
 
 
-def buy(client, session, user_id: str, *add_ons) -> None:
-    """`user_id` checks out `add_ons` and pays on the offline test-payment page."""
+def buy(client, session, user_id: str, *add_ons, after_response: bool = False) -> None:
+    """`user_id` checks out `add_ons` and pays on the offline test-payment page; with
+    `after_response`, the answer is closed as a server closes it, so the after-response
+    delivery runs."""
     put_in_cart(session, user_id, *add_ons)
     sign_in(client, user_id)
     location = client.post("/checkout").headers["Location"]
     session_id = location.rsplit("/", 1)[1]
-    paid = client.post(f"/checkout/test-payment/{session_id}", data={"action": "pay"})
+    paid = client.post(
+        f"/checkout/test-payment/{session_id}", data={"action": "pay"}, buffered=after_response
+    )
     assert paid.status_code == 303
 
 

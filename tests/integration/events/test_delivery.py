@@ -210,3 +210,29 @@ def test_the_stored_event_is_what_every_endpoint_gets(client, session, catalog, 
     [event] = session.scalars(select(WebhookEvent)).all()
     [received] = receiver.events()
     assert received["id"] == str(event.id) and received["data"] == event.data
+
+
+def test_purchases_are_announced_right_after_their_response(client, session, catalog, receiver):
+    endpoint_for(session, receiver, types=["purchase.completed"])
+
+    buy(client, session, USER, catalog.tts, after_response=True)
+
+    assert [e["type"] for e in receiver.events()] == ["purchase.completed"]
+
+
+def test_a_receiver_that_stopped_answering_costs_one_timeout_not_one_per_purchase(
+    client, session, catalog
+):
+    with WebhookReceiver(delay=2.0) as slow:
+        endpoint_for(session, slow, types=["purchase.completed"])
+
+        buy(client, session, USER, catalog.tts, after_response=True)
+        buy(client, session, "vic", catalog.tts, after_response=True)
+        time.sleep(2.1)
+
+        # The second purchase's delivery was left to the runner: the endpoint was failing.
+        assert len(slow.received) == 1
+    owed = session.scalars(
+        select(BillingOutboxEntry).where(BillingOutboxEntry.kind == "webhook.deliver")
+    ).all()
+    assert sorted(entry.attempts for entry in owed) == [0, 1]
