@@ -118,6 +118,11 @@ class Settings:
     # An SMTP server that stops answering holds the outbox runner at most this long per step.
     mail_timeout_seconds: float = setting("MAIL_TIMEOUT_SECONDS", 10.0, float)
     mail_file_dir: str = setting("MAIL_FILE_DIR", str(MAIL_FILE_DIR))
+    # Outgoing events (marketplace/events): a receiver is given this long to answer one
+    # delivery; up to `webhook_lanes` endpoints are sent to at once, one lane each, so a slow
+    # one holds only its own lane.
+    webhook_timeout_seconds: float = setting("WEBHOOK_TIMEOUT_SECONDS", 5.0, float)
+    webhook_lanes: int = setting("WEBHOOK_LANES", 8, int)
     # Who sells, as receipts name them (set the real ones in production).
     seller_name: str = setting("SELLER_NAME", "Extensions Marketplace")
     seller_address: str = setting("SELLER_ADDRESS", "1 Example Street, Example City, EX1 1AA")

@@ -48,6 +48,13 @@ def user_features(
     return features
 
 
+def entitlement_set(session: Session, user_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """A user's entitlements as the API and the `entitlements.updated` event show them:
+    `user_id`, the sorted `feature_keys`, and each key's merged configuration."""
+    enabled = user_features(session, user_id, now)
+    return {"user_id": user_id, "feature_keys": sorted(enabled), "features": enabled}
+
+
 def has_feature(
     session: Session, user_id: str | None, key: str, now: datetime | None = None
 ) -> bool:

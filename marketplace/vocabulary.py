@@ -127,10 +127,11 @@ class SubscriptionStatus(StrEnum):
 
 
 class OutboxStatus(StrEnum):
-    """A billing outbox entry: pending until delivered."""
+    """An outbox entry: pending until delivered; failed when its retries ran out (webhooks)."""
 
     PENDING = "pending"
     DELIVERED = "delivered"
+    FAILED = "failed"
 
 
 def sql_list(enum: type[StrEnum]) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.account import queries
 from marketplace.billing import outbox
+from marketplace.events import emit as events
 from marketplace.mail import letters
 from marketplace.models import UserAddOn
 from marketplace.vocabulary import SubscriptionStatus
@@ -117,6 +118,7 @@ def end(
         by_staff=not by_shopper,
         reason=None if by_shopper else subscription.cancellation_reason,
     )
+    outbox_ids += events.subscriptions(session, events.SUBSCRIPTION_CANCELLED, [subscription])
     return outbox_ids
 
 

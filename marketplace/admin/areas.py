@@ -55,6 +55,13 @@ AREAS = (
         "Billing outbox and Stripe events.",
     ),
     Area(
+        "webhooks",
+        "Webhooks",
+        "admin.webhooks.index",
+        ADMIN_ONLY,
+        "Endpoints that receive signed events, their secrets and delivery logs.",
+    ),
+    Area(
         "audit",
         "Audit log",
         "admin.audit.index",

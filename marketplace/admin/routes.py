@@ -15,6 +15,7 @@ from marketplace.admin.orders.routes import bp as orders
 from marketplace.admin.pricing.routes import bp as pricing
 from marketplace.admin.promos.routes import bp as promos
 from marketplace.admin.subscriptions.routes import bp as subscriptions
+from marketplace.admin.webhooks.routes import bp as webhooks
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(access.guard)
@@ -29,6 +30,7 @@ AREAS = (
     subscriptions,
     customers,
     operations,
+    webhooks,
     exports,
     audit,
 )

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from marketplace.api import tokens
-from marketplace.entitlements import user_features
+from marketplace.entitlements import entitlement_set
 from marketplace.extensions import csrf, db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -43,8 +43,7 @@ def features(user_id: str):
     """The enabled feature keys of a user and their merged configuration."""
     if len(user_id) > MAX_USER_ID:
         return jsonify(error="not_found", message="No such user id."), 404
-    enabled = user_features(db.session(), user_id)
-    response = jsonify(user_id=user_id, feature_keys=sorted(enabled), features=enabled)
+    response = jsonify(entitlement_set(db.session(), user_id))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -3,8 +3,9 @@
 `enqueue` runs inside the caller's transaction (fulfilment, cancellation), so the call is owed
 exactly when the change it follows is committed. Lago entries go to Lago, `stripe.*` entries to
 the payments provider (Stripe, or the offline one, which has nothing to do), `mail.send` entries
-to the postman (`marketplace.mail.postman`); a runner without one of them leaves its entries
-pending. `deliver` sends due entries one at a time,
+to the postman (`marketplace.mail.postman`), `webhook.deliver` entries to the webhook sender
+(`marketplace.events.delivery`: many endpoints at once, in order per user); a runner without
+one of them leaves its entries pending. `deliver` sends due entries one at a time,
 each in its own short transaction with the row locked (`SKIP LOCKED`: parallel runners never
 send the same entry twice); a failure keeps the entry with its error and a backed-off time.
 """
@@ -12,7 +13,7 @@ send the same entry twice); a failure keeps the entry with its error and a backe
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,6 +39,9 @@ REFUND_PAYMENT = "stripe.refund"
 # A letter to a shopper (payload: message, to, name, user_id and the facts it states; see
 # marketplace.mail.letters).
 SEND_MAIL = "mail.send"
+# An event to one webhook endpoint (payload: event_id, endpoint_id, and key and seq — the user
+# and the event's number, which order delivery; see marketplace.events.delivery).
+DELIVER_EVENT = "webhook.deliver"
 LAGO_KINDS = (CREATE_SUBSCRIPTION, TERMINATE_SUBSCRIPTION)
 MAIL_KINDS = (SEND_MAIL,)
 PAYMENT_KINDS = (
@@ -65,6 +69,16 @@ def lago_subscription_owed(session: Session, user_add_on: UserAddOn) -> bool:
     )
 
 
+def due_count(session: Session, now: datetime | None = None) -> int:
+    """How many pending entries are due (idx_billing_outbox_due): a run's work."""
+    return session.scalars(
+        select(func.count()).where(
+            BillingOutboxEntry.status == OutboxStatus.PENDING,
+            BillingOutboxEntry.next_attempt_at <= (now or utcnow()),
+        )
+    ).one()
+
+
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, … doubling per failed attempt, at most 6 hours."""
     return min(BASE_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
@@ -76,6 +90,10 @@ class DeliveryReport:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     still_pending: int = 0
+    # Of those: events sent to webhook endpoints, and entries given up (retries ran out).
+    events_delivered: int = 0
+    events_failed: int = 0
+    given_up: int = 0
 
 
 def deliver(
@@ -84,12 +102,15 @@ def deliver(
     lago=None,
     payments=None,
     mail=None,
+    webhooks=None,
     ids: Sequence[uuid.UUID] | None = None,
     now: datetime | None = None,
     limit: int = 500,
+    progress: Callable[[int], None] | None = None,
 ) -> DeliveryReport:
-    """Send due pending entries (or only `ids`) to `lago` / `payments` / `mail`, committing
-    after each.
+    """Send due pending entries (or only `ids`) to `lago` / `payments` / `mail` / `webhooks`,
+    committing after each (after each batch, for webhooks); `progress` is told how many
+    entries each step settled.
 
     Entries for a missing one of them (None) stay pending.
     """
@@ -100,31 +121,45 @@ def deliver(
     )
     report = DeliveryReport()
     now = now or utcnow()
+    if webhooks is not None:
+        webhooks.deliver(session, report, ids=ids, now=now, limit=limit, progress=progress)
     seen: set[uuid.UUID] = set()
     while report.delivered + report.failed < limit:
         entry = session.scalars(_next_entry(kinds, ids, now, seen)).first()
         if entry is None:
             break
         seen.add(entry.id)
-        entry.attempts += 1
-        try:
-            _send(session, (lago, payments, mail), entry)
-        except Exception as error:  # any failure is kept and retried
-            entry.last_error = str(error)[:1000]
-            entry.next_attempt_at = utcnow() + backoff(entry.attempts)
-            report.failed += 1
-            report.errors.append(f"{entry.kind} {entry.id}: {entry.last_error}")
-        else:
-            entry.status = OutboxStatus.DELIVERED
-            entry.delivered_at = utcnow()
-            entry.last_error = None
-            report.delivered += 1
+        _attempt(session, (lago, payments, mail), entry, report)
         session.commit()
+        if progress is not None:
+            progress(1)
     report.still_pending = session.scalars(
         select(func.count()).where(BillingOutboxEntry.status == OutboxStatus.PENDING)
     ).one()
     session.commit()
     return report
+
+
+def _attempt(
+    session: Session,
+    receivers: tuple[Any, Any, Any],
+    entry: BillingOutboxEntry,
+    report: DeliveryReport,
+) -> None:
+    """Send one entry: delivered, or its error kept and the next attempt backed off."""
+    entry.attempts += 1
+    try:
+        _send(session, receivers, entry)
+    except Exception as error:  # any failure is kept and retried
+        entry.last_error = str(error)[:1000]
+        entry.next_attempt_at = utcnow() + backoff(entry.attempts)
+        report.failed += 1
+        report.errors.append(f"{entry.kind} {entry.id}: {entry.last_error}")
+    else:
+        entry.status = OutboxStatus.DELIVERED
+        entry.delivered_at = utcnow()
+        entry.last_error = None
+        report.delivered += 1
 
 
 def _next_entry(

@@ -1,10 +1,10 @@
-"""Deliver the outbox with the configured Lago, payments provider and postman."""
+"""Deliver the outbox with the configured Lago, payments provider, postman and webhook sender."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -41,19 +41,36 @@ def mail_for(config: Mapping[str, Any]):
     return postman_for(config)
 
 
+def webhooks_for(config: Mapping[str, Any]):
+    """The webhook sender (always configured: endpoints are rows, not settings)."""
+    from marketplace.events.sender import sender_for
+
+    return sender_for(config)
+
+
 def sync_billing(
     session: Session,
     config: Mapping[str, Any],
     *,
     ids: Sequence[uuid.UUID] | None = None,
     limit: int = 500,
+    progress: Callable[[int], None] | None = None,
 ) -> outbox.DeliveryReport:
-    """Deliver due outbox entries (or `ids`): Lago calls, payment-provider calls and e-mail.
+    """Deliver due outbox entries (or `ids`): Lago calls, payment-provider calls, e-mail and
+    events to webhook endpoints.
 
     Entries for one that is not configured (Lago without `LAGO_API_URL`) stay pending.
     """
-    lago, payments, mail = lago_for(config), payments_for(config), mail_for(config)
-    return outbox.deliver(session, lago=lago, payments=payments, mail=mail, ids=ids, limit=limit)
+    return outbox.deliver(
+        session,
+        lago=lago_for(config),
+        payments=payments_for(config),
+        mail=mail_for(config),
+        webhooks=webhooks_for(config),
+        ids=ids,
+        limit=limit,
+        progress=progress,
+    )
 
 
 def deliver_after_commit(

@@ -22,6 +22,7 @@ from marketplace.billing import outbox
 from marketplace.cart import queries as cart_queries
 from marketplace.checkout.locks import lock_shopper
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
+from marketplace.events import emit as events
 from marketplace.mail import letters
 from marketplace.models import AddOnPurchase, CartItem, PromotionalCode, UserAddOn
 from marketplace.models.base import utcnow
@@ -105,7 +106,7 @@ def fulfil(
         total=payment.amount_total,
         now=now,
     )
-    outbox_ids.extend(_letters(session, payment, due, refused))
+    outbox_ids += [*_letters(session, payment, due, refused), *events.fulfilled(session, due)]
     # The cart keeps only what the shopper still can buy (all of it when refunded whole).
     session.execute(
         delete(CartItem).where(

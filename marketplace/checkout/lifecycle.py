@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.billing import outbox
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
+from marketplace.events import emit as events
 from marketplace.mail import letters
 from marketplace.models import AddOnPurchase, UserAddOn
 from marketplace.models.base import utcnow
@@ -41,7 +42,9 @@ def renew(
     if not claim(session, event):
         return done(session, NOTHING)
     changed = False
-    for held in _lock_subscriptions(session, subscription_id):
+    rows = _lock_subscriptions(session, subscription_id)
+    lapsed = [held for held in rows if held.status == SubscriptionStatus.EXPIRED]
+    for held in rows:
         if held.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED):
             continue  # cancelled or suspended (refunded) stay so
         if not held.auto_renew:
@@ -56,7 +59,9 @@ def renew(
             held.expires_at = max(new_expiry, held.expires_at or new_expiry)
             held.status = SubscriptionStatus.ACTIVE
             changed = True
-    return done(session, Outcome(changed=changed))
+    renewed = [held for held in lapsed if held.status == SubscriptionStatus.ACTIVE]
+    outbox_ids = events.subscriptions(session, events.SUBSCRIPTION_ACTIVATED, renewed)
+    return done(session, Outcome(changed=changed, outbox_ids=tuple(outbox_ids)))
 
 
 def renewal_failed(
@@ -106,9 +111,12 @@ def end_subscription(
     if not claim(session, event):
         return done(session, NOTHING)
     outbox_ids = []
-    for held in _lock_subscriptions(session, subscription_id):
-        if held.status == SubscriptionStatus.CANCELLED:
-            continue
+    ended = [
+        held
+        for held in _lock_subscriptions(session, subscription_id)
+        if held.status != SubscriptionStatus.CANCELLED
+    ]
+    for held in ended:
         held.status = SubscriptionStatus.CANCELLED
         held.auto_renew = False
         held.cancelled_at = now
@@ -125,6 +133,7 @@ def end_subscription(
             access_until=None,
             by_shopper=False,
         )
+    outbox_ids += events.subscriptions(session, events.SUBSCRIPTION_CANCELLED, ended)
     return done(session, Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))
 
 
@@ -153,7 +162,7 @@ def refund(
         amount_refunded, {p.id: (p.amount, p.refund_amount or ZERO) for p in purchases}
     )
     refunded = record_refund(session, purchases, shares, reason="Refunded through Stripe.", now=now)
-    outbox_ids = refund_letters(session, refunded, shares, reason=None)
+    outbox_ids = refund_notices(session, refunded, shares, reason=None)
     return done(session, Outcome(changed=bool(shares), outbox_ids=tuple(outbox_ids)))
 
 
@@ -187,14 +196,15 @@ def record_refund(
     return refunded
 
 
-def refund_letters(
+def refund_notices(
     session: Session,
     refunded: list[AddOnPurchase],
     shares: Mapping[uuid.UUID, Decimal],
     *,
     reason: str | None,
 ) -> list[uuid.UUID]:
-    """Tell each shopper what this refund gave back (one letter per shopper and order)."""
+    """Tell each shopper what this refund gave back (one letter per shopper and order), and the
+    platform's services (`purchase.refunded`, and `entitlements.updated` when a line ended)."""
     ids: list[uuid.UUID] = []
     groups: dict[tuple[str, uuid.UUID | None], list[AddOnPurchase]] = {}
     for purchase in refunded:
@@ -209,7 +219,7 @@ def refund_letters(
             order_number=lines[0].order.number if lines[0].order else None,
             reason=reason,
         )
-    return ids
+    return ids + events.refunded(session, refunded)
 
 
 def _lock_paid(session: Session, references: list[str]) -> list[AddOnPurchase]:

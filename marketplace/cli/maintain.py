@@ -130,14 +130,23 @@ def vacuum_command(dry_run: bool) -> None:
 def do_deliver_outbox(limit: int, name: str = "deliver-outbox") -> int:
     from flask import current_app
 
+    from marketplace.billing.outbox import due_count
     from marketplace.billing.sync import sync_billing
 
-    report = sync_billing(db.session(), current_app.config, limit=limit)
+    due = min(due_count(db.session()), limit)
+    db.session.commit()
+    with click.progressbar(length=due, label=f"{name}: sending") as bar:
+        report = sync_billing(db.session(), current_app.config, limit=limit, progress=bar.update)
     for error in report.errors:
         click.echo(f"  failed: {error}")
     click.echo(
         f"{name}: delivered {report.delivered}, failed {report.failed} "
         f"(retried later with backoff), {report.still_pending} pending"
+    )
+    click.echo(
+        f"{name}: events: delivered {report.events_delivered} to webhook endpoints, "
+        f"failed {report.events_failed}, given up {report.given_up} (retries ran out after "
+        "3 days)"
     )
     return report.delivered
 
@@ -154,8 +163,8 @@ limit_option = click.option(
 @maintain_group.command("deliver-outbox")
 @limit_option
 def deliver_outbox_command(limit: int) -> None:
-    """Deliver due Lago and Stripe calls and e-mail from the outbox, backing off failures
-    (every few minutes)."""
+    """Deliver due Lago and Stripe calls, e-mail and webhook events from the outbox, backing
+    off failures (every minute or so)."""
     do_deliver_outbox(limit)
 
 

@@ -7,15 +7,18 @@ live traffic and rows skipped because a shopper holds them are picked up by the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, text
+from sqlalchemy import CursorResult, Row, text
 from sqlalchemy.orm import Session
 
+from marketplace.events import emit as events
+
 BATCH_SIZE = 5000
+EVENT_BATCH = 500
 DEFAULT_CART_DAYS = 30
 
 AfterBatch = Callable[[int], None]
@@ -36,6 +39,10 @@ class RowTask:
     progress: str  # the progress bar's label: what a batch does
     verbs: tuple[str, str]  # (done, dry run)
     report: str  # "{verb} {count} …", also given {cutoff} and {days}
+    # Told the rows each batch changed (its `change` ends `RETURNING t.id`), in the batch's
+    # transaction: the events the change causes. It locks each row's user (events.emit), so a
+    # batch is capped at EVENT_BATCH rows to keep those locks few.
+    emit: Callable[[Session, Sequence[Row[Any]]], object] | None = None
 
     def count(self, session: Session, *, now: datetime, days: int = DEFAULT_CART_DAYS) -> int:
         """How many rows a run would change now."""
@@ -57,16 +64,27 @@ class RowTask:
             f"WITH batch AS (SELECT id FROM {self.table} WHERE {self.where} "
             f"LIMIT :batch_size FOR UPDATE SKIP LOCKED) {self.change}"
         )
+        if self.emit is not None:
+            batch_size = min(batch_size, EVENT_BATCH)
         params = {**_params(now, days), "batch_size": batch_size}
         total = 0
         while True:
-            # An UPDATE/DELETE's result is a CursorResult, typed by `Session.execute` as Result.
-            changed = cast(CursorResult[Any], session.execute(statement, params)).rowcount
+            changed = self._change(session, statement, params)
             total += changed
             if after_batch is not None and changed:
                 after_batch(changed)
             if changed < batch_size:
                 return total
+
+    def _change(self, session: Session, statement: Any, params: dict[str, Any]) -> int:
+        """Run one batch's statement (and its events); how many rows it changed."""
+        if self.emit is None:
+            # An UPDATE/DELETE's result is a CursorResult, typed by `Session.execute` as Result.
+            return cast(CursorResult[Any], session.execute(statement, params)).rowcount
+        rows = session.execute(statement, params).all()
+        if rows:
+            self.emit(session, rows)
+        return len(rows)
 
     def describe(self, count: int, *, dry_run: bool, now: datetime, days: int) -> str:
         """One line saying what the run changed (or would)."""
@@ -97,10 +115,12 @@ ROW_TASKS = {
             help="Mark active subscriptions past their expiry as expired (weekly).",
             table="user_add_ons",
             where="status = 'active' AND expires_at < :now",
-            change="UPDATE user_add_ons t SET status = 'expired' FROM batch WHERE t.id = batch.id",
+            change="UPDATE user_add_ons t SET status = 'expired' FROM batch "
+            "WHERE t.id = batch.id RETURNING t.id",
             progress="expiring subscriptions",
             verbs=("marked", "would mark"),
             report="{verb} {count} active subscriptions expired",
+            emit=events.expired,
         ),
         RowTask(
             name="deactivate-promos",

@@ -14,6 +14,7 @@ from marketplace.models.purchases import AddOnPurchase
 from marketplace.models.refunds import Refund, RefundLine
 from marketplace.models.sessions import SessionGeneration
 from marketplace.models.subscriptions import UserAddOn
+from marketplace.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "AdminAuditEntry",
@@ -36,6 +37,9 @@ __all__ = [
     "StripeEvent",
     "SubscriptionTier",
     "UserAddOn",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]
 
 # The deployment guide's 8 tables, and the platform tables they reference.

@@ -70,6 +70,9 @@ def test_foreign_keys_cascade_or_restrict_per_table(session):
         "refunds.order_id": "RESTRICT",
         "refund_lines.refund_id": "RESTRICT",
         "refund_lines.purchase_id": "RESTRICT",
+        # An endpoint's delivery log goes with it (deleting it in the admin area).
+        "webhook_deliveries.endpoint_id": "CASCADE",
+        "webhook_deliveries.event_id": "CASCADE",
     }
 
 

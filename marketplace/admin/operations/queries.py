@@ -10,12 +10,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.admin.keyset import Cursor, Page, keyset_page
-from marketplace.billing.outbox import LAGO_KINDS, PAYMENT_KINDS
+from marketplace.billing.outbox import DELIVER_EVENT, LAGO_KINDS, PAYMENT_KINDS
 from marketplace.models import BillingOutboxEntry, StripeEvent
 from marketplace.models.base import utcnow
 from marketplace.vocabulary import OutboxStatus
 
-KINDS = LAGO_KINDS + PAYMENT_KINDS
+KINDS = LAGO_KINDS + PAYMENT_KINDS + (DELIVER_EVENT,)
 # A due entry nobody sent for this long means no runner works the outbox (the after-commit
 # delivery failed and `flask maintain sync-billing` is not scheduled, or cannot reach them).
 OVERDUE_AFTER = timedelta(minutes=10)

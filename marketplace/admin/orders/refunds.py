@@ -174,7 +174,7 @@ def _record(
     )
     session.add(refund)
     refunded = lifecycle.record_refund(session, lines, shares, reason=request.reason, now=now)
-    outbox_ids = lifecycle.refund_letters(session, refunded, shares, reason=request.reason)
+    outbox_ids = lifecycle.refund_notices(session, refunded, shares, reason=request.reason)
     cancelled = []
     if request.cancel_subscriptions:
         cancelled = _cancel_subscriptions(session, refunded, shares, request.reason, now)

@@ -97,7 +97,11 @@ def extend(subscription_id: uuid.UUID):
             subscription_id, extend_form=form, refused=refused, status=_status(refused)
         )
     until = f"{done.subscription.expires_at:%Y-%m-%d %H:%M} UTC"
-    return _saved(done.subscription, f"{done.subscription.add_on.name} now runs until {until}.")
+    return _saved(
+        done.subscription,
+        f"{done.subscription.add_on.name} now runs until {until}.",
+        done.outbox_ids,
+    )
 
 
 @bp.route(

@@ -24,6 +24,7 @@ from marketplace.admin.audit.service import Actor, changed_fields, jsonable, rec
 from marketplace.admin.changes import Conflict, NotFound, Refused
 from marketplace.admin.subscriptions.queries import OBJECT_TYPE
 from marketplace.checkout.locks import lock_shopper
+from marketplace.events import emit as events
 from marketplace.mail import letters
 from marketplace.models import AddOn, AddOnPurchase, Order, UserAddOn
 from marketplace.models.base import utcnow
@@ -106,9 +107,12 @@ def extend(
     subscription.expires_at = expires_at
     if subscription.status == SubscriptionStatus.EXPIRED:
         subscription.status = SubscriptionStatus.ACTIVE
+        outbox_ids = events.subscriptions(session, events.SUBSCRIPTION_ACTIVATED, [subscription])
+    else:
+        outbox_ids = events.entitlements_changed(session, subscription.user_id)
     _audit(session, actor, "subscription.extend", subscription, before, reason)
     session.commit()
-    return Done(subscription)
+    return Done(subscription, tuple(outbox_ids))
 
 
 def suspend(
@@ -124,6 +128,7 @@ def suspend(
         )
     outbox_ids = shop.stop_renewal(session, subscription)
     subscription.status = SubscriptionStatus.SUSPENDED
+    outbox_ids += events.entitlements_changed(session, subscription.user_id)
     _audit(session, actor, "subscription.suspend", subscription, before, reason)
     session.commit()
     return Done(subscription, tuple(outbox_ids))
@@ -151,9 +156,10 @@ def reactivate(
             "time it should run to.",
         )
     subscription.status = SubscriptionStatus.ACTIVE
+    outbox_ids = events.subscriptions(session, events.SUBSCRIPTION_ACTIVATED, [subscription])
     _audit(session, actor, "subscription.reactivate", subscription, before, reason)
     session.commit()
-    return Done(subscription)
+    return Done(subscription, tuple(outbox_ids))
 
 
 @dataclass(frozen=True)
@@ -207,6 +213,7 @@ def grant(
     }
     record(session, actor, "subscription.grant", OBJECT_TYPE, held.id, before, after)
     outbox_ids = letters.order_confirmation(session, user_id, order.id)
+    outbox_ids += events.fulfilled(session, [purchase])
     session.commit()
     return Grant(held, order, purchase, tuple(outbox_ids))
 

@@ -1,0 +1,1 @@
+"""Webhook endpoints: where outgoing events go, their secrets, their delivery logs."""
