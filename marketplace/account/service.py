@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace import subscription_history
 from marketplace.account import queries
 from marketplace.billing import outbox
 from marketplace.mail import letters
@@ -65,6 +66,7 @@ def cancel(
     subscription.cancelled_at = now or datetime.now(UTC)
     subscription.cancellation_reason = (reason or "").strip() or None
     subscription.auto_renew = False
+    subscription_history.record(session, [subscription.id], subscription.cancelled_at)
     outbox_ids = []
     if outbox.lago_subscription_owed(session, subscription):
         outbox_ids.append(

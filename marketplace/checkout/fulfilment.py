@@ -18,6 +18,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from marketplace import subscription_history
 from marketplace.billing import outbox
 from marketplace.cart import queries as cart_queries
 from marketplace.checkout.locks import lock_shopper
@@ -352,6 +353,8 @@ def _activate(
         "stripe_subscription_id": subscription_id if months is not None else None,
         "cancelled_at": None,
         "cancellation_reason": None,
+        "recurring_amount": ZERO if months is None else subscription_history.renews_at(purchase),
+        "billing_type": purchase.billing.value,
     }
     statement = insert(UserAddOn).values(
         id=uuid.uuid4(), user_id=purchase.user_id, add_on_id=purchase.add_on_id, **values
@@ -362,6 +365,7 @@ def _activate(
             set_={**values, "lago_subscription_id": None},
         ).returning(UserAddOn.id)
     ).scalar_one()
+    subscription_history.record(session, [held_id], now)
     if months is None:
         return []
     lago = {"user_id": purchase.user_id, "user_add_on_id": str(held_id)}

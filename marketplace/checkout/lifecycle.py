@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace import subscription_history
 from marketplace.billing import outbox
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
 from marketplace.mail import letters
@@ -41,7 +42,8 @@ def renew(
     if not claim(session, event):
         return done(session, NOTHING)
     changed = False
-    for held in _lock_subscriptions(session, subscription_id):
+    held_rows = _lock_subscriptions(session, subscription_id)
+    for held in held_rows:
         if held.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED):
             continue  # cancelled or suspended (refunded) stay so
         if not held.auto_renew:
@@ -56,6 +58,7 @@ def renew(
             held.expires_at = max(new_expiry, held.expires_at or new_expiry)
             held.status = SubscriptionStatus.ACTIVE
             changed = True
+    subscription_history.record(session, [held.id for held in held_rows], now)
     return done(session, Outcome(changed=changed))
 
 
@@ -106,7 +109,8 @@ def end_subscription(
     if not claim(session, event):
         return done(session, NOTHING)
     outbox_ids = []
-    for held in _lock_subscriptions(session, subscription_id):
+    held_rows = _lock_subscriptions(session, subscription_id)
+    for held in held_rows:
         if held.status == SubscriptionStatus.CANCELLED:
             continue
         held.status = SubscriptionStatus.CANCELLED
@@ -125,6 +129,7 @@ def end_subscription(
             access_until=None,
             by_shopper=False,
         )
+    subscription_history.record(session, [held.id for held in held_rows], now)
     return done(session, Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))
 
 
@@ -165,6 +170,11 @@ def refund(
                 )
                 .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
             )
+    subscription_history.record_holdings(
+        session,
+        {(p.user_id, p.add_on_id) for p in refunded if p.status == PurchaseStatus.REFUNDED},
+        now,
+    )
     orders.refresh(session, refunded)
     outbox_ids = _refund_letters(session, refunded, shares)
     return done(session, Outcome(changed=bool(shares), outbox_ids=tuple(outbox_ids)))

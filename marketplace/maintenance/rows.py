@@ -97,7 +97,13 @@ ROW_TASKS = {
             help="Mark active subscriptions past their expiry as expired (weekly).",
             table="user_add_ons",
             where="status = 'active' AND expires_at < :now",
-            change="UPDATE user_add_ons t SET status = 'expired' FROM batch WHERE t.id = batch.id",
+            # Each expiry is written to the analytics history, dated when the subscription ran
+            # out (marketplace/subscription_history.py; an expired one counts 0).
+            change=", expired AS (UPDATE user_add_ons t SET status = 'expired' FROM batch "
+            "WHERE t.id = batch.id RETURNING t.id, t.user_id, t.add_on_id, t.expires_at) "
+            "INSERT INTO subscription_changes "
+            "(user_add_on_id, user_id, add_on_id, occurred_at, status, mrr) "
+            "SELECT id, user_id, add_on_id, expires_at, 'expired', 0 FROM expired",
             progress="expiring subscriptions",
             verbs=("marked", "would mark"),
             report="{verb} {count} active subscriptions expired",

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this registers every table."""
 
+from marketplace.models.analytics import SubscriptionChange
 from marketplace.models.audit import AdminAuditEntry, CatalogVersion
 from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
@@ -31,6 +32,7 @@ __all__ = [
     "SessionGeneration",
     "ShopperContact",
     "StripeEvent",
+    "SubscriptionChange",
     "SubscriptionTier",
     "UserAddOn",
 ]
