@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from marketplace.admin import access
+from marketplace.admin.analytics.routes import bp as analytics
 from marketplace.admin.audit.routes import bp as audit
 from marketplace.admin.bundles.routes import bp as bundles
 from marketplace.admin.catalog.routes import bp as catalog
@@ -19,7 +20,18 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(access.guard)
 bp.after_request(access.no_store)
 bp.context_processor(access.menu)
-for area in (catalog, bundles, pricing, promos, orders, customers, operations, exports, audit):
+for area in (
+    catalog,
+    bundles,
+    pricing,
+    promos,
+    orders,
+    customers,
+    operations,
+    exports,
+    audit,
+    analytics,
+):
     bp.register_blueprint(area)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from marketplace import subscription_history
+from marketplace import funnel, subscription_history
 from marketplace.billing import outbox
 from marketplace.cart import queries as cart_queries
 from marketplace.checkout.locks import lock_shopper
@@ -31,7 +31,7 @@ from marketplace.payments import ProviderSession
 from marketplace.pricing import Shopper, history_rejection
 from marketplace.pricing.money import ZERO
 from marketplace.promotions import service as promotions
-from marketplace.vocabulary import PurchaseStatus, SubscriptionStatus
+from marketplace.vocabulary import FunnelStep, PurchaseStatus, SubscriptionStatus
 
 log = logging.getLogger(__name__)
 
@@ -107,14 +107,21 @@ def fulfil(
         now=now,
     )
     outbox_ids.extend(_letters(session, payment, due, refused))
-    # The cart keeps only what the shopper still can buy (all of it when refunded whole).
+    if kept:
+        funnel.reached(session, kept[0].user_id, FunnelStep.PAID)
+    _clear_bought(session, due, owned | {p.add_on_id for p in kept})
+    return done(session, Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
+
+
+def _clear_bought(
+    session: Session, due: Sequence[AddOnPurchase], bought: frozenset[uuid.UUID] | set[uuid.UUID]
+) -> None:
+    """The cart keeps only what the shopper still can buy (all of it when refunded whole)."""
     session.execute(
         delete(CartItem).where(
-            CartItem.user_id.in_({p.user_id for p in due}),
-            CartItem.add_on_id.in_(owned | {p.add_on_id for p in kept}),
+            CartItem.user_id.in_({p.user_id for p in due}), CartItem.add_on_id.in_(bought)
         )
     )
-    return done(session, Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
 
 
 def _settle_promo_uses(

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this registers every table."""
 
-from marketplace.models.analytics import SubscriptionChange
+from marketplace.models.analytics import AnalyticsRefresh, FunnelEvent, SubscriptionChange
 from marketplace.models.audit import AdminAuditEntry, CatalogVersion
 from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
@@ -21,10 +21,12 @@ __all__ = [
     "AddOnBundle",
     "AddOnFeature",
     "AddOnPurchase",
+    "AnalyticsRefresh",
     "BillingOutboxEntry",
     "CartItem",
     "CatalogVersion",
     "FeatureDefinition",
+    "FunnelEvent",
     "Order",
     "PricingRule",
     "PromotionalCode",

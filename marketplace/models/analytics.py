@@ -1,4 +1,5 @@
-"""Analytics history: every change of a subscription's monthly amount, append-only."""
+"""Analytics records: every change of a subscription's monthly amount, the funnel's events,
+and the rollups' refreshes; append-only."""
 
 from __future__ import annotations
 
@@ -6,10 +7,21 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Uuid
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    Numeric,
+    String,
+    Uuid,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.models.base import Base, Money, Timestamp
+from marketplace.vocabulary import FunnelStep, sql_list
 
 
 class SubscriptionChange(Base):
@@ -37,3 +49,29 @@ class SubscriptionChange(Base):
     occurred_at: Mapped[datetime] = mapped_column(Timestamp)
     status: Mapped[str] = mapped_column(String(50))
     mrr: Mapped[Decimal] = mapped_column(Money)
+
+
+class FunnelEvent(Base):
+    """A visitor reaching a step of the purchase funnel: cart, checkout or paid (append-only).
+
+    `visitor` is the signed-in user's id, or an anonymous shopper's cart owner id.
+    """
+
+    __tablename__ = "funnel_events"
+    __table_args__ = (CheckConstraint(f"step IN ({sql_list(FunnelStep)})", name="step"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    visitor: Mapped[str] = mapped_column(String(255))
+    step: Mapped[str] = mapped_column(String(20))
+
+
+class AnalyticsRefresh(Base):
+    """One refresh of the analytics rollups: when it started (the figures' "as of")."""
+
+    __tablename__ = "analytics_refreshes"
+    __table_args__ = (Index("idx_analytics_refreshes_started", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(Timestamp)
+    seconds: Mapped[Decimal] = mapped_column(Numeric(10, 3))

@@ -46,6 +46,14 @@ class UserAddOn(UuidPrimaryKey, Timestamps, Base):
             postgresql_where=text("status = 'active' AND expires_at IS NOT NULL"),
         ),
         Index("idx_user_add_ons_status", "status", "add_on_id"),
+        # Analytics: expiring soon with renewal off (016_analytics_rollups).
+        Index(
+            "idx_user_add_ons_expiring_not_renewing",
+            "expires_at",
+            postgresql_where=text(
+                "status = 'active' AND NOT auto_renew AND expires_at IS NOT NULL"
+            ),
+        ),
         Index(
             "idx_user_add_ons_lago_subscription",
             "lago_subscription_id",
