@@ -12,15 +12,10 @@ import pytest
 
 from marketplace.models import SubscriptionChange
 from marketplace.models.base import utcnow
-from tests.integration.admin.analytics_history import D, held, make_history
+from tests.integration.admin.analytics_history import D, held
 
 FEBRUARY = "range=custom&start=2026-02-01&end=2026-02-28&by=month"
 JANUARY = "range=custom&start=2026-01-01&end=2026-01-31&by=month"
-
-
-@pytest.fixture
-def history(session):
-    return make_history(session)
 
 
 def report(client, query: str) -> dict:
