@@ -23,11 +23,9 @@ from marketplace.vocabulary import BillingType, DiscountKind
 
 # The months one payment covers, by billing type (NULL: never recurs, counts 0).
 _MONTHS = " ".join(f"WHEN '{b.value}' THEN {b.months}" for b in BillingType if b.months)
-# One subscription's monthly amount, for a `user_add_ons` row aliased `u`.
-MONTHLY_AMOUNT = (
-    "CASE WHEN u.status = 'active' THEN coalesce(round(u.recurring_amount / "
-    f"CASE u.billing_type {_MONTHS} END, 2), 0) ELSE 0 END"
-)
+# What a `user_add_ons` row aliased `u` adds to MRR while active, and its monthly amount now.
+RECURRING_MONTHLY = f"coalesce(round(u.recurring_amount / CASE u.billing_type {_MONTHS} END, 2), 0)"
+MONTHLY_AMOUNT = f"CASE WHEN u.status = 'active' THEN {RECURRING_MONTHLY} ELSE 0 END"
 # Subscriptions whose state differs from their latest history row (`u`: user_add_ons).
 _CHANGED = f"""
     NOT EXISTS (

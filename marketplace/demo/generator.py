@@ -99,6 +99,7 @@ BUNDLE_COLUMNS = (
 SUBSCRIPTION_COLUMNS = (
     "id", "user_id", "add_on_id", "status", "purchased_at", "expires_at",
     "stripe_subscription_id", "auto_renew", "cancelled_at", "cancellation_reason",
+    "recurring_amount", "billing_type",
 )  # fmt: skip
 PURCHASE_COLUMNS = (
     "id", "user_id", "add_on_id", "amount", "currency", "stripe_payment_id", "status",
@@ -295,8 +296,10 @@ class Generator:
                     else:
                         expires_at = self.as_of + timedelta(seconds=rng.uniform(60, period * DAY))
                 reference = min(expires_at, self.as_of) if expires_at else self.as_of
-                purchased_at = reference - timedelta(seconds=rng.uniform(DAY, 730 * DAY))
+                # A growing shop: more sign-ups recently than two years ago.
+                purchased_at = reference - timedelta(seconds=DAY + 729 * DAY * rng.random() ** 1.6)
                 cancelled = status == "cancelled"
+                sold_as, renews_at = self._renewal(add_on)
                 yield (
                     self._uuid(),
                     user_id,
@@ -308,7 +311,23 @@ class Generator:
                     not cancelled and billing != "one_time",
                     self._ago((self.as_of - purchased_at).days) if cancelled else None,
                     rng.choice(("too expensive", "no longer needed", None)) if cancelled else None,
+                    renews_at,
+                    sold_as,
                 )
+
+    def _renewal(self, add_on: int) -> tuple[str | None, str]:
+        """How a subscription was sold and what it renews at: one in a hundred is a
+        complimentary grant (nothing sold); one in six renews at a tier or bundle price."""
+        rng = self.rng
+        if rng.random() < 0.01:
+            return None, "0.00"
+        billing = self.billing[add_on]
+        if billing == "one_time":
+            return billing, "0.00"
+        cents = self.price_cents[add_on]
+        if rng.random() < 0.16:
+            cents -= cents * rng.choice((10, 15, 20)) // 100
+        return billing, _money(cents)
 
     def purchases(self) -> Iterator[tuple[Any, ...]]:
         rng = self.rng

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, func, select, text
 
 from marketplace.account.queries import active_add_ons
+from marketplace.admin.analytics import mrr as analytics_mrr
+from marketplace.analytics import Movement
+from marketplace.analytics.periods import Range
 from marketplace.cli.demo import demo
+from marketplace.maintenance.analytics import refresh as refresh_analytics
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, AddOnPurchase, CartItem, UserAddOn
 from marketplace.orders.service import format_number, number_sql
 from tests.fixtures.shoppers import sign_in
@@ -349,3 +353,21 @@ def test_set_based_numbers_read_as_checkout_numbers(session, year, value):
     )
 
     assert written == format_number(year, value)
+
+
+def test_demo_histories_feed_the_analytics(runner, session):
+    """Sign-ups over the year, upgrades, churn and checkouts: every movement shows, and the
+    rollup's MRR reconciles with the subscriptions the demo holds."""
+    runner.invoke(demo, TINY)
+    refresh_analytics(session)
+    year = Range(date(2025, 1, 16), date(2026, 1, 15))
+    window = analytics_mrr.window(session, year)
+    assert window.start + window.net == window.end > 0
+    for kind in (Movement.NEW, Movement.EXPANSION):
+        assert window.amounts[kind] > 0, kind
+    assert window.amounts[Movement.CHURNED] < 0
+    assert window.end == session.scalar(text("SELECT sum(mrr) FROM analytics_add_on_mrr"))
+    funnel = session.execute(
+        text("SELECT step, count(*) FROM funnel_events GROUP BY step ORDER BY step")
+    ).all()
+    assert [step for step, _ in funnel] == ["cart", "checkout", "paid"]
