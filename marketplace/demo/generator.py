@@ -19,6 +19,8 @@ from typing import Any
 from marketplace.models.catalog import CATEGORIES, slugify
 
 DEMO_USER_PREFIX = "demo-user-"
+DEMO_PROMO_PREFIX = "DEMO-"
+PROMO_CODES = 20
 DEMO_MARKER = {"demo": True}
 DAY = 86_400
 
@@ -104,8 +106,9 @@ SUBSCRIPTION_COLUMNS = (
 PURCHASE_COLUMNS = (
     "id", "user_id", "add_on_id", "amount", "currency", "stripe_payment_id", "status",
     "purchased_at", "quantity", "billing_type", "discount_amount", "checkout_session_id",
-    "completed_at", "failure_reason", "refund_amount", "refunded_at",
+    "completed_at", "failure_reason", "refund_amount", "refunded_at", "promo_code_id",
 )  # fmt: skip
+PROMO_COLUMNS = ("id", "code", "description", "discount_type", "discount_value", "is_active")
 CART_COLUMNS = ("id", "user_id", "add_on_id", "quantity", "added_at", "unit_price_seen")
 
 
@@ -139,6 +142,8 @@ class Generator:
         self.cart_sizes: list[int] = []
         self._plan_catalog()
         self._plan_carts()
+        self.promo_ids = [self._uuid() for _ in range(PROMO_CODES)]
+        self.promo_percent = [rng.choice((10, 15, 20, 25)) for _ in self.promo_ids]
 
     # Planning: whatever later tables need to know is drawn up front, so row counts are exact.
 
@@ -269,6 +274,25 @@ class Generator:
                 rng.randint(1, 1_000),
             )
 
+    def promo_codes(self) -> Iterator[tuple[Any, ...]]:
+        for index, (code_id, percent) in enumerate(
+            zip(self.promo_ids, self.promo_percent, strict=True)
+        ):
+            code = f"{DEMO_PROMO_PREFIX}{BRANDS[index % len(BRANDS)].upper()}{percent}"
+            yield (code_id, code, "A demo promo code.", "percentage", f"{percent}.00", True)
+
+    def _discount(self, gross: int) -> tuple[int, str | None]:
+        """A line's discount in cents and its promo code: one in sixteen used a promo code, one
+        in twenty-five had a discount of another kind."""
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.06:
+            index = rng.randrange(len(self.promo_ids))
+            return gross * self.promo_percent[index] // 100, self.promo_ids[index]
+        if roll < 0.10:
+            return gross * rng.choice((10, 15, 20)) // 100, None
+        return 0, None
+
     def subscriptions(self) -> Iterator[tuple[Any, ...]]:
         rng = self.rng
         users = self.sizes.users
@@ -347,7 +371,7 @@ class Generator:
                     add_on = self._popular_add_on()
                 quantity = 1 if rng.random() < 0.95 else rng.randint(2, 5)
                 gross = self.price_cents[add_on] * quantity
-                discount = gross * rng.choice((10, 15, 20)) // 100 if rng.random() < 0.1 else 0
+                discount, promo_code_id = self._discount(gross)
                 amount = gross - discount
                 status = _pick(rng.random(), PURCHASE_MIX)
                 purchased_at = self._ago(1 / 24 if status == "pending" else 730)
@@ -374,6 +398,7 @@ class Generator:
                     "card_declined" if status == "failed" else None,
                     _money(amount) if refunded_at else None,
                     refunded_at,
+                    promo_code_id,
                 )
 
     def cart_items(self) -> Iterator[tuple[Any, ...]]:

@@ -23,9 +23,12 @@ from marketplace.demo.generator import (
     BUNDLE_COLUMNS,
     CART_COLUMNS,
     DEMO_MARKER,
+    DEMO_PROMO_PREFIX,
     DEMO_USER_PREFIX,
     FEATURE_COLUMNS,
     FEATURE_KEYS,
+    PROMO_CODES,
+    PROMO_COLUMNS,
     SUBSCRIPTION_COLUMNS,
     DemoSizes,
     Generator,
@@ -79,8 +82,13 @@ def demo_data_present(session: Session) -> bool:
                 " OR EXISTS (SELECT 1 FROM add_on_purchases WHERE user_id LIKE :users)"
                 " OR EXISTS (SELECT 1 FROM cart_items WHERE user_id LIKE :users)"
                 " OR EXISTS (SELECT 1 FROM orders WHERE user_id LIKE :users)"
+                " OR EXISTS (SELECT 1 FROM promotional_codes WHERE code LIKE :codes)"
             ),
-            {"marker": json.dumps(DEMO_MARKER), "users": f"{DEMO_USER_PREFIX}%"},
+            {
+                "marker": json.dumps(DEMO_MARKER),
+                "users": f"{DEMO_USER_PREFIX}%",
+                "codes": f"{DEMO_PROMO_PREFIX}%",
+            },
         )
     )
 
@@ -93,6 +101,10 @@ def delete_demo_data(session: Session) -> None:
     demo_rows = f"user_id LIKE :users OR add_on_id IN ({demo_add_ons})"
     orders.delete_orders(session, demo_rows, params)
     history.delete_funnel(session)
+    session.execute(
+        text("DELETE FROM promotional_codes WHERE code LIKE :codes"),
+        {"codes": f"{DEMO_PROMO_PREFIX}%"},
+    )
     for table in ("cart_items", "user_add_ons"):
         session.execute(text(f"DELETE FROM {table} WHERE {demo_rows}"), params)
     # A bundle naming a demo add-on would be left pointing at nothing.
@@ -141,6 +153,7 @@ def load_demo_data(
         copy("add_on_bundles", BUNDLE_COLUMNS, generator.bundles(), sizes.bundles),
         copy("user_add_ons", SUBSCRIPTION_COLUMNS, generator.subscriptions(), sizes.subscriptions),
         _counted("subscription_changes", lambda s: history.insert_changes(s, as_of), session),
+        copy("promotional_codes", PROMO_COLUMNS, generator.promo_codes(), PROMO_CODES),
         *_purchases_in_orders(session, copy, generator.purchases(), sizes.purchases),
         copy("cart_items", CART_COLUMNS, generator.cart_items(), generator.cart_rows),
         _counted("funnel_events", lambda s: history.insert_funnel(s, as_of), session),

@@ -289,13 +289,22 @@ def test_discounted_demo_purchases_itemise_their_discount(runner, session):
 
     discounted = session.execute(
         text(
-            "SELECT p.discount_amount, d.kind, d.label, d.amount FROM add_on_purchases p "
+            "SELECT p.id, p.discount_amount, d.kind, d.label, d.amount FROM add_on_purchases p "
             "LEFT JOIN purchase_discounts d ON d.purchase_id = p.id WHERE p.discount_amount > 0"
         )
     ).all()
     assert discounted
+    codes = dict(session.execute(text("SELECT id, code FROM promotional_codes")).all())
+    promos = dict(
+        session.execute(
+            text("SELECT id, promo_code_id FROM add_on_purchases WHERE promo_code_id IS NOT NULL")
+        ).all()
+    )
+    assert promos and len(promos) < len(discounted)
     for row in discounted:
-        assert (row.kind, row.label, row.amount) == ("other", "Discount", row.discount_amount)
+        code = codes.get(promos.get(row.id))
+        expected = ("promo", f"Promo code {code}") if code else ("other", "Discount")
+        assert (row.kind, row.label, row.amount) == (*expected, row.discount_amount)
     assert session.scalar(text("SELECT count(*) FROM purchase_discounts")) == len(discounted)
 
 
@@ -371,3 +380,7 @@ def test_demo_histories_feed_the_analytics(runner, session):
         text("SELECT step, count(*) FROM funnel_events GROUP BY step ORDER BY step")
     ).all()
     assert [step for step, _ in funnel] == ["cart", "checkout", "paid"]
+    promos = session.execute(
+        text("SELECT sum(paid), sum(discount) FROM analytics_promo_daily")
+    ).one()
+    assert promos[0] > 0 and promos[1] > 0
