@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from marketplace.demo import prices
+from marketplace.demo.prices import money as _money
 from marketplace.models.catalog import CATEGORIES, slugify
 
 DEMO_USER_PREFIX = "demo-user-"
-DEMO_PROMO_PREFIX = "DEMO-"
-PROMO_CODES = 20
 DEMO_MARKER = {"demo": True}
 DAY = 86_400
 
@@ -108,7 +108,6 @@ PURCHASE_COLUMNS = (
     "purchased_at", "quantity", "billing_type", "discount_amount", "checkout_session_id",
     "completed_at", "failure_reason", "refund_amount", "refunded_at", "promo_code_id",
 )  # fmt: skip
-PROMO_COLUMNS = ("id", "code", "description", "discount_type", "discount_value", "is_active")
 CART_COLUMNS = ("id", "user_id", "add_on_id", "quantity", "added_at", "unit_price_seen")
 
 
@@ -120,10 +119,6 @@ PURCHASE_MIX = (("completed", 0.90), ("failed", 0.95), ("refunded", 0.99))
 def _pick(roll: float, mix: tuple[tuple[str, float], ...]) -> str:
     """The status a uniform `roll` falls on in `mix`; past every bound, "pending"."""
     return next((status for status, bound in mix if roll < bound), "pending")
-
-
-def _money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
 
 
 class Generator:
@@ -142,8 +137,7 @@ class Generator:
         self.cart_sizes: list[int] = []
         self._plan_catalog()
         self._plan_carts()
-        self.promo_ids = [self._uuid() for _ in range(PROMO_CODES)]
-        self.promo_percent = [rng.choice((10, 15, 20, 25)) for _ in self.promo_ids]
+        self.promos = prices.Promos.plan(rng, self._uuid)
 
     # Planning: whatever later tables need to know is drawn up front, so row counts are exact.
 
@@ -274,25 +268,6 @@ class Generator:
                 rng.randint(1, 1_000),
             )
 
-    def promo_codes(self) -> Iterator[tuple[Any, ...]]:
-        for index, (code_id, percent) in enumerate(
-            zip(self.promo_ids, self.promo_percent, strict=True)
-        ):
-            code = f"{DEMO_PROMO_PREFIX}{BRANDS[index % len(BRANDS)].upper()}{percent}"
-            yield (code_id, code, "A demo promo code.", "percentage", f"{percent}.00", True)
-
-    def _discount(self, gross: int) -> tuple[int, str | None]:
-        """A line's discount in cents and its promo code: one in sixteen used a promo code, one
-        in twenty-five had a discount of another kind."""
-        rng = self.rng
-        roll = rng.random()
-        if roll < 0.06:
-            index = rng.randrange(len(self.promo_ids))
-            return gross * self.promo_percent[index] // 100, self.promo_ids[index]
-        if roll < 0.10:
-            return gross * rng.choice((10, 15, 20)) // 100, None
-        return 0, None
-
     def subscriptions(self) -> Iterator[tuple[Any, ...]]:
         rng = self.rng
         users = self.sizes.users
@@ -323,7 +298,9 @@ class Generator:
                 # A growing shop: more sign-ups recently than two years ago.
                 purchased_at = reference - timedelta(seconds=DAY + 729 * DAY * rng.random() ** 1.6)
                 cancelled = status == "cancelled"
-                sold_as, renews_at = self._renewal(add_on)
+                sold_as, renews_at = prices.renewal(
+                    rng, self.billing[add_on], self.price_cents[add_on]
+                )
                 yield (
                     self._uuid(),
                     user_id,
@@ -338,20 +315,6 @@ class Generator:
                     renews_at,
                     sold_as,
                 )
-
-    def _renewal(self, add_on: int) -> tuple[str | None, str]:
-        """How a subscription was sold and what it renews at: one in a hundred is a
-        complimentary grant (nothing sold); one in six renews at a tier or bundle price."""
-        rng = self.rng
-        if rng.random() < 0.01:
-            return None, "0.00"
-        billing = self.billing[add_on]
-        if billing == "one_time":
-            return billing, "0.00"
-        cents = self.price_cents[add_on]
-        if rng.random() < 0.16:
-            cents -= cents * rng.choice((10, 15, 20)) // 100
-        return billing, _money(cents)
 
     def purchases(self) -> Iterator[tuple[Any, ...]]:
         rng = self.rng
@@ -371,7 +334,7 @@ class Generator:
                     add_on = self._popular_add_on()
                 quantity = 1 if rng.random() < 0.95 else rng.randint(2, 5)
                 gross = self.price_cents[add_on] * quantity
-                discount, promo_code_id = self._discount(gross)
+                discount, promo_code_id = self.promos.discount(rng, gross)
                 amount = gross - discount
                 status = _pick(rng.random(), PURCHASE_MIX)
                 purchased_at = self._ago(1 / 24 if status == "pending" else 730)

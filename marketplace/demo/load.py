@@ -23,16 +23,14 @@ from marketplace.demo.generator import (
     BUNDLE_COLUMNS,
     CART_COLUMNS,
     DEMO_MARKER,
-    DEMO_PROMO_PREFIX,
     DEMO_USER_PREFIX,
     FEATURE_COLUMNS,
     FEATURE_KEYS,
-    PROMO_CODES,
-    PROMO_COLUMNS,
     SUBSCRIPTION_COLUMNS,
     DemoSizes,
     Generator,
 )
+from marketplace.demo.prices import DEMO_PROMO_PREFIX, PROMO_CODES, PROMO_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -153,7 +151,7 @@ def load_demo_data(
         copy("add_on_bundles", BUNDLE_COLUMNS, generator.bundles(), sizes.bundles),
         copy("user_add_ons", SUBSCRIPTION_COLUMNS, generator.subscriptions(), sizes.subscriptions),
         _counted("subscription_changes", lambda s: history.insert_changes(s, as_of), session),
-        copy("promotional_codes", PROMO_COLUMNS, generator.promo_codes(), PROMO_CODES),
+        copy("promotional_codes", PROMO_COLUMNS, generator.promos.rows(), PROMO_CODES),
         *_purchases_in_orders(session, copy, generator.purchases(), sizes.purchases),
         copy("cart_items", CART_COLUMNS, generator.cart_items(), generator.cart_rows),
         _counted("funnel_events", lambda s: history.insert_funnel(s, as_of), session),
