@@ -21,6 +21,8 @@ from marketplace.models.base import utcnow
 VIEWS = (
     "analytics_mrr_daily",
     "analytics_revenue_daily",
+    "analytics_add_on_revenue_daily",
+    "analytics_add_on_revenue_monthly",  # after the daily one: it sums it
     "analytics_promo_daily",
     "analytics_bundle_daily",
     "analytics_bundle_holders",
@@ -28,6 +30,7 @@ VIEWS = (
     "analytics_funnel_daily",
 )
 MILLI = Decimal("0.001")
+WORK_MEM = "256MB"
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,15 @@ def refresh(
     """Refresh every rollup and log the refresh (the caller commits)."""
     started = now or utcnow()
     session.flush()  # what this transaction wrote counts too
+    # The rollups sort a few million rows; in memory, not in temporary files (this refresh's
+    # transaction only).
+    session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     seconds = {}
     for name in VIEWS:
         began = perf_counter()
         session.execute(text(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name}"))
+        # Autovacuum never analyzes a materialized view: the page's plans need its statistics.
+        session.execute(text(f"ANALYZE {name}"))
         seconds[name] = Decimal(perf_counter() - began).quantize(MILLI)
         if after_view is not None:
             after_view(name)

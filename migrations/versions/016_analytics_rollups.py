@@ -14,6 +14,19 @@ down_revision = "015_analytics_history"
 branch_labels = None
 depends_on = None
 
+# Cash: each completed charge on the UTC day it was paid, each refund on the day refunded.
+CASH = """
+    SELECT (p.completed_at AT TIME ZONE 'UTC')::date AS day, p.add_on_id, a.category,
+           coalesce(p.billing_type, a.billing_type) AS billing_type,
+           p.amount AS charged, 0 AS refunded, 1 AS charges
+    FROM add_on_purchases p JOIN add_ons a ON a.id = p.add_on_id
+    WHERE p.status IN ('completed', 'refunded') AND p.completed_at IS NOT NULL
+    UNION ALL
+    SELECT (p.refunded_at AT TIME ZONE 'UTC')::date, p.add_on_id, a.category,
+           coalesce(p.billing_type, a.billing_type), 0, p.refund_amount, 0
+    FROM add_on_purchases p JOIN add_ons a ON a.id = p.add_on_id
+    WHERE p.refund_amount > 0 AND p.refunded_at IS NOT NULL
+"""
 # Each view's unique index lets REFRESH … CONCURRENTLY swap it without blocking readers.
 VIEWS = {
     # MRR movements per UTC day (marketplace/analytics/definitions.py, SQL twin): a change of
@@ -43,27 +56,32 @@ VIEWS = {
         """,
         ("day", "movement"),
     ),
-    # Cash per UTC day, add-on and billing type: charges dated when paid, refunds when refunded.
+    # Cash per UTC day, category and billing type (the revenue tiles, periods and shares).
     "analytics_revenue_daily": (
+        f"""
+        SELECT day, category, billing_type, sum(charged)::numeric(12, 2) AS charged,
+               sum(refunded)::numeric(12, 2) AS refunded, sum(charges)::int AS charges
+        FROM ({CASH}) cash GROUP BY 1, 2, 3
+        """,
+        ("day", "category", "billing_type"),
+    ),
+    # Cash per UTC day and add-on; per month below (a range's whole months read that one).
+    "analytics_add_on_revenue_daily": (
+        f"""
+        SELECT day, add_on_id, sum(charged)::numeric(12, 2) AS charged,
+               sum(refunded)::numeric(12, 2) AS refunded, sum(charges)::int AS charges
+        FROM ({CASH}) cash GROUP BY 1, 2
+        """,
+        ("day", "add_on_id"),
+    ),
+    "analytics_add_on_revenue_monthly": (
         """
-        SELECT day, add_on_id, billing_type,
+        SELECT date_trunc('month', day)::date AS month, add_on_id,
                sum(charged)::numeric(12, 2) AS charged,
                sum(refunded)::numeric(12, 2) AS refunded, sum(charges)::int AS charges
-        FROM (
-            SELECT (p.completed_at AT TIME ZONE 'UTC')::date AS day, p.add_on_id,
-                   coalesce(p.billing_type, a.billing_type) AS billing_type,
-                   p.amount AS charged, 0 AS refunded, 1 AS charges
-            FROM add_on_purchases p JOIN add_ons a ON a.id = p.add_on_id
-            WHERE p.status IN ('completed', 'refunded') AND p.completed_at IS NOT NULL
-            UNION ALL
-            SELECT (p.refunded_at AT TIME ZONE 'UTC')::date, p.add_on_id,
-                   coalesce(p.billing_type, a.billing_type), 0, p.refund_amount, 0
-            FROM add_on_purchases p JOIN add_ons a ON a.id = p.add_on_id
-            WHERE p.refund_amount > 0 AND p.refunded_at IS NOT NULL
-        ) cash
-        GROUP BY 1, 2, 3
+        FROM analytics_add_on_revenue_daily GROUP BY 1, 2
         """,
-        ("day", "add_on_id", "billing_type"),
+        ("month", "add_on_id"),
     ),
     # Promo codes per UTC day their checkouts started: one checkout is one order.
     "analytics_promo_daily": (

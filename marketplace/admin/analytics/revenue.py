@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from marketplace.analytics.periods import Bucket, Range, buckets
+from marketplace.analytics.periods import Bucket, Range, buckets, whole_months
 from marketplace.pricing.money import ZERO
 
 
@@ -37,15 +37,35 @@ _SERIES = text(
     "SELECT date_trunc(:bucket, day)::date, sum(charged), sum(refunded), sum(charges) "
     "FROM analytics_revenue_daily WHERE day BETWEEN :start AND :end GROUP BY 1"
 )
-_GROUPS = {
-    "add_on": (
-        "a.name", "r.add_on_id::text",
-        "analytics_revenue_daily r JOIN add_ons a ON a.id = r.add_on_id",
-    ),
-    "category": ("a.category", "a.category",
-                 "analytics_revenue_daily r JOIN add_ons a ON a.id = r.add_on_id"),
-    "billing_type": ("r.billing_type", "r.billing_type", "analytics_revenue_daily r"),
-}  # fmt: skip
+# Per category or billing type: the small daily rollup.
+_SHARES = """
+    SELECT {column}, {column}, sum(charged), sum(refunded), sum(charges)
+    FROM analytics_revenue_daily WHERE day BETWEEN :start AND :end
+    GROUP BY 1 ORDER BY sum(charged) - sum(refunded) DESC, 1 LIMIT :limit
+"""
+# Per add-on: the range's whole months from the monthly rollup, its other days from the daily.
+_ADD_ONS = text(
+    """
+    WITH cash AS (
+        SELECT add_on_id, charged, refunded, charges FROM analytics_add_on_revenue_monthly
+        WHERE month >= :months_from AND month < :months_until
+        UNION ALL
+        SELECT add_on_id, charged, refunded, charges FROM analytics_add_on_revenue_daily
+        WHERE day BETWEEN :start AND :end AND NOT (day >= :months_from AND day < :months_until)
+    ), totals AS (
+        -- The top ones first, then their names (not a name lookup for every add-on sold).
+        SELECT add_on_id, sum(charged) AS charged, sum(refunded) AS refunded,
+               sum(charges) AS charges
+        FROM cash GROUP BY add_on_id
+        ORDER BY sum(charged) - sum(refunded) DESC, add_on_id LIMIT :limit
+    )
+    SELECT a.name, a.id::text, t.charged, t.refunded, t.charges
+    FROM totals t JOIN add_ons a ON a.id = t.add_on_id
+    ORDER BY t.charged - t.refunded DESC, t.add_on_id
+    """
+)
+# The small rollup's columns a share is taken by (never user input: a fixed choice).
+_SHARE_COLUMNS = {"category": "category", "billing_type": "billing_type"}
 
 
 def total(session: Session, period: Range) -> Cash:
@@ -70,16 +90,17 @@ def series(session: Session, period: Range, bucket: Bucket) -> list[Cash]:
 
 def by(session: Session, period: Range, group: str, limit: int | None = None) -> list[Cash]:
     """Revenue of `period` per add-on, category or billing type (`group`), largest net first."""
-    label, key, source = _GROUPS[group]
-    query = text(
-        f"SELECT {label}, {key}, sum(r.charged), sum(r.refunded), sum(r.charges) FROM {source} "
-        "WHERE r.day BETWEEN :start AND :end GROUP BY 1, 2 "
-        "ORDER BY sum(r.charged) - sum(r.refunded) DESC, 1, 2 LIMIT :limit"
-    )
+    if group == "add_on":
+        months_from, months_until = whole_months(period)
+        query = _ADD_ONS
+        params = {"months_from": months_from, "months_until": months_until}
+    else:
+        query = text(_SHARES.format(column=_SHARE_COLUMNS[group]))
+        params = {}
     return [
         Cash(name, charged, refunded, int(charges), key=row_key)
         for name, row_key, charged, refunded, charges in session.execute(
-            query, {**_range(period), "limit": limit}
+            query, {**_range(period), **params, "limit": limit}
         )
     ]
 
