@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 
-.PHONY: install run serve test lint typecheck format bench bench-queries bench-http bench-checkout bench-faults bench-exports bench-events
+.PHONY: install run serve test lint typecheck format bench bench-queries bench-http bench-checkout bench-faults bench-exports bench-events bench-analytics
 
 install: $(VENV)/.installed
 
@@ -47,7 +47,7 @@ format: install
 ## Benchmarks on a large demo data set (loaded on first use); print p50/p99 against the targets.
 ## BENCH_DATABASE_URL selects a server, else the embedded one (bench-faults starts a private
 ## cluster of its own). `make -k bench` runs them all.
-bench: bench-queries bench-http bench-checkout bench-faults bench-exports bench-events
+bench: bench-queries bench-http bench-checkout bench-faults bench-exports bench-events bench-analytics
 
 bench-queries: install
 	$(PYTHON) -m tests.benchmarks.bench_queries
@@ -67,3 +67,7 @@ bench-exports: install
 ## 1,000 queued events to a fast local webhook receiver (a fresh database of its own).
 bench-events: install
 	$(PYTHON) -m tests.benchmarks.bench_events
+
+## The analytics page on the demo data set: the rollups' refresh time and the page per range.
+bench-analytics: install
+	$(PYTHON) -m tests.benchmarks.bench_analytics

@@ -126,6 +126,18 @@ class SubscriptionStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class FunnelStep(StrEnum):
+    """A step of the purchase funnel (`funnel_events.step`), in order."""
+
+    CART = "cart"
+    CHECKOUT = "checkout"
+    PAID = "paid"
+
+    @property
+    def label(self) -> str:
+        return {"cart": "Added to cart", "checkout": "Started checkout", "paid": "Paid"}[self]
+
+
 class OutboxStatus(StrEnum):
     """An outbox entry: pending until delivered; failed when its retries ran out (webhooks)."""
 

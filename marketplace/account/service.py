@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace import subscription_history
 from marketplace.account import queries
 from marketplace.billing import outbox
 from marketplace.events import emit as events
@@ -98,6 +99,7 @@ def end(
     subscription.cancelled_at = now
     subscription.cancellation_reason = (reason or "").strip() or None
     subscription.auto_renew = False
+    subscription_history.record(session, [subscription.id], subscription.cancelled_at)
     outbox_ids = []
     if outbox.lago_subscription_owed(session, subscription):
         outbox_ids.append(

@@ -68,6 +68,13 @@ AREAS = (
         STAFF,
         "Who changed what in the admin area, and when.",
     ),
+    Area(
+        "analytics",
+        "Analytics",
+        "admin.analytics.index",
+        STAFF,
+        "MRR, churn, revenue, promo codes, bundles and the purchase funnel.",
+    ),
     Area("exports", "Exports", "admin.exports.index", STAFF, "CSV downloads of the records."),
     # Each export is open to the roles of the area whose records it holds: support may view
     # orders and customers, so it may take them out; subscriptions and promo codes are admins'.

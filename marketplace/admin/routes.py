@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from marketplace.admin import access
+from marketplace.admin.analytics.routes import bp as analytics
 from marketplace.admin.audit.routes import bp as audit
 from marketplace.admin.bundles.routes import bp as bundles
 from marketplace.admin.catalog.routes import bp as catalog
@@ -33,6 +34,7 @@ AREAS = (
     webhooks,
     exports,
     audit,
+    analytics,
 )
 for area in AREAS:
     bp.register_blueprint(area)

@@ -16,10 +16,12 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, delete, select, text, update
 from sqlalchemy.orm import Session
 
+from marketplace import funnel
 from marketplace.cart import queries
 from marketplace.models import AddOn, AddOnBundle, CartItem
 from marketplace.pricing.models import MAX_QUANTITY
 from marketplace.refusals import Refusal
+from marketplace.vocabulary import FunnelStep
 
 MIN_QUANTITY = 1
 GONE = "That item isn't in your cart."
@@ -66,6 +68,7 @@ def add_item(session: Session, owner_id: str, add_on_id: uuid.UUID, quantity: in
     if target.owned:
         raise AlreadyOwned(f"You already own {target.name}.")
     _add_lines(session, owner_id, [(add_on_id, quantity, target.base_price)])
+    funnel.reached(session, owner_id, FunnelStep.CART)
     session.commit()
     notes: tuple[str, ...] = ()
     if target.in_cart + quantity > MAX_QUANTITY:
@@ -92,6 +95,8 @@ def add_bundle(session: Session, owner_id: str, bundle_id: uuid.UUID) -> Added:
     )
     to_add = [a for a in add_ons if a.id not in owned and a.id not in in_cart]
     _add_lines(session, owner_id, [(add_on.id, 1, add_on.base_price) for add_on in to_add])
+    if to_add:
+        funnel.reached(session, owner_id, FunnelStep.CART)
     session.commit()
     notes = []
     if owned:

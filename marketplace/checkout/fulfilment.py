@@ -18,6 +18,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from marketplace import funnel, subscription_history
 from marketplace.billing import outbox
 from marketplace.cart import queries as cart_queries
 from marketplace.checkout.locks import lock_shopper
@@ -31,7 +32,7 @@ from marketplace.payments import ProviderSession
 from marketplace.pricing import Shopper, history_rejection
 from marketplace.pricing.money import ZERO
 from marketplace.promotions import service as promotions
-from marketplace.vocabulary import PurchaseStatus, SubscriptionStatus
+from marketplace.vocabulary import FunnelStep, PurchaseStatus, SubscriptionStatus
 
 log = logging.getLogger(__name__)
 
@@ -107,14 +108,21 @@ def fulfil(
         now=now,
     )
     outbox_ids += [*_letters(session, payment, due, refused), *events.fulfilled(session, due)]
-    # The cart keeps only what the shopper still can buy (all of it when refunded whole).
+    if kept:
+        funnel.reached(session, kept[0].user_id, FunnelStep.PAID)
+    _clear_bought(session, due, owned | {p.add_on_id for p in kept})
+    return done(session, Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
+
+
+def _clear_bought(
+    session: Session, due: Sequence[AddOnPurchase], bought: frozenset[uuid.UUID] | set[uuid.UUID]
+) -> None:
+    """The cart keeps only what the shopper still can buy (all of it when refunded whole)."""
     session.execute(
         delete(CartItem).where(
-            CartItem.user_id.in_({p.user_id for p in due}),
-            CartItem.add_on_id.in_(owned | {p.add_on_id for p in kept}),
+            CartItem.user_id.in_({p.user_id for p in due}), CartItem.add_on_id.in_(bought)
         )
     )
-    return done(session, Outcome(changed=True, outbox_ids=tuple(outbox_ids)))
 
 
 def _settle_promo_uses(
@@ -353,6 +361,8 @@ def _activate(
         "stripe_subscription_id": subscription_id if months is not None else None,
         "cancelled_at": None,
         "cancellation_reason": None,
+        "recurring_amount": ZERO if months is None else subscription_history.renews_at(purchase),
+        "billing_type": purchase.billing.value,
     }
     statement = insert(UserAddOn).values(
         id=uuid.uuid4(), user_id=purchase.user_id, add_on_id=purchase.add_on_id, **values
@@ -363,6 +373,7 @@ def _activate(
             set_={**values, "lago_subscription_id": None},
         ).returning(UserAddOn.id)
     ).scalar_one()
+    subscription_history.record(session, [held_id], now)
     if months is None:
         return []
     lago = {"user_id": purchase.user_id, "user_add_on_id": str(held_id)}

@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace import subscription_history
 from marketplace.billing import outbox
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
 from marketplace.events import emit as events
@@ -61,6 +62,7 @@ def renew(
             changed = True
     renewed = [held for held in lapsed if held.status == SubscriptionStatus.ACTIVE]
     outbox_ids = events.subscriptions(session, events.SUBSCRIPTION_ACTIVATED, renewed)
+    subscription_history.record(session, [held.id for held in rows], now)
     return done(session, Outcome(changed=changed, outbox_ids=tuple(outbox_ids)))
 
 
@@ -134,6 +136,7 @@ def end_subscription(
             by_shopper=False,
         )
     outbox_ids += events.subscriptions(session, events.SUBSCRIPTION_CANCELLED, ended)
+    subscription_history.record(session, [held.id for held in ended], now)
     return done(session, Outcome(changed=bool(outbox_ids), outbox_ids=tuple(outbox_ids)))
 
 
@@ -192,6 +195,11 @@ def record_refund(
                 )
                 .values(status=SubscriptionStatus.SUSPENDED, auto_renew=False)
             )
+    subscription_history.record_holdings(
+        session,
+        {(p.user_id, p.add_on_id) for p in refunded if p.status == PurchaseStatus.REFUNDED},
+        now,
+    )
     orders.refresh(session, refunded)
     return refunded
 

@@ -23,6 +23,7 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from marketplace import funnel
 from marketplace.cart import queries as cart_queries
 from marketplace.checkout import fulfilment
 from marketplace.checkout.errors import PROVIDER_UNREACHABLE, CheckoutError, ProviderFailed
@@ -42,7 +43,7 @@ from marketplace.pricing.money import CENT, format_money
 from marketplace.promotions import service as promotions
 from marketplace.quoting import CartLineView, CartView, quote_cart
 from marketplace.shopper import SignedInShopper
-from marketplace.vocabulary import BillingType, PurchaseStatus
+from marketplace.vocabulary import BillingType, FunnelStep, PurchaseStatus
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,7 @@ def _write_pending(
         [(p, line.quote, line.bundle_name) for p, line in zip(purchases, view.lines, strict=True)],
         promo_code=view.quote.promo.code if view.quote.promo else None,
     )
+    funnel.reached(session, user_id, FunnelStep.CHECKOUT)
     session.commit()
     return purchases, code_id
 

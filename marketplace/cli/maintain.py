@@ -12,13 +12,15 @@ import click
 
 from marketplace.cli.preflight import DatabaseGroup
 from marketplace.extensions import db
+from marketplace.maintenance.analytics import VIEWS as ANALYTICS_VIEWS
+from marketplace.maintenance.analytics import refresh as refresh_analytics
 from marketplace.maintenance.rows import BATCH_SIZE, DEFAULT_CART_DAYS, ROW_TASKS, RowTask
 from marketplace.maintenance.tables import analyze_tables, vacuum_tables
 from marketplace.models import MARKETPLACE_TABLES
 from marketplace.models.base import utcnow
 
 SCHEDULES = {
-    "daily": ("cleanup-carts",),
+    "daily": ("cleanup-carts", "refresh-analytics"),
     "weekly": ("expire-subscriptions", "deactivate-promos"),
     "monthly": ("analyze", "vacuum"),
 }
@@ -175,6 +177,32 @@ def sync_billing_command(limit: int) -> None:
     do_deliver_outbox(limit, "sync-billing")
 
 
+def do_refresh_analytics(dry_run: bool) -> int:
+    """Refresh the analytics rollups with a progress bar; print each view's time and the total."""
+    if dry_run:
+        _say("refresh-analytics", dry_run, f"would refresh {len(ANALYTICS_VIEWS)} rollups")
+        return len(ANALYTICS_VIEWS)
+    with click.progressbar(length=len(ANALYTICS_VIEWS), label="refresh-analytics") as bar:
+        done = refresh_analytics(db.session(), after_view=lambda _name: bar.update(1))
+        db.session.commit()
+    for name, seconds in done.seconds.items():
+        click.echo(f"  {name:<26} {seconds:>9} s")
+    _say(
+        "refresh-analytics",
+        dry_run,
+        f"refreshed {len(done.seconds)} rollups in {done.total} s, "
+        f"as of {done.started_at:%Y-%m-%d %H:%M:%S} UTC",
+    )
+    return len(done.seconds)
+
+
+@maintain_group.command("refresh-analytics")
+@dry_run_option
+def refresh_analytics_command(dry_run: bool) -> None:
+    """Refresh the analytics page's rollups, concurrently with readers (daily)."""
+    do_refresh_analytics(dry_run)
+
+
 @maintain_group.command("run")
 @click.argument("schedule", type=click.Choice(list(SCHEDULES)))
 @days_option
@@ -188,6 +216,8 @@ def run_command(schedule: str, days: int, dry_run: bool, batch_size: int) -> Non
         if name in ROW_TASKS:
             task = ROW_TASKS[name]
             return do_row_task(task, days=days, dry_run=dry_run, batch_size=batch_size, now=now)
+        if name == "refresh-analytics":
+            return do_refresh_analytics(dry_run)
         return do_analyze(dry_run) if name == "analyze" else do_vacuum(dry_run)
 
     click.echo(f"Running {schedule} maintenance{' (dry run)' if dry_run else ''}:")

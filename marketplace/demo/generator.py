@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from marketplace.demo import prices
+from marketplace.demo.prices import money as _money
 from marketplace.models.catalog import CATEGORIES, slugify
 
 DEMO_USER_PREFIX = "demo-user-"
@@ -99,11 +101,12 @@ BUNDLE_COLUMNS = (
 SUBSCRIPTION_COLUMNS = (
     "id", "user_id", "add_on_id", "status", "purchased_at", "expires_at",
     "stripe_subscription_id", "auto_renew", "cancelled_at", "cancellation_reason",
+    "recurring_amount", "billing_type",
 )  # fmt: skip
 PURCHASE_COLUMNS = (
     "id", "user_id", "add_on_id", "amount", "currency", "stripe_payment_id", "status",
     "purchased_at", "quantity", "billing_type", "discount_amount", "checkout_session_id",
-    "completed_at", "failure_reason", "refund_amount", "refunded_at",
+    "completed_at", "failure_reason", "refund_amount", "refunded_at", "promo_code_id",
 )  # fmt: skip
 CART_COLUMNS = ("id", "user_id", "add_on_id", "quantity", "added_at", "unit_price_seen")
 
@@ -116,10 +119,6 @@ PURCHASE_MIX = (("completed", 0.90), ("failed", 0.95), ("refunded", 0.99))
 def _pick(roll: float, mix: tuple[tuple[str, float], ...]) -> str:
     """The status a uniform `roll` falls on in `mix`; past every bound, "pending"."""
     return next((status for status, bound in mix if roll < bound), "pending")
-
-
-def _money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
 
 
 class Generator:
@@ -138,6 +137,7 @@ class Generator:
         self.cart_sizes: list[int] = []
         self._plan_catalog()
         self._plan_carts()
+        self.promos = prices.Promos.plan(rng, self._uuid)
 
     # Planning: whatever later tables need to know is drawn up front, so row counts are exact.
 
@@ -295,8 +295,12 @@ class Generator:
                     else:
                         expires_at = self.as_of + timedelta(seconds=rng.uniform(60, period * DAY))
                 reference = min(expires_at, self.as_of) if expires_at else self.as_of
-                purchased_at = reference - timedelta(seconds=rng.uniform(DAY, 730 * DAY))
+                # A growing shop: more sign-ups recently than two years ago.
+                purchased_at = reference - timedelta(seconds=DAY + 729 * DAY * rng.random() ** 1.6)
                 cancelled = status == "cancelled"
+                sold_as, renews_at = prices.renewal(
+                    rng, self.billing[add_on], self.price_cents[add_on]
+                )
                 yield (
                     self._uuid(),
                     user_id,
@@ -308,6 +312,8 @@ class Generator:
                     not cancelled and billing != "one_time",
                     self._ago((self.as_of - purchased_at).days) if cancelled else None,
                     rng.choice(("too expensive", "no longer needed", None)) if cancelled else None,
+                    renews_at,
+                    sold_as,
                 )
 
     def purchases(self) -> Iterator[tuple[Any, ...]]:
@@ -328,7 +334,7 @@ class Generator:
                     add_on = self._popular_add_on()
                 quantity = 1 if rng.random() < 0.95 else rng.randint(2, 5)
                 gross = self.price_cents[add_on] * quantity
-                discount = gross * rng.choice((10, 15, 20)) // 100 if rng.random() < 0.1 else 0
+                discount, promo_code_id = self.promos.discount(rng, gross)
                 amount = gross - discount
                 status = _pick(rng.random(), PURCHASE_MIX)
                 purchased_at = self._ago(1 / 24 if status == "pending" else 730)
@@ -355,6 +361,7 @@ class Generator:
                     "card_declined" if status == "failed" else None,
                     _money(amount) if refunded_at else None,
                     refunded_at,
+                    promo_code_id,
                 )
 
     def cart_items(self) -> Iterator[tuple[Any, ...]]:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from marketplace.demo import orders
+from marketplace.demo import history, orders
 from marketplace.demo.generator import (
     ADD_ON_COLUMNS,
     BUNDLE_COLUMNS,
@@ -30,6 +30,7 @@ from marketplace.demo.generator import (
     DemoSizes,
     Generator,
 )
+from marketplace.demo.prices import DEMO_PROMO_PREFIX, PROMO_CODES, PROMO_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class TableLoad:
 # The tables a load writes, whose indexes and statistics are settled at the end.
 LOADED = (
     "add_ons", "add_on_features", "add_on_bundles", "user_add_ons", "orders",
-    "add_on_purchases", "purchase_discounts", "cart_items",
+    "add_on_purchases", "purchase_discounts", "cart_items", "subscription_changes",
+    "funnel_events",
 )  # fmt: skip
 
 
@@ -78,8 +80,13 @@ def demo_data_present(session: Session) -> bool:
                 " OR EXISTS (SELECT 1 FROM add_on_purchases WHERE user_id LIKE :users)"
                 " OR EXISTS (SELECT 1 FROM cart_items WHERE user_id LIKE :users)"
                 " OR EXISTS (SELECT 1 FROM orders WHERE user_id LIKE :users)"
+                " OR EXISTS (SELECT 1 FROM promotional_codes WHERE code LIKE :codes)"
             ),
-            {"marker": json.dumps(DEMO_MARKER), "users": f"{DEMO_USER_PREFIX}%"},
+            {
+                "marker": json.dumps(DEMO_MARKER),
+                "users": f"{DEMO_USER_PREFIX}%",
+                "codes": f"{DEMO_PROMO_PREFIX}%",
+            },
         )
     )
 
@@ -91,6 +98,11 @@ def delete_demo_data(session: Session) -> None:
     demo_add_ons = "SELECT id FROM add_ons WHERE metadata @> CAST(:marker AS jsonb)"
     demo_rows = f"user_id LIKE :users OR add_on_id IN ({demo_add_ons})"
     orders.delete_orders(session, demo_rows, params)
+    history.delete_funnel(session)
+    session.execute(
+        text("DELETE FROM promotional_codes WHERE code LIKE :codes"),
+        {"codes": f"{DEMO_PROMO_PREFIX}%"},
+    )
     for table in ("cart_items", "user_add_ons"):
         session.execute(text(f"DELETE FROM {table} WHERE {demo_rows}"), params)
     # A bundle naming a demo add-on would be left pointing at nothing.
@@ -138,8 +150,11 @@ def load_demo_data(
         ),
         copy("add_on_bundles", BUNDLE_COLUMNS, generator.bundles(), sizes.bundles),
         copy("user_add_ons", SUBSCRIPTION_COLUMNS, generator.subscriptions(), sizes.subscriptions),
+        _counted("subscription_changes", lambda s: history.insert_changes(s, as_of), session),
+        copy("promotional_codes", PROMO_COLUMNS, generator.promos.rows(), PROMO_CODES),
         *_purchases_in_orders(session, copy, generator.purchases(), sizes.purchases),
         copy("cart_items", CART_COLUMNS, generator.cart_items(), generator.cart_rows),
+        _counted("funnel_events", lambda s: history.insert_funnel(s, as_of), session),
     ]
     loaded = [load.table for load in loads if load.table in LOADED]
     loads.append(_timed("(gin pending lists, analyze)", 0, _settle_indexes, session, loaded))

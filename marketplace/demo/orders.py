@@ -106,14 +106,22 @@ def insert_purchases(session: Session) -> int:
 
 
 def insert_discounts(session: Session) -> int:
-    """A discount line for each discounted purchase (the generator does not say which kind)."""
+    """A discount line for each discounted purchase: its promo code's, named as a checkout
+    names it, else one of a kind the generator does not say."""
     result = _execute(
         session,
         text(
             "INSERT INTO purchase_discounts (purchase_id, kind, label, amount) "
-            f"SELECT id, :kind, :label, discount_amount FROM {STAGED} WHERE discount_amount > 0"
+            "SELECT s.id, CASE WHEN c.id IS NULL THEN :kind ELSE :promo END, "
+            "coalesce('Promo code ' || c.code, :label), s.discount_amount "
+            f"FROM {STAGED} s LEFT JOIN promotional_codes c ON c.id = s.promo_code_id "
+            "WHERE s.discount_amount > 0"
         ),
-        {"kind": DiscountKind.OTHER.value, "label": DISCOUNT_LABEL},
+        {
+            "kind": DiscountKind.OTHER.value,
+            "promo": DiscountKind.PROMO.value,
+            "label": DISCOUNT_LABEL,
+        },
     )
     return result.rowcount
 

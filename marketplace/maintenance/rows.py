@@ -39,7 +39,7 @@ class RowTask:
     progress: str  # the progress bar's label: what a batch does
     verbs: tuple[str, str]  # (done, dry run)
     report: str  # "{verb} {count} …", also given {cutoff} and {days}
-    # Told the rows each batch changed (its `change` ends `RETURNING t.id`), in the batch's
+    # Told the rows each batch changed (its `change` returns their `id`), in the batch's
     # transaction: the events the change causes. It locks each row's user (events.emit), so a
     # batch is capped at EVENT_BATCH rows to keep those locks few.
     emit: Callable[[Session, Sequence[Row[Any]]], object] | None = None
@@ -115,8 +115,15 @@ ROW_TASKS = {
             help="Mark active subscriptions past their expiry as expired (weekly).",
             table="user_add_ons",
             where="status = 'active' AND expires_at < :now",
-            change="UPDATE user_add_ons t SET status = 'expired' FROM batch "
-            "WHERE t.id = batch.id RETURNING t.id",
+            # Each expiry is written to the analytics history, dated when the subscription ran
+            # out (marketplace/subscription_history.py; an expired one counts 0), and the ids
+            # returned for the events it causes.
+            change=", expired AS (UPDATE user_add_ons t SET status = 'expired' FROM batch "
+            "WHERE t.id = batch.id RETURNING t.id, t.user_id, t.add_on_id, t.expires_at), "
+            "history AS (INSERT INTO subscription_changes "
+            "(user_add_on_id, user_id, add_on_id, occurred_at, status, mrr) "
+            "SELECT id, user_id, add_on_id, expires_at, 'expired', 0 FROM expired) "
+            "SELECT id FROM expired",
             progress="expiring subscriptions",
             verbs=("marked", "would mark"),
             report="{verb} {count} active subscriptions expired",

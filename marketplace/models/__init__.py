@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this registers every table."""
 
+from marketplace.models.analytics import AnalyticsRefresh, FunnelEvent, SubscriptionChange
 from marketplace.models.audit import AdminAuditEntry, CatalogVersion
 from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
@@ -22,10 +23,12 @@ __all__ = [
     "AddOnBundle",
     "AddOnFeature",
     "AddOnPurchase",
+    "AnalyticsRefresh",
     "BillingOutboxEntry",
     "CartItem",
     "CatalogVersion",
     "FeatureDefinition",
+    "FunnelEvent",
     "Order",
     "PricingRule",
     "PromotionalCode",
@@ -35,6 +38,7 @@ __all__ = [
     "SessionGeneration",
     "ShopperContact",
     "StripeEvent",
+    "SubscriptionChange",
     "SubscriptionTier",
     "UserAddOn",
     "WebhookDelivery",

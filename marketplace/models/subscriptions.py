@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -18,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.models.base import Base, Timestamp, Timestamps, UuidPrimaryKey
+from marketplace.models.base import Base, Money, Timestamp, Timestamps, UuidPrimaryKey
 from marketplace.models.catalog import AddOn
 from marketplace.vocabulary import SubscriptionStatus, sql_list
 
@@ -30,6 +31,7 @@ class UserAddOn(UuidPrimaryKey, Timestamps, Base):
     __table_args__ = (
         UniqueConstraint("user_id", "add_on_id"),
         CheckConstraint(f"status IN ({sql_list(SubscriptionStatus)})", name="status"),
+        CheckConstraint("recurring_amount >= 0", name="recurring_amount_not_negative"),
         Index(
             "idx_user_add_ons_user_id",
             "user_id",
@@ -49,6 +51,14 @@ class UserAddOn(UuidPrimaryKey, Timestamps, Base):
         Index("idx_user_add_ons_created", "created_at", "id"),
         Index("idx_user_add_ons_status_created", "status", "created_at", "id"),
         Index("idx_user_add_ons_add_on_created", "add_on_id", "created_at", "id"),
+        # Analytics: expiring soon with renewal off (017_analytics_rollups).
+        Index(
+            "idx_user_add_ons_expiring_not_renewing",
+            "expires_at",
+            postgresql_where=text(
+                "status = 'active' AND NOT auto_renew AND expires_at IS NOT NULL"
+            ),
+        ),
         Index(
             "idx_user_add_ons_lago_subscription",
             "lago_subscription_id",
@@ -73,5 +83,10 @@ class UserAddOn(UuidPrimaryKey, Timestamps, Base):
     auto_renew: Mapped[bool] = mapped_column(Boolean, server_default="true")
     cancelled_at: Mapped[datetime | None] = mapped_column(Timestamp)
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    # What it renews at per period (after tier and bundle discounts, before a one-off promo
+    # code) and how it was sold, stored at fulfilment: MRR reads these, never today's list
+    # price. No billing type: nothing was sold (a complimentary grant), so it counts 0.
+    recurring_amount: Mapped[Decimal] = mapped_column(Money, server_default="0")
+    billing_type: Mapped[str | None] = mapped_column(String(50))
 
     add_on: Mapped[AddOn] = relationship()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, func, select, text
 
 from marketplace.account.queries import active_add_ons
+from marketplace.admin.analytics import mrr as analytics_mrr
+from marketplace.analytics import Movement
+from marketplace.analytics.periods import Range
 from marketplace.cli.demo import demo
+from marketplace.maintenance.analytics import refresh as refresh_analytics
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, AddOnPurchase, CartItem, UserAddOn
 from marketplace.orders.service import format_number, number_sql
 from tests.fixtures.shoppers import sign_in
@@ -285,13 +289,22 @@ def test_discounted_demo_purchases_itemise_their_discount(runner, session):
 
     discounted = session.execute(
         text(
-            "SELECT p.discount_amount, d.kind, d.label, d.amount FROM add_on_purchases p "
+            "SELECT p.id, p.discount_amount, d.kind, d.label, d.amount FROM add_on_purchases p "
             "LEFT JOIN purchase_discounts d ON d.purchase_id = p.id WHERE p.discount_amount > 0"
         )
     ).all()
     assert discounted
+    codes = dict(session.execute(text("SELECT id, code FROM promotional_codes")).all())
+    promos = dict(
+        session.execute(
+            text("SELECT id, promo_code_id FROM add_on_purchases WHERE promo_code_id IS NOT NULL")
+        ).all()
+    )
+    assert promos and len(promos) < len(discounted)
     for row in discounted:
-        assert (row.kind, row.label, row.amount) == ("other", "Discount", row.discount_amount)
+        code = codes.get(promos.get(row.id))
+        expected = ("promo", f"Promo code {code}") if code else ("other", "Discount")
+        assert (row.kind, row.label, row.amount) == (*expected, row.discount_amount)
     assert session.scalar(text("SELECT count(*) FROM purchase_discounts")) == len(discounted)
 
 
@@ -349,3 +362,25 @@ def test_set_based_numbers_read_as_checkout_numbers(session, year, value):
     )
 
     assert written == format_number(year, value)
+
+
+def test_demo_histories_feed_the_analytics(runner, session):
+    """Sign-ups over the year, upgrades, churn and checkouts: every movement shows, and the
+    rollup's MRR reconciles with the subscriptions the demo holds."""
+    runner.invoke(demo, TINY)
+    refresh_analytics(session)
+    year = Range(date(2025, 1, 16), date(2026, 1, 15))
+    window = analytics_mrr.window(session, year)
+    assert window.start + window.net == window.end > 0
+    for kind in (Movement.NEW, Movement.EXPANSION):
+        assert window.amounts[kind] > 0, kind
+    assert window.amounts[Movement.CHURNED] < 0
+    assert window.end == session.scalar(text("SELECT sum(mrr) FROM analytics_add_on_mrr"))
+    funnel = session.execute(
+        text("SELECT step, count(*) FROM funnel_events GROUP BY step ORDER BY step")
+    ).all()
+    assert [step for step, _ in funnel] == ["cart", "checkout", "paid"]
+    promos = session.execute(
+        text("SELECT sum(paid), sum(discount) FROM analytics_promo_daily")
+    ).one()
+    assert promos[0] > 0 and promos[1] > 0

@@ -59,6 +59,8 @@ def test_foreign_keys_cascade_or_restrict_per_table(session):
         ).all()
     )
     assert rules == {
+        # A subscription's analytics history goes with it (removing the demo data set).
+        "subscription_changes.user_add_on_id": "CASCADE",
         "user_add_ons.add_on_id": "RESTRICT",
         "add_on_purchases.add_on_id": "RESTRICT",
         "add_on_purchases.promo_code_id": "SET NULL",

@@ -37,7 +37,7 @@ def test_support_opens_only_its_areas_and_only_reads():
     everything = frozenset(area.endpoint for area in AREAS)
     keys = [area.key for area in areas_for(Role.SUPPORT, everything)]
 
-    assert keys == ["dashboard", "orders", "customers", "audit", "exports"]
+    assert keys == ["dashboard", "orders", "customers", "audit", "analytics", "exports"]
     menu = [a.key for a in AREAS if a.in_menu]
     assert [area.key for area in areas_for(Role.ADMIN, everything)] == menu
     assert areas_for(Role.SHOPPER, everything) == []

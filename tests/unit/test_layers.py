@@ -31,6 +31,7 @@ FLASK = ("flask", "flask_sqlalchemy", "flask_wtf", "flask_limiter", "flask_migra
 BY_PREFIX = {
     "marketplace.vocabulary": DOMAIN,
     "marketplace.pricing": DOMAIN,
+    "marketplace.analytics": DOMAIN,
     "marketplace.config": ADAPTERS,
     "marketplace.payments": ADAPTERS,
     "marketplace.billing.lago_client": ADAPTERS,

@@ -7,6 +7,7 @@ import pytest
 from marketplace.models import FeatureDefinition
 from marketplace.vocabulary import Role
 from tests.fixtures.shoppers import sign_in
+from tests.integration.admin.analytics_history import make_history
 
 
 @pytest.fixture
@@ -22,6 +23,12 @@ def support_client(app):
 @pytest.fixture
 def shopper_client(app):
     return sign_in(app.test_client(), "shopper-sue")
+
+
+@pytest.fixture
+def history(session):
+    """The hand-computed subscription history of analytics_history.py, rollups refreshed."""
+    return make_history(session)
 
 
 @pytest.fixture

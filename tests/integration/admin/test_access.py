@@ -24,6 +24,7 @@ SUPPORT_AREAS = (
     "admin.exports.index",
     "admin.exports.purchases.",
     "admin.exports.customers.",
+    "admin.analytics.",
 )
 
 
