@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace import subscription_history
 from marketplace.account import service as shop
 from marketplace.admin import changes
 from marketplace.admin.audit.service import Actor, changed_fields, jsonable, record
@@ -110,6 +111,7 @@ def extend(
         outbox_ids = events.subscriptions(session, events.SUBSCRIPTION_ACTIVATED, [subscription])
     else:
         outbox_ids = events.entitlements_changed(session, subscription.user_id)
+    subscription_history.record(session, [subscription.id], now)
     _audit(session, actor, "subscription.extend", subscription, before, reason)
     session.commit()
     return Done(subscription, tuple(outbox_ids))
@@ -129,6 +131,7 @@ def suspend(
     outbox_ids = shop.stop_renewal(session, subscription)
     subscription.status = SubscriptionStatus.SUSPENDED
     outbox_ids += events.entitlements_changed(session, subscription.user_id)
+    subscription_history.record(session, [subscription.id], utcnow())
     _audit(session, actor, "subscription.suspend", subscription, before, reason)
     session.commit()
     return Done(subscription, tuple(outbox_ids))
@@ -157,6 +160,7 @@ def reactivate(
         )
     subscription.status = SubscriptionStatus.ACTIVE
     outbox_ids = events.subscriptions(session, events.SUBSCRIPTION_ACTIVATED, [subscription])
+    subscription_history.record(session, [subscription.id], now)
     _audit(session, actor, "subscription.reactivate", subscription, before, reason)
     session.commit()
     return Done(subscription, tuple(outbox_ids))
@@ -200,9 +204,12 @@ def grant(
     held.auto_renew = False
     held.cancelled_at = None
     held.cancellation_reason = None
-    # Nothing bills a gift: no Stripe subscription pays for it, no Lago one meters it.
+    # Nothing bills a gift: no Stripe subscription pays for it, no Lago one meters it, and it
+    # adds nothing to MRR (DESIGN.md, Analytics: complimentary grants count 0).
     held.stripe_subscription_id = None
     held.lago_subscription_id = None
+    held.recurring_amount = ZERO
+    held.billing_type = None
     order, purchase = _zero_amount_order(session, actor, add_on, user_id, reason, now)
     after = {
         **snapshot(held),
@@ -214,6 +221,7 @@ def grant(
     record(session, actor, "subscription.grant", OBJECT_TYPE, held.id, before, after)
     outbox_ids = letters.order_confirmation(session, user_id, order.id)
     outbox_ids += events.fulfilled(session, [purchase])
+    subscription_history.record(session, [held.id], now)
     session.commit()
     return Grant(held, order, purchase, tuple(outbox_ids))
 

@@ -440,6 +440,25 @@ def test_a_grant_is_an_active_add_on_a_zero_order_line_and_an_entitlement(
     assert "$0.00" in receipt.text
 
 
+def test_a_gift_in_place_of_a_paid_subscription_adds_nothing_to_mrr(
+    admin_client, session, catalog, expiring
+):
+    expiring.recurring_amount, expiring.billing_type = 9, "monthly"  # what uma paid monthly
+    token = token_of(admin_client, expiring, "cancel")
+    admin_client.post(page_of(expiring) + "/cancel", data={"token": token})
+
+    granted = admin_client.post(GRANT, data=grant_form(user_id="uma", add_on=catalog.stt))
+
+    assert granted.status_code == 303
+    held = fresh(expiring)
+    assert (held.status, held.recurring_amount, held.billing_type) == ("active", 0, None)
+    latest = session.execute(
+        text("SELECT status, mrr FROM subscription_changes WHERE user_add_on_id = :id "
+             "ORDER BY occurred_at DESC, id DESC LIMIT 1"), {"id": held.id}
+    ).one()  # fmt: skip
+    assert tuple(latest) == ("active", 0)
+
+
 def test_a_grant_refuses_what_the_user_holds_and_bad_input(admin_client, voices, expiring):
     holds = admin_client.post(GRANT, data=grant_form(user_id="uma", add_on=voices.stt))
     no_reason = admin_client.post(GRANT, data=grant_form(add_on=voices.tts, reason=" "))
