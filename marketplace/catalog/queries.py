@@ -141,6 +141,7 @@ def catalog_page(
     sort: str = "featured",
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    offset: int | None = None,
     now: datetime | None = None,
 ) -> CatalogPage:
     """Return one page of active add-ons matching the filters (three queries, any page size).
@@ -150,22 +151,24 @@ def catalog_page(
     index-only scan); `count(*) OVER ()` in the page query would make it fetch, buffer (to
     disk, at 10k add-ons) and evaluate every matching row just to keep 24 of them, about 25 ms
     where the two queries take about 1 ms. The count is skipped on a short (last) page; an
-    empty page past the first has no total, which callers treat as "no such page".
+    empty page past the first has no total, which callers treat as "no such page". `offset`
+    (the API's cursor) starts the page at any row instead of at a page boundary.
     """
+    start = (page - 1) * page_size if offset is None else offset
     conditions, order = _filtered(category, q, sort)
     query = (
         select(AddOn, KEY_FEATURE_NAMES)
         .where(*conditions)
         .order_by(*order, AddOn.id)
         .limit(page_size)
-        .offset((page - 1) * page_size)
+        .offset(start)
     )
     rows = session.execute(query).all()
     add_ons = [row.AddOn for row in rows]
     if not rows:
         total = 0
     elif len(rows) < page_size:  # the last page: every match is counted already
-        total = (page - 1) * page_size + len(rows)
+        total = start + len(rows)
     else:
         total = session.scalars(select(func.count()).select_from(AddOn).where(*conditions)).one()
     return CatalogPage(
