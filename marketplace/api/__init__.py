@@ -77,6 +77,9 @@ class MarketplaceApi(Api):
                 response = {"description": status.phrase, "schema": self.ERROR_SCHEMA}
                 prepare_response(response, self.spec, PROBLEM_JSON)
                 self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Any other error", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
 
 
 def init_app(app: Flask) -> None:

@@ -6,29 +6,33 @@ service token. Admin: the admin role; support reads only.
 
 from __future__ import annotations
 
-from flask import g, request
-from flask_smorest import abort
+from typing import NoReturn
+
+from flask import current_app, request
 
 from marketplace.api import tokens
+from marketplace.api.problems import refuse
 from marketplace.vocabulary import Role
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHALLENGE = 'Bearer realm="marketplace"'
+# Kept on the request itself: `g` lives as long as the app context, which may span requests.
+CALLER_KEY = "marketplace.api.caller"
 
 
 def caller() -> tokens.Caller:
     """The authenticated caller of this request (401 problem when there is none)."""
-    if "api_caller" not in g:
+    if CALLER_KEY not in request.environ:
         try:
-            g.api_caller = tokens.authenticate(request.headers.get("Authorization"))
+            request.environ[CALLER_KEY] = tokens.authenticate(request.headers.get("Authorization"))
         except tokens.Unauthorized as error:
             challenge = (
                 f'{CHALLENGE}, error="invalid_token"'
                 if request.headers.get("Authorization")
                 else CHALLENGE
             )
-            abort(401, message=str(error), headers={"WWW-Authenticate": challenge})
-    return g.api_caller
+            refuse(401, str(error), headers={"WWW-Authenticate": challenge})
+    return request.environ[CALLER_KEY]
 
 
 def require_user() -> tokens.Caller:
@@ -42,7 +46,8 @@ def require_user() -> tokens.Caller:
 def require_service() -> tokens.Caller:
     found = caller()
     if not found.is_service:
-        _forbidden("This operation is for platform services (a service token).")
+        role = current_app.config["OIDC_SERVICE_ROLE"]
+        _forbidden(f"This operation is for platform services: a token with the role {role!r}.")
     return found
 
 
@@ -56,11 +61,10 @@ def require_staff() -> tokens.Caller:
     if found.role is Role.SUPPORT:
         _forbidden("Support is read-only: this change needs the admin role.")
     _forbidden("This operation needs the admin role (support may read).")
-    return found  # not reached: _forbidden raises
 
 
-def _forbidden(message: str) -> None:
-    abort(
+def _forbidden(message: str) -> NoReturn:
+    refuse(
         403,
         message=message,
         headers={"WWW-Authenticate": f'{CHALLENGE}, error="insufficient_scope"'},

@@ -11,21 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import abort
 from marshmallow import fields, validate
 
 from marketplace.api import caching, paging
 from marketplace.api.operations import blueprint, documented
+from marketplace.api.problems import refuse
+from marketplace.api.quotes import QuoteSchema, quote_body
 from marketplace.api.schemas import MoneySchema, PageArgs, PageSchema, Strict, Timestamp, money
 from marketplace.bundles.queries import PricedBundle, live_bundles
 from marketplace.catalog.cache import current_version
 from marketplace.catalog.forms import CATEGORY_LABELS
-from marketplace.api.quotes import QuoteSchema, quote_body
-from marketplace.models.cart import MAX_QUANTITY
 from marketplace.catalog.queries import SORTS, active_add_on, catalog_page, product_page
 from marketplace.catalog.version import catalog_version
 from marketplace.extensions import db
 from marketplace.models import AddOn
+from marketplace.models.cart import MAX_QUANTITY
 from marketplace.models.catalog import CATEGORIES
 from marketplace.quoting import quote_add_ons
 from marketplace.shopper import Shopper
@@ -177,7 +177,7 @@ def list_add_ons(args: dict[str, Any]):
     """Active add-ons: searched (`q`), filtered by `category`, sorted, a page at a time."""
     start = paging.decode(args["cursor"], paging.offset) if args["cursor"] else 0
     if start > MAX_OFFSET:
-        abort(400, message="The cursor is too far in.", errors={"cursor": ["Start again."]})
+        refuse(400, message="The cursor is too far in.", errors={"cursor": ["Start again."]})
 
     def build() -> dict[str, Any]:
         page = catalog_page(
@@ -208,7 +208,7 @@ def get_add_on(args: dict[str, Any], slug: str):
     def build() -> dict[str, Any]:
         page = product_page(db.session(), slug, args["tier"])
         if page is None:
-            abort(404, message="This add-on does not exist or is no longer available.")
+            refuse(404, message="This add-on does not exist or is no longer available.")
         return {
             **add_on_body(page.add_on, [feature.name for feature in page.facts.features]),
             "tier": args["tier"],
@@ -281,7 +281,7 @@ def create_quote(args: dict[str, Any]):
     for index, item in enumerate(args["items"]):
         add_on = active_add_on(session, item["slug"])
         if add_on is None:
-            abort(
+            refuse(
                 404,
                 message=f"There is no add-on {item['slug']!r} on sale.",
                 errors={f"items.{index}.slug": ["No add-on on sale has this slug."]},

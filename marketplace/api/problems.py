@@ -8,9 +8,10 @@ framework's own 404/405/413/429, an unreachable database (503) and an unexpected
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Response, json, request
+from flask_smorest import abort
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -19,6 +20,22 @@ API_PREFIX = "/api/"
 
 def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
+
+
+def refuse(
+    status: int,
+    message: str,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> NoReturn:
+    """Stop the request with the problem `status`: `message` as its detail, `errors` per field."""
+    data: dict[str, Any] = {"message": message}
+    if errors:
+        data["errors"] = dict(errors)
+    if headers:
+        data["headers"] = dict(headers)
+    abort(status, **data)
+    raise AssertionError("abort raises")  # flask-smorest's abort is untyped
 
 
 def problem_response(error: HTTPException, headers: Mapping[str, str] | None = None) -> Response:
@@ -40,8 +57,9 @@ def problem_response(error: HTTPException, headers: Mapping[str, str] | None = N
     response.headers["Cache-Control"] = "no-store"
     for name, value in {**(data.get("headers") or {}), **(headers or {})}.items():
         response.headers[name] = value
-    if error.code == 405 and getattr(error, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(error.valid_methods or ())
+    allowed = getattr(error, "valid_methods", None)  # a MethodNotAllowed's
+    if allowed:
+        response.headers["Allow"] = ", ".join(sorted(allowed))
     return response
 
 

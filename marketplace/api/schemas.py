@@ -63,7 +63,9 @@ class ProblemSchema(ma.Schema):
         values=fields.List(fields.String()),
         metadata={
             "description": "Per field (dotted path), what is wrong with it",
-            "example": {"limit": ["Must be greater than or equal to 1 and less than or equal to 100."]},
+            "example": {
+                "limit": ["Must be greater than or equal to 1 and less than or equal to 100."]
+            },
         },
     )
 
@@ -87,5 +89,7 @@ class PageSchema(ma.Schema):
     """The envelope of every list: its `items` and the cursor of the next page (null at the end)."""
 
     next_cursor = fields.String(
-        required=True, allow_none=True, metadata={"description": "Pass as `cursor`; null: last page"}
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor`; null: last page"},
     )

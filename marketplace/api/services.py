@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import abort
 from marshmallow import fields, validate
 
 from marketplace.api import access, caching
 from marketplace.api.operations import blueprint, documented
+from marketplace.api.problems import refuse
 from marketplace.api.schemas import Strict
 from marketplace.entitlements import features_of_users, user_features
 from marketplace.extensions import db
@@ -61,7 +61,7 @@ def user_entitlements(user_id: str):
     Send the `ETag` back as `If-None-Match`: 304 while nothing changed.
     """
     if len(user_id) > MAX_USER_ID:
-        abort(404, message="No such user id.")
+        refuse(404, message="No such user id.")
     body = entitlements(user_id, user_features(db.session(), user_id))
     return conditional(body)
 
