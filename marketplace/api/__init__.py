@@ -84,7 +84,7 @@ class MarketplaceApi(Api):
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints and its OpenAPI document."""
-    from marketplace.api import catalog, docs, services
+    from marketplace.api import account, cart, catalog, docs, services
 
     app.config.update(
         API_TITLE="Extensions Marketplace API",
@@ -100,7 +100,7 @@ def init_app(app: Flask) -> None:
     api = MarketplaceApi(app)  # one per app: each holds its app's OpenAPI document
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
-    for blueprint in (catalog.blp, services.blp):
+    for blueprint in (catalog.blp, cart.blp, account.blp, services.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
     edge.init_app(app)

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this registers every table."""
 
+from marketplace.models.api import CartPromoCode, IdempotencyKey
 from marketplace.models.audit import AdminAuditEntry, CatalogVersion
 from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
@@ -22,8 +23,10 @@ __all__ = [
     "AddOnPurchase",
     "BillingOutboxEntry",
     "CartItem",
+    "CartPromoCode",
     "CatalogVersion",
     "FeatureDefinition",
+    "IdempotencyKey",
     "Order",
     "PricingRule",
     "PromotionalCode",
