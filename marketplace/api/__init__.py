@@ -84,7 +84,7 @@ class MarketplaceApi(Api):
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints and its OpenAPI document."""
-    from marketplace.api import account, cart, catalog, docs, services
+    from marketplace.api import account, admin_catalog, admin_sales, cart, catalog, docs, services
 
     app.config.update(
         API_TITLE="Extensions Marketplace API",
@@ -100,7 +100,20 @@ def init_app(app: Flask) -> None:
     api = MarketplaceApi(app)  # one per app: each holds its app's OpenAPI document
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
-    for blueprint in (catalog.blp, cart.blp, account.blp, services.blp):
+    blueprints = (
+        catalog.blp,
+        cart.blp,
+        account.blp,
+        services.blp,
+        admin_catalog.blp,
+        admin_catalog.bundles_blp,
+        admin_catalog.rules_blp,
+        admin_catalog.promos_blp,
+        admin_sales.orders_blp,
+        admin_sales.customers_blp,
+        admin_sales.audit_blp,
+    )
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
     edge.init_app(app)

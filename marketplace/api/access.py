@@ -1,7 +1,8 @@
 """Who may call what: each API blueprint's guard, reading the caller once per request.
 
 Public (catalog): anyone. Shopper: a user's token (any role), never a service's. Services: a
-service token. Admin: the admin role; support reads only.
+service token. Admin: the roles the admin pages' table gives each area (marketplace/admin/
+areas.py); support reads only.
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from typing import NoReturn
 
 from flask import current_app, request
 
+from marketplace.admin import areas
 from marketplace.api import tokens
 from marketplace.api.problems import refuse
-from marketplace.vocabulary import Role
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHALLENGE = 'Bearer realm="marketplace"'
 # Kept on the request itself: `g` lives as long as the app context, which may span requests.
 CALLER_KEY = "marketplace.api.caller"
@@ -51,16 +51,17 @@ def require_service() -> tokens.Caller:
     return found
 
 
-def require_staff() -> tokens.Caller:
-    """Admins for everything; support for reads only."""
+def require_staff(area_key: str) -> tokens.Caller:
+    """Staff whose role may open the admin area `area_key` (the admin pages' one role table,
+    marketplace/admin/areas.py); support only reads."""
     found = caller()
-    if found.role is Role.ADMIN:
-        return found
-    if found.role is Role.SUPPORT and request.method in READ_METHODS:
-        return found
-    if found.role is Role.SUPPORT:
+    area = areas.BY_KEY[area_key]
+    if found.role is None or not areas.may_open(area, found.role):
+        roles = " or ".join(sorted(role.value for role in area.roles))
+        _forbidden(f"The {area.label} area is for the {roles} role.")
+    if not areas.may_change(found.role, request.method):
         _forbidden("Support is read-only: this change needs the admin role.")
-    _forbidden("This operation needs the admin role (support may read).")
+    return found
 
 
 def _forbidden(message: str) -> NoReturn:
