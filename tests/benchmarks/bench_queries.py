@@ -35,7 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from marketplace import create_app
-from marketplace.account.queries import active_add_ons, purchase_history
+from marketplace.account.queries import active_add_ons
 from marketplace.admin.orders.queries import OrderFilters, order_list
 from marketplace.bundles.queries import bundles_containing
 from marketplace.cart.queries import cart_lines
@@ -52,6 +52,7 @@ from marketplace.demo.generator import (
 )
 from marketplace.demo.load import demo_data_present, load_demo_data
 from marketplace.extensions import db
+from marketplace.orders.queries import order_history
 from marketplace.vocabulary import OrderStatus
 
 FULL_SIZE = DemoSizes()  # 100k users, 10k add-ons, 1M subscriptions, 1M purchases, 20k carts
@@ -214,7 +215,7 @@ def build_cases(session: Session, now: datetime) -> list[Case]:
         if roll < 0.8:
             return {"user_id": any_user(rng), "page": 2}
         if roll < 0.9:
-            return {"user_id": any_user(rng), "status": "completed"}
+            return {"user_id": any_user(rng), "status": "paid"}
         return {"user_id": any_user(rng), "since": now - timedelta(days=90)}
 
     def bundle_input(rng: random.Random) -> list[uuid.UUID]:
@@ -237,10 +238,10 @@ def build_cases(session: Session, now: datetime) -> list[Case]:
             cart_owner,
         ),
         Case(
-            "Purchase history",
+            "Order history",
             10,
-            ("idx_add_on_purchases_user_date",),
-            lambda s, kwargs: purchase_history(s, **kwargs),
+            ("idx_orders_user_date",),
+            lambda s, kwargs: order_history(s, **kwargs),
             history_input,
         ),
         Case(
