@@ -77,6 +77,8 @@ class MarketplaceApi(Api):
                 response = {"description": status.phrase, "schema": self.ERROR_SCHEMA}
                 prepare_response(response, self.spec, PROBLEM_JSON)
                 self.spec.components.response(status.name, response, lazy=True)
+        not_modified = {"description": "Your copy (If-None-Match) is current: no body"}
+        self.spec.components.response("NOT_MODIFIED", not_modified, lazy=True)
         default = {"description": "Any other error", "schema": self.ERROR_SCHEMA}
         prepare_response(default, self.spec, PROBLEM_JSON)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
@@ -84,7 +86,16 @@ class MarketplaceApi(Api):
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints and its OpenAPI document."""
-    from marketplace.api import account, admin_catalog, admin_sales, cart, catalog, docs, services
+    from marketplace.api import (
+        account,
+        admin_catalog,
+        admin_pricing,
+        admin_sales,
+        cart,
+        catalog,
+        docs,
+        services,
+    )
 
     app.config.update(
         API_TITLE="Extensions Marketplace API",
@@ -106,9 +117,9 @@ def init_app(app: Flask) -> None:
         account.blp,
         services.blp,
         admin_catalog.blp,
-        admin_catalog.bundles_blp,
-        admin_catalog.rules_blp,
-        admin_catalog.promos_blp,
+        admin_pricing.bundles_blp,
+        admin_pricing.rules_blp,
+        admin_pricing.promos_blp,
         admin_sales.orders_blp,
         admin_sales.customers_blp,
         admin_sales.audit_blp,

@@ -16,6 +16,7 @@ from marketplace.api import access, paging
 from marketplace.api.operations import blueprint
 
 C = TypeVar("C")
+STATUSES = ("active", "inactive")  # the admin lists' status filter
 
 
 def admin_blueprint(area_key: str, description: str) -> Blueprint:

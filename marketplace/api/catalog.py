@@ -19,7 +19,7 @@ from marketplace.api.problems import refuse
 from marketplace.api.quotes import QuoteSchema, quote_body
 from marketplace.api.schemas import MoneySchema, PageArgs, PageSchema, Strict, Timestamp, money
 from marketplace.bundles.queries import PricedBundle, live_bundles
-from marketplace.catalog.cache import current_version
+from marketplace.catalog.cache import catalog_cache, current_version
 from marketplace.catalog.forms import CATEGORY_LABELS
 from marketplace.catalog.queries import SORTS, active_add_on, catalog_page, product_page
 from marketplace.catalog.version import catalog_version
@@ -154,19 +154,20 @@ def bundle_body(priced: PricedBundle) -> dict[str, Any]:
     }
 
 
-def catalog_tag() -> str:
-    """The ETag of this catalog read: the catalog's version and the URL asked."""
-    version = current_version() or catalog_version(db.session())
-    return caching.tag_of("catalog", version, request.full_path)
-
-
 def cached(build):
-    """The 304 when the client's copy is current; else `build()` with ETag and Cache-Control."""
-    tag = catalog_tag()
+    """The 304 when the client's copy is current; else `build()` (from the catalog cache, as
+    the storefront's pages are) with its ETag and Cache-Control.
+
+    Both are keyed by the catalog version and the URL asked, so any catalog change makes a new
+    tag and a new body; with the cache off (`CATALOG_CACHE_SECONDS=0`) the version is read.
+    """
+    version = current_version() or catalog_version(db.session())
+    tag = caching.tag_of("catalog", version, request.full_path)
     unchanged = caching.not_modified(tag, caching.PUBLIC_CATALOG)
     if unchanged is not None:
         return unchanged
-    return build(), 200, caching.headers(tag, caching.PUBLIC_CATALOG)
+    body = catalog_cache().get_or_create(("api", version, request.full_path), build)
+    return body, 200, caching.headers(tag, caching.PUBLIC_CATALOG)
 
 
 @blp.get("/add-ons")

@@ -26,11 +26,17 @@ class Strict(ma.Schema):
         unknown = ma.RAISE
 
 
+class DecimalString(fields.Decimal):
+    """A decimal as a string ("12.50"), documented as one: never a float on the wire."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", **kwargs.pop("metadata", {})}
+        super().__init__(as_string=True, metadata=metadata, **kwargs)
+
+
 class MoneySchema(Strict):
-    amount = fields.Decimal(
-        required=True,
-        as_string=True,
-        metadata={"description": "A decimal string, two places", "example": "12.50"},
+    amount = DecimalString(
+        required=True, metadata={"description": "A decimal string, two places", "example": "12.50"}
     )
     currency = fields.String(required=True, metadata={"example": "USD"})
 
