@@ -126,6 +126,20 @@ def test_cors_answers_the_configured_origin_only(client):
     assert "Origin" in simple.headers["Vary"]
 
 
+def test_a_preflight_of_a_guarded_operation_needs_no_token(client):
+    response = client.options(
+        "/api/v1/me/cart",
+        headers={
+            "Origin": CONSOLE,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "Authorization",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == CONSOLE
+
+
 def test_html_pages_keep_their_error_pages(client):
     response = client.get("/no-such-page")
 
