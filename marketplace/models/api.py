@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, func
+from sqlalchemy import CheckConstraint, Integer, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,11 +20,7 @@ class IdempotencyKey(Base):
     """
 
     __tablename__ = "api_idempotency_keys"
-    __table_args__ = (
-        CheckConstraint("status BETWEEN 100 AND 599", name="status_is_http"),
-        # `flask maintain` may forget keys older than a day (their clients gave up long ago).
-        Index("idx_api_idempotency_keys_created", "created_at"),
-    )
+    __table_args__ = (CheckConstraint("status BETWEEN 100 AND 599", name="status_is_http"),)
 
     caller: Mapped[str] = mapped_column(String(255), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)

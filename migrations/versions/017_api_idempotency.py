@@ -32,7 +32,6 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("caller", "key", name=op.f("pk_api_idempotency_keys")),
     )
-    op.create_index("idx_api_idempotency_keys_created", "api_idempotency_keys", ["created_at"])
     op.create_table(
         "cart_promo_codes",
         sa.Column("owner_id", sa.String(255), nullable=False),
@@ -46,5 +45,4 @@ def upgrade():
 
 def downgrade():
     op.drop_table("cart_promo_codes")
-    op.drop_index("idx_api_idempotency_keys_created", table_name="api_idempotency_keys")
     op.drop_table("api_idempotency_keys")
