@@ -8,10 +8,11 @@ the same way (its deepest page is far inside what an offset reads fast).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import request
-from marshmallow import fields, validate
+from flask import Response, json, request
+from marshmallow import Schema, fields, validate
 
 from marketplace.api import caching, paging
 from marketplace.api.operations import blueprint, documented
@@ -154,20 +155,26 @@ def bundle_body(priced: PricedBundle) -> dict[str, Any]:
     }
 
 
-def cached(build):
-    """The 304 when the client's copy is current; else `build()` (from the catalog cache, as
-    the storefront's pages are) with its ETag and Cache-Control.
+def cached(schema: type[Schema], build: Callable[[], dict[str, Any]]) -> Response:
+    """The 304 when the client's copy is current; else the JSON of `build()` dumped by `schema`
+    (from the catalog cache, as the storefront's pages are), with its ETag and Cache-Control.
 
     Both are keyed by the catalog version and the URL asked, so any catalog change makes a new
-    tag and a new body; with the cache off (`CATALOG_CACHE_SECONDS=0`) the version is read.
+    tag and a new body; with the cache off (`CATALOG_CACHE_SECONDS=0`) the version is read. The
+    cache holds the JSON itself: a hit neither queries nor serialises.
     """
     version = current_version() or catalog_version(db.session())
     tag = caching.tag_of("catalog", version, request.full_path)
     unchanged = caching.not_modified(tag, caching.PUBLIC_CATALOG)
     if unchanged is not None:
         return unchanged
-    body = catalog_cache().get_or_create(("api", version, request.full_path), build)
-    return body, 200, caching.headers(tag, caching.PUBLIC_CATALOG)
+    body = catalog_cache().get_or_create(
+        ("api", version, request.full_path), lambda: json.dumps(schema().dump(build()))
+    )
+    assert isinstance(body, str)  # "api" keys hold JSON only
+    response = Response(body, mimetype="application/json")
+    response.headers.update(caching.headers(tag, caching.PUBLIC_CATALOG))
+    return response
 
 
 @blp.get("/add-ons")
@@ -196,7 +203,7 @@ def list_add_ons(args: dict[str, Any]):
             "next_cursor": paging.encode(str(end)) if end < page.total else None,
         }
 
-    return cached(build)
+    return cached(AddOnPageSchema, build)
 
 
 @blp.get("/add-ons/<slug>")
@@ -223,7 +230,7 @@ def get_add_on(args: dict[str, Any], slug: str):
             "bundles": [bundle_body(bundle) for bundle in page.bundles],
         }
 
-    return cached(build)
+    return cached(AddOnDetailSchema, build)
 
 
 @blp.get("/categories")
@@ -232,7 +239,8 @@ def get_add_on(args: dict[str, Any], slug: str):
 def list_categories():
     """Every category, in the storefront's order (a short fixed list: one page)."""
     return cached(
-        lambda: {"items": [{"key": key, "label": CATEGORY_LABELS[key]} for key in CATEGORIES]}
+        CategoryListSchema,
+        lambda: {"items": [{"key": key, "label": CATEGORY_LABELS[key]} for key in CATEGORIES]},
     )
 
 
@@ -252,7 +260,7 @@ def list_bundles(args: dict[str, Any]):
             "next_cursor": paging.encode(str(end)) if end < len(bundles) else None,
         }
 
-    return cached(build)
+    return cached(BundlePageSchema, build)
 
 
 class QuoteItemArgs(Strict):
