@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace import (
+    api,
     cli,
     errors,
     outages,
@@ -102,7 +103,6 @@ def _trust_proxies(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from marketplace.account.routes import bp as account
     from marketplace.admin.routes import bp as admin
-    from marketplace.api.routes import bp as api
     from marketplace.auth.routes import bp as auth
     from marketplace.bundles.routes import bp as bundles
     from marketplace.cart.routes import bp as cart
@@ -110,5 +110,6 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.checkout.routes import bp as checkout
     from marketplace.health import bp as health
 
-    for blueprint in (health, catalog, bundles, cart, checkout, auth, account, admin, api):
+    for blueprint in (health, catalog, bundles, cart, checkout, auth, account, admin):
         app.register_blueprint(blueprint)
+    api.init_app(app)

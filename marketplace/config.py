@@ -85,6 +85,11 @@ class Settings:
     oidc_tier_claim: str = setting("OIDC_TIER_CLAIM", "subscription_tier")
     oidc_service_role: str = setting("OIDC_SERVICE_ROLE", "marketplace-service")
     api_tokens: tuple[str, ...] = setting("MARKETPLACE_API_TOKENS", (), _items)
+    # Browser origins allowed to call /api (CORS), e.g. https://console.example.com; none: no
+    # cross-origin browser calls.
+    api_cors_origins: tuple[str, ...] = setting("API_CORS_ORIGINS", (), _items)
+    # Requests per bearer token (or per client IP without one) to /api.
+    api_rate_limit: str = setting("API_RATE_LIMIT", "600/minute")
     # No Stripe key selects the offline test-payment provider (refused in production mode).
     stripe_secret_key: str | None = setting("STRIPE_SECRET_KEY", None)
     stripe_webhook_secret: str | None = setting("STRIPE_WEBHOOK_SECRET", None)

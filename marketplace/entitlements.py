@@ -8,6 +8,7 @@ lists, nested objects merged the same way; other values from the most recent pur
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,11 +19,13 @@ from marketplace.models import AddOnFeature, UserAddOn
 from marketplace.vocabulary import SubscriptionStatus
 
 
-def _holding(user_id: str, now: datetime):
+def _holding(user_id: str | Collection[str], now: datetime):
     # The partial index idx_user_add_ons_user_id (status = 'active', INCLUDE expires_at) finds
     # the user's rows; add_on_features is reached through (add_on_id, feature_key).
     return and_(
-        UserAddOn.user_id == user_id,
+        UserAddOn.user_id == user_id
+        if isinstance(user_id, str)
+        else UserAddOn.user_id.in_(list(user_id)),
         UserAddOn.status == SubscriptionStatus.ACTIVE,
         or_(UserAddOn.expires_at.is_(None), UserAddOn.expires_at > now),
         AddOnFeature.add_on_id == UserAddOn.add_on_id,
@@ -34,25 +37,43 @@ def user_features(
     session: Session, user_id: str, now: datetime | None = None
 ) -> dict[str, dict[str, Any]]:
     """Return each enabled feature key of `user_id` with its merged configuration (one query)."""
-    now = now or datetime.now(UTC)
+    return _features_by_user(session, user_id, now).get(user_id, {})
+
+
+def features_of_users(
+    session: Session, user_ids: Collection[str], now: datetime | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """`user_features` of each of `user_ids` (every one present, maybe empty), in one query."""
+    found = _features_by_user(session, user_ids, now) if user_ids else {}
+    return {user_id: found.get(user_id, {}) for user_id in user_ids}
+
+
+def _features_by_user(
+    session: Session, user_ids: str | Collection[str], now: datetime | None
+) -> dict[str, dict[str, dict[str, Any]]]:
     rows = session.execute(
-        select(AddOnFeature.feature_key, AddOnFeature.configuration)
+        select(UserAddOn.user_id, AddOnFeature.feature_key, AddOnFeature.configuration)
         .select_from(UserAddOn)
         .join(AddOnFeature, AddOnFeature.add_on_id == UserAddOn.add_on_id)
-        .where(_holding(user_id, now))
+        .where(_holding(user_ids, now or datetime.now(UTC)))
         .order_by(AddOnFeature.feature_key, UserAddOn.purchased_at, UserAddOn.add_on_id)
     ).all()
-    features: dict[str, dict[str, Any]] = {}
-    for key, configuration in rows:
+    by_user: dict[str, dict[str, dict[str, Any]]] = {}
+    for user_id, key, configuration in rows:
+        features = by_user.setdefault(user_id, {})
         features[key] = merge_configuration(features.get(key, {}), configuration or {})
-    return features
+    return by_user
 
 
 def entitlement_set(session: Session, user_id: str, now: datetime | None = None) -> dict[str, Any]:
-    """A user's entitlements as the API and the `entitlements.updated` event show them:
-    `user_id`, the sorted `feature_keys`, and each key's merged configuration."""
-    enabled = user_features(session, user_id, now)
-    return {"user_id": user_id, "feature_keys": sorted(enabled), "features": enabled}
+    """A user's entitlements as the API and the `entitlements.updated` event show them."""
+    return as_entitlements(user_id, user_features(session, user_id, now))
+
+
+def as_entitlements(user_id: str, features: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """`user_id`, the sorted `feature_keys`, and each key's merged configuration: the one shape
+    of a user's entitlements everywhere (API answers, events)."""
+    return {"user_id": user_id, "feature_keys": sorted(features), "features": features}
 
 
 def has_feature(

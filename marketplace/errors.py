@@ -1,5 +1,5 @@
 """Error pages: every HTTP error renders a page (or, for htmx, the message alone); a webhook
-receiver gets JSON."""
+receiver gets JSON; the API (`/api/`) gets problem+json."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from werkzeug.exceptions import (
 )
 
 from marketplace import outages, request_guard
+from marketplace.api.problems import is_api_request, problem_response
 from marketplace.database import first_line
 from marketplace.rendering import is_htmx
 
@@ -35,6 +36,10 @@ def register(app: Flask) -> None:
 def _render_http_error(error: HTTPException):
     if error.code == 413 and error.description == RequestEntityTooLarge.description:
         error = request_guard.too_large()  # werkzeug's stream stopped a body: say the limit
+    if error.code == 304:
+        return error.get_response(), 304  # a conditional GET's "not modified" is no error
+    if is_api_request():
+        return problem_response(error), error.code or 500
     if request_guard.is_webhook():
         name = error.name.lower().replace(" ", "_")
         return jsonify(error=name, message=error.description), error.code or 500

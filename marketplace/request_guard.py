@@ -11,10 +11,12 @@ One `before_request` hook, run before every other (CSRF protection reads the for
   fields and file names of a form body.
 - Views take form bodies only (a JSON body would reach FlaskForm, which accepts it, unchecked):
   any other body is a 415, unread. A webhook's body is its own raw bytes: never parsed here.
+  The JSON API (`/api/`) is the other way round: JSON bodies only, and no `\u0000` in them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -24,6 +26,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 NUL = "\x00"
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 WEBHOOK_MARK = "receives_webhooks"
+API_PREFIX = "/api/"
+JSON_NUL = re.compile(rb"\\u0000", re.IGNORECASE)  # JSON's escape of a NUL byte
 
 View = TypeVar("View", bound=Callable)
 
@@ -60,6 +64,9 @@ def refuse_malformed_input() -> None:
         abort(400, description=_nul_message(_nul_in_url() or "the address"))
     if receives_webhook or req.endpoint is None or not _has_body():
         return  # no body to check; an unknown URL is a 404 or 405 without reading one
+    if req.path.startswith(API_PREFIX):
+        _refuse_bad_json(limit)
+        return
     if req.mimetype not in FORM_TYPES:
         abort(
             415,
@@ -69,6 +76,15 @@ def refuse_malformed_input() -> None:
     where = _nul_in_form(limit)
     if where:
         abort(400, description=_nul_message(where))
+
+
+def _refuse_bad_json(limit: int | None) -> None:
+    if request.mimetype != "application/json":
+        abort(415, description="The API takes JSON bodies only (Content-Type: application/json).")
+    body = request.get_data(cache=True)
+    _refuse_a_cut_body(limit)
+    if JSON_NUL.search(body):
+        abort(400, description=_nul_message("the JSON body"))
 
 
 def too_large(limit: int | None = None) -> RequestEntityTooLarge:

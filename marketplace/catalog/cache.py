@@ -180,7 +180,9 @@ class ProductFragment:
     add_on_id: uuid.UUID
 
 
-Fragment = CatalogFragment | ProductFragment
+# What the cache holds: the storefront's rendered pages, and the catalog API's JSON answers
+# (marketplace/api/catalog.py), each under keys of its own kind.
+Fragment = CatalogFragment | ProductFragment | str
 
 
 def init_app(app: App) -> None:

@@ -158,6 +158,7 @@ def catalog_page(
     sort: str = "featured",
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    offset: int | None = None,
     now: datetime | None = None,
     hints_wanted: Callable[[uuid.UUID], bool] = lambda add_on_id: True,
 ) -> CatalogPage:
@@ -171,22 +172,24 @@ def catalog_page(
     empty page past the first has no total, which callers treat as "no such page". A search
     counts up to `SEARCH_COUNT_LIMIT` matches beyond this page and reports `more` past that.
     Bundle hints are read for the add-ons `hints_wanted` names (those whose card is not
-    rendered already), and with none, not at all.
+    rendered already), and with none, not at all. `offset` (the API's cursor) starts the page
+    at any row instead of at a page boundary.
     """
+    start = (page - 1) * page_size if offset is None else offset
     conditions, order = _filtered(category, q, sort)
     query = (
         select(AddOn, KEY_FEATURE_NAMES)
         .where(*conditions)
         .order_by(*order, AddOn.id)
         .limit(page_size)
-        .offset((page - 1) * page_size)
+        .offset(start)
     )
     rows = session.execute(query).all()
     add_ons = [row.AddOn for row in rows]
     if len(rows) < page_size:  # the last page (or none): every match is counted already
-        total, more = (page - 1) * page_size + len(rows) if rows else 0, False
+        total, more = start + len(rows) if rows else 0, False
     else:
-        limit = max(SEARCH_COUNT_LIMIT, page * page_size) if search_query(q) is not None else None
+        limit = max(SEARCH_COUNT_LIMIT, start + page_size) if search_query(q) is not None else None
         total, more = _count(session, conditions, limit)
     return CatalogPage(
         add_ons=add_ons,

@@ -32,7 +32,7 @@ OPEN_SESSION_KEY = "checkout_session_id"
 TEST_PAYMENT_ACTIONS = ("pay", "decline", "cancel")
 
 
-def _external(endpoint: str, **values) -> str:
+def external_url(endpoint: str, **values) -> str:
     """An absolute URL for the provider to send the shopper back to."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if base:
@@ -40,9 +40,9 @@ def _external(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def _provider() -> payments.PaymentProvider:
+def payment_provider() -> payments.PaymentProvider:
     return payments.provider_for(
-        current_app.config, lambda sid: _external("checkout.test_payment", session_id=sid)
+        current_app.config, lambda sid: external_url("checkout.test_payment", session_id=sid)
     )
 
 
@@ -63,12 +63,12 @@ def start():
         flash("Sign in to check out; your cart will be waiting.", "info")
         return go_to(_login_url())
     try:
-        provider = _provider()
+        provider = payment_provider()
     except payments.PaymentsUnavailable:
         return _back_to_cart("Payments are not available right now. Please try again later.")
     urls = service.Urls(
-        success=_external("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel=_external("checkout.cancelled"),
+        success=external_url("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel=external_url("checkout.cancelled"),
     )
     try:
         # While Stripe hangs, a checkout without a call slot is turned away before any work.
@@ -91,7 +91,7 @@ def success():
     if shopper is None:
         return redirect(_login_url(), 303)
     try:
-        provider = _provider()
+        provider = payment_provider()
     except payments.PaymentsUnavailable:
         abort(404)
     try:
@@ -139,7 +139,7 @@ def cancel():
 
 def _cancel(shopper: SignedInShopper, session_id: str):
     try:
-        settlement.cancel(db.session(), shopper, session_id, _provider())
+        settlement.cancel(db.session(), shopper, session_id, payment_provider())
     except payments.PaymentsUnavailable:
         pass
     if session.get(OPEN_SESSION_KEY) == session_id:

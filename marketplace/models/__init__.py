@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; importing this registers every table."""
 
 from marketplace.models.analytics import AnalyticsRefresh, FunnelEvent, SubscriptionChange
+from marketplace.models.api import CartPromoCode, IdempotencyKey
 from marketplace.models.audit import AdminAuditEntry, CatalogVersion
 from marketplace.models.bundles import AddOnBundle
 from marketplace.models.cart import CartItem
@@ -26,9 +27,11 @@ __all__ = [
     "AnalyticsRefresh",
     "BillingOutboxEntry",
     "CartItem",
+    "CartPromoCode",
     "CatalogVersion",
     "FeatureDefinition",
     "FunnelEvent",
+    "IdempotencyKey",
     "Order",
     "PricingRule",
     "PromotionalCode",

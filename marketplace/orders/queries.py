@@ -29,7 +29,7 @@ class OrderPage:
         return self.page > 1
 
 
-def _with_lines(statement: Select) -> Select:
+def with_lines(statement: Select) -> Select:
     """Each order's lines, their add-ons and discounts, in two more queries for any number."""
     return statement.options(
         selectinload(Order.lines).options(
@@ -79,7 +79,7 @@ def order_history(
             .where(AddOnPurchase.order_id == Order.id, AddOn.id == AddOnPurchase.add_on_id)
             .where(AddOn.name.ilike(pattern, escape="\\"))
         )
-    rows = list(session.scalars(_with_lines(statement)))
+    rows = list(session.scalars(with_lines(statement)))
     return OrderPage(
         items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page
     )
@@ -89,7 +89,7 @@ def receipt(session: Session, user_id: str, order_id: uuid.UUID) -> Order | None
     """The user's paid order `order_id` with everything its receipt shows, else None (someone
     else's order, or one never paid: a receipt is the record of a payment)."""
     return session.scalars(
-        _with_lines(
+        with_lines(
             select(Order).where(
                 Order.id == order_id, Order.user_id == user_id, Order.number.is_not(None)
             )

@@ -6,6 +6,8 @@ from uuid import UUID
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# What the catalog's prices (add-ons, bundles, tier rules, promo amounts) are in.
+CATALOG_CURRENCY = "USD"
 
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}

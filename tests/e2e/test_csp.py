@@ -87,3 +87,14 @@ def test_checkout_sign_in_and_a_printed_receipt_without_a_violation(page: Page, 
 
     page.wait_for_function("window.__printed === 1")
     assert console == []
+
+
+def test_the_api_reference_renders_under_the_policy(page: Page, console):
+    page.goto("/api/docs")
+
+    expect(
+        page.get_by_role("heading", name=re.compile("Extensions Marketplace API"))
+    ).to_be_visible()
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert page.locator(".opblock").count() >= 30  # every operation of the document
+    assert console == []

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from marketplace.admin.keyset import Cursor, Page, keyset_page, within_days
+from marketplace.admin.keyset import PAGE_SIZE, Cursor, Page, keyset_page, within_days
 from marketplace.models import AdminAuditEntry
 
 HISTORY_SIZE = 20
@@ -27,7 +27,7 @@ class AuditFilters:
 
 
 def audit_page(
-    session: Session, filters: AuditFilters, after: Cursor | None = None
+    session: Session, filters: AuditFilters, after: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page[AdminAuditEntry]:
     """The newest entries matching `filters`, older than `after` (idx_admin_audit_log_*)."""
     return keyset_page(
@@ -37,6 +37,7 @@ def audit_page(
         AdminAuditEntry.id,
         after,
         descending=True,
+        size=size,
     )
 
 

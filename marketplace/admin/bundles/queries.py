@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.admin.keyset import Cursor, Page, keyset_page, like_pattern
+from marketplace.admin.keyset import PAGE_SIZE, Cursor, Page, keyset_page, like_pattern
 from marketplace.models import AddOnBundle
 
 
@@ -19,7 +19,7 @@ class BundleFilters:
 
 
 def bundle_list(
-    session: Session, filters: BundleFilters, after: Cursor | None = None
+    session: Session, filters: BundleFilters, after: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page[AddOnBundle]:
     """One page of bundles by name (the unique name index), after `after`."""
     query = select(AddOnBundle)
@@ -27,7 +27,7 @@ def bundle_list(
         query = query.where(AddOnBundle.name.ilike(like_pattern(filters.q)))
     if filters.status:
         query = query.where(AddOnBundle.is_active.is_(filters.status == "active"))
-    return keyset_page(session, query, AddOnBundle.name, AddOnBundle.id, after)
+    return keyset_page(session, query, AddOnBundle.name, AddOnBundle.id, after, size=size)
 
 
 def bundle(session: Session, bundle_id: uuid.UUID) -> AddOnBundle | None:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from marketplace.admin.keyset import Cursor, Page, keyset_page, like_pattern
+from marketplace.admin.keyset import PAGE_SIZE, Cursor, Page, keyset_page, like_pattern
 from marketplace.models import AddOn, AddOnFeature, FeatureDefinition
 
 
@@ -45,12 +45,18 @@ class AddOnFilters:
 
 
 def add_on_list(
-    session: Session, filters: AddOnFilters, after: Cursor | None = None
+    session: Session, filters: AddOnFilters, after: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page[AddOn]:
     """One page of add-ons matching `filters`, in the sort's order, after `after`."""
     sort = SORTS[filters.sort]
     return keyset_page(
-        session, _filtered(filters), sort.column, AddOn.id, after, descending=sort.descending
+        session,
+        _filtered(filters),
+        sort.column,
+        AddOn.id,
+        after,
+        descending=sort.descending,
+        size=size,
     )
 
 

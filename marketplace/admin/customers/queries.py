@@ -54,7 +54,11 @@ class CustomerPage:
 
 
 def customer_list(
-    session: Session, q: str = "", after: str | None = None, now: datetime | None = None
+    session: Session,
+    q: str = "",
+    after: str | None = None,
+    now: datetime | None = None,
+    size: int = PAGE_SIZE,
 ) -> CustomerPage:
     """Customers whose user id is `q` or whose e-mail address starts with `q` (any case), by
     user id, after `after`.
@@ -63,21 +67,24 @@ def customer_list(
     user_add_ons' unique (user_id, add_on_id), shopper_contacts' key; the e-mail prefix through
     idx_shopper_contacts_email_prefix), so a page reads about a page of each, never a table."""
     sources = [
-        _first_users(Order.user_id, after, Order.user_id == q if q else None),
-        _first_users(UserAddOn.user_id, after, UserAddOn.user_id == q if q else None),
-        _first_users(ShopperContact.user_id, after, _contact_match(q)),
+        _first_users(Order.user_id, after, Order.user_id == q if q else None, size),
+        _first_users(UserAddOn.user_id, after, UserAddOn.user_id == q if q else None, size),
+        _first_users(ShopperContact.user_id, after, _contact_match(q), size),
     ]
     found = union(*sources).subquery()
-    query = select(found.c.user_id).order_by(found.c.user_id).limit(PAGE_SIZE + 1)
-    ids, last = split_page(list(session.scalars(query)), PAGE_SIZE)
+    query = select(found.c.user_id).order_by(found.c.user_id).limit(size + 1)
+    ids, last = split_page(list(session.scalars(query)), size)
     cursor = CustomerCursor(last) if last is not None else None
     return CustomerPage(customers=summaries(session, ids, now), next_cursor=cursor)
 
 
 def _first_users(
-    column: InstrumentedAttribute[str], after: str | None, match: ColumnElement[bool] | None
+    column: InstrumentedAttribute[str],
+    after: str | None,
+    match: ColumnElement[bool] | None,
+    size: int,
 ) -> Select[tuple[str]]:
-    query = select(column.label("user_id")).distinct().order_by(column).limit(PAGE_SIZE + 1)
+    query = select(column.label("user_id")).distinct().order_by(column).limit(size + 1)
     if after is not None:
         query = query.where(column > after)
     return query.where(match) if match is not None else query

@@ -74,7 +74,7 @@ class OrderPage:
 
 
 def order_list(
-    session: Session, filters: OrderFilters, after: OrderCursor | None = None
+    session: Session, filters: OrderFilters, after: OrderCursor | None = None, size: int = PAGE_SIZE
 ) -> OrderPage:
     """The newest orders matching `filters`, older than `after`, with their line counts.
 
@@ -84,8 +84,8 @@ def order_list(
     query = select(Order).where(*_conditions(filters))
     if after is not None:
         query = query.where(tuple_(Order.created_at, Order.id) < (after.created_at, after.id))
-    query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(PAGE_SIZE + 1)
-    orders, last = split_page(list(session.scalars(query)), PAGE_SIZE)
+    query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(size + 1)
+    orders, last = split_page(list(session.scalars(query)), size)
     counts = _line_counts(session, [order.id for order in orders])
     return OrderPage(
         orders=[OrderRow(order, counts.get(order.id, 0)) for order in orders],

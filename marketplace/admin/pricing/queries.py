@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from marketplace.admin.keyset import Cursor, Page, keyset_page
+from marketplace.admin.keyset import PAGE_SIZE, Cursor, Page, keyset_page
 from marketplace.models import PricingRule
 
 
@@ -20,7 +20,7 @@ class RuleFilters:
 
 
 def rule_list(
-    session: Session, filters: RuleFilters, after: Cursor | None = None
+    session: Session, filters: RuleFilters, after: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page[PricingRule]:
     """One page of rules, newest first, with their add-ons."""
     query = select(PricingRule).options(joinedload(PricingRule.add_on))
@@ -31,7 +31,7 @@ def rule_list(
     if filters.status:
         query = query.where(PricingRule.is_active.is_(filters.status == "active"))
     return keyset_page(
-        session, query, PricingRule.created_at, PricingRule.id, after, descending=True
+        session, query, PricingRule.created_at, PricingRule.id, after, descending=True, size=size
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from marketplace.admin.keyset import Cursor, Page, keyset_page, like_pattern
+from marketplace.admin.keyset import PAGE_SIZE, Cursor, Page, keyset_page, like_pattern
 from marketplace.models import AddOnPurchase, PromotionalCode, PurchaseDiscount
 from marketplace.vocabulary import DiscountKind, PurchaseStatus
 
@@ -27,7 +27,7 @@ class PromoFilters:
 
 
 def promo_list(
-    session: Session, filters: PromoFilters, after: Cursor | None = None
+    session: Session, filters: PromoFilters, after: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page[PromotionalCode]:
     """One page of codes by code (the unique code index), after `after`."""
     query = select(PromotionalCode)
@@ -35,7 +35,7 @@ def promo_list(
         query = query.where(PromotionalCode.code.ilike(like_pattern(filters.q.upper())))
     if filters.status:
         query = query.where(PromotionalCode.is_active.is_(filters.status == "active"))
-    return keyset_page(session, query, PromotionalCode.code, PromotionalCode.id, after)
+    return keyset_page(session, query, PromotionalCode.code, PromotionalCode.id, after, size=size)
 
 
 def promo(session: Session, code_id: uuid.UUID) -> PromotionalCode | None:

@@ -55,8 +55,8 @@ def test_a_nul_byte_is_a_400_naming_where_before_any_sql(
     assert response.status_code == 400
     assert statements == []  # refused before any view, form or query ran
     if url.startswith("/api/"):
-        assert response.json["error"] == "bad_request"
-        assert where in response.json["message"]
+        assert response.mimetype == "application/problem+json"
+        assert response.json["title"] == "Bad Request" and where in response.json["detail"]
     else:  # htmx: the message alone, for the place the shopper acted
         html = response.get_data(as_text=True)
         assert html.startswith('<div class="alert alert--error" role="alert">')

@@ -1,0 +1,1 @@
+"""Idempotency keys: a retried POST that moves money is answered once, then replayed."""
