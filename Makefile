@@ -27,9 +27,9 @@ serve: install
 	$(VENV)/bin/gunicorn --config python:marketplace.gunicorn_conf --bind 127.0.0.1:$(PORT) app:app
 
 ## The whole test suite (TEST_DATABASE_URL selects a server, else the embedded one), with branch
-## coverage printed; fails unless the pricing engine is covered completely.
+## coverage and the 15 slowest tests printed; fails unless the pricing engine is covered completely.
 test: install
-	$(PYTHON) -m pytest --cov --cov-report=term-missing:skip-covered
+	$(PYTHON) -m pytest --cov --cov-report=term-missing:skip-covered --durations=15
 	$(VENV)/bin/coverage report --include='marketplace/pricing/*' --fail-under=100
 
 lint: install

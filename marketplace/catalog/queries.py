@@ -164,16 +164,12 @@ def catalog_page(
 ) -> CatalogPage:
     """Return one page of active add-ons matching the filters (three queries, any page size).
 
-    The rows come from the sort's index with a LIMIT, so only one page of add-ons is read. The
-    total is a separate `count(*)`, which PostgreSQL answers from a partial index alone (an
-    index-only scan); `count(*) OVER ()` in the page query would make it fetch, buffer (to
-    disk, at 10k add-ons) and evaluate every matching row just to keep 24 of them, about 25 ms
-    where the two queries take about 1 ms. The count is skipped on a short (last) page; an
-    empty page past the first has no total, which callers treat as "no such page". A search
-    counts up to `SEARCH_COUNT_LIMIT` matches beyond this page and reports `more` past that.
-    Bundle hints are read for the add-ons `hints_wanted` names (those whose card is not
-    rendered already), and with none, not at all. `offset` (the API's cursor) starts the page
-    at any row instead of at a page boundary.
+    The rows come from the sort's index with a LIMIT. The total is a separate `count(*)` (an
+    index-only scan); `count(*) OVER ()` would fetch and evaluate every match to keep 24, about
+    25 ms where both queries take 1 ms. No count on a short (last) page; an empty page past the
+    first has none ("no such page"). A search counts up to `SEARCH_COUNT_LIMIT` matches past
+    the page, then says `more`. Bundle hints are read only for the add-ons `hints_wanted`
+    names (cards not cached). `offset` (the API's cursor) starts the page at any row.
     """
     start = (page - 1) * page_size if offset is None else offset
     conditions, order = _filtered(category, q, sort)

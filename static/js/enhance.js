@@ -7,12 +7,12 @@ if (window.htmx) {
   document.documentElement.classList.add("has-htmx");
 }
 
-// A table wider than the screen scrolls inside its `.table-wrap`; keyboard users can reach that
-// scroll only if the box takes focus (WCAG 2.1.1), so a box that scrolls becomes a named,
-// focusable region, and one that fits stays out of the tab order.
+// A table wider (or, in a box of limited height, longer) than its `.table-wrap` scrolls inside
+// it; keyboard users can reach that scroll only if the box takes focus (WCAG 2.1.1), so a box
+// that scrolls becomes a named, focusable region, and one that fits stays out of the tab order.
 function markScrollingTables(root) {
   root.querySelectorAll(".table-wrap").forEach(function (box) {
-    if (box.scrollWidth > box.clientWidth) {
+    if (box.scrollWidth > box.clientWidth || box.scrollHeight > box.clientHeight) {
       var caption = box.querySelector("caption");
       box.setAttribute("tabindex", "0");
       box.setAttribute("role", "region");

@@ -131,6 +131,16 @@ def admin(page: Page) -> dict[str, str]:
     }.items():
         page.goto(path)
         urls[name] = href(page.locator("main tbody th a").first)
+    page.goto("/admin/webhooks/new")
+    page.get_by_label("URL", exact=True).fill("http://127.0.0.1:9/hooks")
+    page.get_by_role("button", name="Create endpoint").click()
+    expect(page.get_by_role("button", name="Create endpoint")).to_have_count(0)
+    for name, path in {
+        "subscription": "/admin/subscriptions/",
+        "webhook": "/admin/webhooks/",
+    }.items():
+        page.goto(path)
+        urls[name] = href(page.locator("main tbody th a").first)
     urls["promo-usage"] = urls["promo"] + "/usage"
     urls["add-on-deactivate"] = urls["add-on"] + "/deactivate"
     return urls
@@ -189,10 +199,17 @@ PAGES = [
     Visit("admin-promo-batch", "admin", "/admin/promos/batch"),
     Visit("admin-orders", "admin", "/admin/orders/"),
     Visit("admin-order", "admin", "order"),
+    Visit("admin-subscriptions", "admin", "/admin/subscriptions/"),
+    Visit("admin-subscription", "admin", "subscription"),
+    Visit("admin-subscription-grant", "admin", "/admin/subscriptions/grant"),
     Visit("admin-customers", "admin", "/admin/customers/"),
     Visit("admin-customer", "admin", "customer"),
     Visit("admin-operations", "admin", "/admin/operations/"),
     Visit("admin-stripe-events", "admin", "/admin/operations/stripe-events"),
+    Visit("admin-webhooks", "admin", "/admin/webhooks/"),
+    Visit("admin-webhook-new", "admin", "/admin/webhooks/new"),
+    Visit("admin-webhook", "admin", "webhook"),
+    Visit("admin-analytics", "admin", "/admin/analytics"),
     Visit("admin-exports", "admin", "/admin/exports/"),
     Visit("admin-audit", "admin", "/admin/audit/"),
 ]
