@@ -21,9 +21,11 @@ is rate-limited and CORS is for `API_CORS_ORIGINS` only (`edge.py`).
 from __future__ import annotations
 
 import http
+from typing import Any
 
+from apispec import APISpec
 from flask import Flask
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
 from marketplace.api import edge
@@ -64,9 +66,43 @@ headers; a 429 says when to retry in `Retry-After`)."""
 
 
 class MarketplaceApi(Api):
-    """flask-smorest's Api, with errors left to `errors.py` and documented as problem+json."""
+    """flask-smorest's Api, with errors left to `errors.py` and documented as problem+json, and
+    its OpenAPI document written when first read rather than at start-up.
+
+    Documenting every operation (apispec resolving each schema) takes about 0.2 s, which every
+    app would pay when created — each worker, each CLI command, each test's app — although
+    only `/api/v1/openapi.json` and `flask openapi` read the document. Routes are registered
+    at once as usual; their documentation waits in `_undocumented` until `spec` is read.
+    """
 
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Flask) -> None:
+        self._undocumented: list[tuple[Blueprint, str, list | None]] = []
+        super().__init__(app)
+
+    @property
+    def spec(self) -> APISpec:
+        while self._undocumented:
+            blueprint, name, parameters = self._undocumented.pop(0)
+            blueprint.register_views_in_doc(
+                self, self._app, self._spec, name=name, parameters=parameters
+            )
+            self._spec.tag({"name": name, "description": blueprint.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: APISpec) -> None:  # flask-smorest's `_init_spec` assigns it
+        self._spec = value
+
+    def register_blueprint(
+        self, blp: Blueprint, *, parameters: list | None = None, **options: Any
+    ) -> None:
+        """Register `blp`'s routes now, its documentation when the document is first read."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
 
     def _register_error_handlers(self) -> None:
         """Nothing here: `errors.py` renders every error of the app, the API's as problems."""
