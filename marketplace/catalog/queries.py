@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -12,15 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     ColumnExpressionArgument,
     String,
-    case,
     func,
     literal_column,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from marketplace.bundles.queries import (
@@ -31,6 +29,7 @@ from marketplace.bundles.queries import (
     savings_label,
 )
 from marketplace.catalog.facts import ProductFacts, humanise, product_facts
+from marketplace.catalog.search import Search, document_matches, first_matches
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, FeatureDefinition
 from marketplace.quoting import quote_add_ons
 from marketplace.shopper import Shopper
@@ -39,14 +38,8 @@ PAGE_SIZE = 24
 # A search counts its matches up to here and then says "more than": a one-letter prefix
 # matches nearly every add-on, and counting them all would re-check each row's document.
 SEARCH_COUNT_LIMIT = 1_000
-MAX_SEARCH_WORDS = 8
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 KEY_FEATURES = 3
-ENGLISH = literal_column("'english'", REGCONFIG)  # stems and drops stop words
-SIMPLE = literal_column("'simple'", REGCONFIG)  # lower-cases only
-# The search document's weights (migration 007_catalog_search): A name, B summary and
-# category, C feature names, D the rest of the description. Matches rank by the best class.
-RANKED_WEIGHTS = ("A", "AB", "ABC")
 
 # The first feature keys of each add-on with their platform names, inside the catalog query
 # itself: no second query per page and none per card.
@@ -65,61 +58,6 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "price_desc": (AddOn.base_price.desc(), AddOn.name),  # idx_add_ons_active_price
     "name": (AddOn.name,),  # idx_add_ons_active_name
 }
-
-
-def search_words(text: str) -> list[str]:
-    """The words of what a shopper typed: runs of letters and digits, lower-cased, the first 8.
-
-    Nothing else survives (quotes, `&|!():*<>`, underscores), so each word is always valid
-    `to_tsquery` input whatever was typed.
-    """
-    return re.findall(r"[^\W_]+", text.lower())[:MAX_SEARCH_WORDS]
-
-
-def search_query(text: str, weights: str = "") -> ColumnElement[Any] | None:
-    """The tsquery of a search: every word stemmed (English), the last one also as a prefix.
-
-    "transcribe" finds "transcribes" (stems), "neural voi" finds "neural voices", and the
-    last word is also matched unstemmed as a prefix (`simple`), so "a" finds names starting
-    with A although "a" is an English stop word. `weights` ("A", "AB"…) keeps to lexemes of
-    those weights. None when no word is left.
-    """
-    words = search_words(text)
-    if not words:
-        return None
-    *whole, last = words
-    label = f":{weights}" if weights else ""
-    terms: list[ColumnElement[Any]] = [
-        func.to_tsquery(ENGLISH, word + label, type_=TSQUERY) for word in whole
-    ]
-    prefix = f"{last}:*{weights}"
-    terms.append(
-        func.to_tsquery(ENGLISH, prefix, type_=TSQUERY).op("||")(
-            func.to_tsquery(SIMPLE, prefix, type_=TSQUERY)
-        )
-    )
-    return functools.reduce(lambda left, right: left.op("&&")(right), terms)  # AND
-
-
-def search_matches(query: ColumnElement[Any]) -> ColumnElement[bool]:
-    """`search_document @@ query`, answered by the GIN index idx_add_ons_search_document."""
-    return AddOn.search_document.bool_op("@@")(query)
-
-
-def search_rank(text: str) -> tuple[Any, ...]:
-    """Best match first: the search found in the name (weight A), else in the summary or
-    category (B), else in feature names (C), else in the description (D); then by name.
-
-    One `CASE` stops at the first class that matches, so a name match costs one more `@@` on
-    the row, not three. `ts_rank` would weigh how often the words occur too, but costs several
-    microseconds a row, and a one-letter prefix matches almost every add-on: about 60 ms at
-    10k add-ons, more than the page's whole budget.
-    """
-    queries = [search_query(text, weights) for weights in RANKED_WEIGHTS]
-    ranked = [
-        (search_matches(query), rank) for rank, query in enumerate(queries) if query is not None
-    ]
-    return (case(*ranked, else_=len(RANKED_WEIGHTS)), AddOn.name)
 
 
 @dataclass(frozen=True)
@@ -162,7 +100,8 @@ def catalog_page(
     now: datetime | None = None,
     hints_wanted: Callable[[uuid.UUID], bool] = lambda add_on_id: True,
 ) -> CatalogPage:
-    """Return one page of active add-ons matching the filters (three queries, any page size).
+    """Return one page of active add-ons matching the filters (three queries, any page size;
+    a search takes one or a few more, see `search.first_matches`).
 
     The rows come from the sort's index with a LIMIT. The total is a separate `count(*)` (an
     index-only scan); `count(*) OVER ()` would fetch and evaluate every match to keep 24, about
@@ -172,21 +111,23 @@ def catalog_page(
     names (cards not cached). `offset` (the API's cursor) starts the page at any row.
     """
     start = (page - 1) * page_size if offset is None else offset
-    conditions, order = _filtered(category, q, sort)
-    query = (
-        select(AddOn, KEY_FEATURE_NAMES)
-        .where(*conditions)
-        .order_by(*order, AddOn.id)
-        .limit(page_size)
-        .offset(start)
-    )
-    rows = session.execute(query).all()
+    base: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
+    if category:
+        base.append(AddOn.category == category)
+    searched = Search.of(q)
+    if searched is None:
+        query = select(AddOn, KEY_FEATURE_NAMES).where(*base).order_by(*SORTS[sort], AddOn.id)
+        rows = session.execute(query.limit(page_size).offset(start)).all()
+        conditions, count_limit = base, None
+    else:
+        rows = _searched_rows(session, base, searched, sort, start, page_size)
+        conditions = [*base, document_matches(searched.query)]
+        count_limit = max(SEARCH_COUNT_LIMIT, start + page_size)
     add_ons = [row.AddOn for row in rows]
     if len(rows) < page_size:  # the last page (or none): every match is counted already
         total, more = start + len(rows) if rows else 0, False
     else:
-        limit = max(SEARCH_COUNT_LIMIT, start + page_size) if search_query(q) is not None else None
-        total, more = _count(session, conditions, limit)
+        total, more = _count(session, conditions, count_limit)
     return CatalogPage(
         add_ons=add_ons,
         key_features={
@@ -200,6 +141,29 @@ def catalog_page(
     )
 
 
+def _searched_rows(
+    session: Session,
+    base: list[ColumnExpressionArgument[bool]],
+    searched: Search,
+    sort: str,
+    start: int,
+    page_size: int,
+) -> list[Row[Any]]:
+    """One page of a search's matches: their ids in order, then their rows.
+
+    "featured" means the best match: by match class, then by name.
+    """
+    ranked = sort == "featured"
+    order = SORTS["name"] if ranked else SORTS[sort]
+    ids = first_matches(session, base, searched, order, start + page_size, ranked=ranked)
+    ids = ids[start:]
+    if not ids:
+        return []
+    found = select(AddOn, KEY_FEATURE_NAMES).where(AddOn.id.in_(ids))
+    rows = {row.AddOn.id: row for row in session.execute(found)}
+    return [rows[add_on_id] for add_on_id in ids]
+
+
 def _count(
     session: Session, conditions: list[ColumnExpressionArgument[bool]], limit: int | None
 ) -> tuple[int, bool]:
@@ -211,20 +175,6 @@ def _count(
     found = select(AddOn.id).where(*conditions).limit(limit + 1).subquery()
     total = session.scalars(select(func.count()).select_from(found)).one()
     return min(total, limit), total > limit
-
-
-def _filtered(
-    category: str | None, q: str, sort: str
-) -> tuple[list[ColumnExpressionArgument[bool]], tuple[Any, ...]]:
-    """The catalog's conditions and order; with a search, "featured" means the best match."""
-    conditions: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
-    if category:
-        conditions.append(AddOn.category == category)
-    searched = search_query(q)
-    if searched is None:
-        return conditions, SORTS[sort]
-    conditions.append(search_matches(searched))
-    return conditions, search_rank(q) if sort == "featured" else SORTS[sort]
 
 
 def bundle_hints(

@@ -16,6 +16,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
@@ -31,6 +33,23 @@ CATEGORIES = ("ai-services", "infrastructure", "analytics", "development", "prod
 def slugify(name: str) -> str:
     """Return the URL key for `name`; the same rule as the `set_add_on_slug` trigger."""
     return re.sub(r"[^A-Za-z0-9]+", "-", name).lower().strip("-")
+
+
+# The search's match classes below the whole document: the name (weight A); name, summary and
+# category (AB); and those with feature names (ABC). Each is GIN-indexed on its own (migration
+# 019_search_classes), so one class's matches are listed without re-checking every match.
+SEARCH_CLASS_WEIGHTS = ("a", "ab", "abc")
+
+
+def class_search_document(weights: str) -> Any:
+    """`search_document` kept to the lexemes of `weights`, as its GIN index is built on it.
+
+    Unqualified, so the same expression reads a subquery's `search_document` too.
+    """
+    return func.ts_filter(
+        literal_column("search_document"),
+        literal_column(f"""'{{{",".join(weights)}}}'::"char"[]"""),
+    )
 
 
 class AddOn(UuidPrimaryKey, Timestamps, Base):
@@ -69,6 +88,14 @@ class AddOn(UuidPrimaryKey, Timestamps, Base):
         Index("idx_add_ons_features", "features", postgresql_using="gin"),
         Index("idx_add_ons_metadata", "metadata", postgresql_using="gin"),
         Index("idx_add_ons_search_document", "search_document", postgresql_using="gin"),
+        *(
+            Index(
+                f"idx_add_ons_search_{weights}",
+                class_search_document(weights),
+                postgresql_using="gin",
+            )
+            for weights in SEARCH_CLASS_WEIGHTS
+        ),
         # The admin list's sorts, over every add-on, with the id as the keyset tie-breaker.
         Index("idx_add_ons_admin_name", "name", "id"),
         Index("idx_add_ons_admin_price", "base_price", "id"),

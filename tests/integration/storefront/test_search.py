@@ -1,15 +1,18 @@
 """Catalog search on the seeded shop: what it reads, stemming, prefixes, ranking, odd input,
-the triggers that keep `search_document` current, and the GIN index at 10k add-ons."""
+the triggers that keep `search_document` current; and at 10k add-ons, the indexes a broad and
+a narrow search read, and the same order as ranking every match would give."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
 
-from marketplace.catalog.queries import catalog_page, search_words
+from marketplace.catalog.queries import catalog_page
+from marketplace.catalog.search import search_words
 from marketplace.cli.seed import seed_catalog
 from marketplace.demo.generator import DemoSizes
 from marketplace.demo.load import load_demo_data
@@ -133,27 +136,94 @@ def test_feature_and_name_changes_reach_the_search(client, session, shop):
     assert found(client, "deluxe") == ["unicorn-orator-tts"]
 
 
-def test_search_uses_the_gin_index_at_10k_add_ons(session, shop):
+@pytest.fixture
+def ten_thousand(session, shop) -> None:
     sizes = DemoSizes(users=1, add_ons=10_000, subscriptions=0, purchases=0, carts=0, bundles=0)
     load_demo_data(session, sizes, seed=7)
-    assert session.scalar(text("SELECT count(*) FROM add_ons")) > 10_000
+    session.execute(text("ANALYZE add_ons"))
 
+
+def plans_of(session, q: str, **filters) -> str:
+    """The EXPLAIN plans of every statement one catalog page of `q` sends, as one text."""
     with recorded_statements(with_parameters=True) as sent:
-        page = catalog_page(session, q="transcriber")
-    assert page.total > 24
-    statement, parameters = sent[0]
-    plan = (
-        session.connection()
-        .exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
-        .scalar()
+        catalog_page(session, q=q, **filters)
+    connection = session.connection()
+    return json.dumps(
+        [
+            connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()
+            for statement, parameters in sent
+        ]
     )
 
-    assert "idx_add_ons_search_document" in json.dumps(plan)
+
+def test_a_broad_search_reads_the_head_of_the_name_index_not_every_match(session, ten_thousand):
+    # "s" is in nearly every add-on's document and in thousands of names: the page's 24 are
+    # the first names in order, checked along a name index; no GIN bitmap of the name class.
+    assert catalog_page(session, q="s").more
+    plans = plans_of(session, "s")
+    assert re.search(r"idx_add_ons_(active|admin)_name", plans)
+    assert "idx_add_ons_search_a" not in plans
 
 
-def test_a_broad_search_stops_counting_at_a_thousand_and_still_pages(client, session, shop):
-    sizes = DemoSizes(users=1, add_ons=10_000, subscriptions=0, purchases=0, carts=0, bundles=0)
-    load_demo_data(session, sizes, seed=7)
+def test_a_narrow_search_asks_the_gin_index_of_its_match_class(session, ten_thousand):
+    # No name holds "realtime": none among the first names either, so the name class is asked
+    # of its own GIN index (at once empty); the summaries' class fills the page from the head.
+    assert catalog_page(session, q="realtime").total > 24
+    plans = plans_of(session, "realtime")
+    assert "idx_add_ons_search_a" in plans
+    assert "idx_add_ons_search_ab" not in plans
+
+
+# Every match ranked the plain way, what the pages must equal: the match class by a CASE over
+# weight-restricted queries (written out as `search.search_query` builds them), then the sort.
+ORDER_SQL = {
+    "featured": "CASE WHEN search_document @@ {A} THEN 0 WHEN search_document @@ {AB} THEN 1"
+    " WHEN search_document @@ {ABC} THEN 2 ELSE 3 END, name, id",
+    "price_asc": "base_price, name, id",
+    "price_desc": "base_price DESC, name, id",
+    "name": "name, id",
+}
+
+
+def tsquery(q: str, weights: str = "") -> str:
+    *whole, last = search_words(q)  # letters and digits only: safe to write into the SQL
+    label = f":{weights}" if weights else ""
+    terms = [f"to_tsquery('english', '{word}{label}')" for word in whole]
+    prefix = f"{last}:*{weights}"
+    terms.append(f"(to_tsquery('english', '{prefix}') || to_tsquery('simple', '{prefix}'))")
+    return "(" + " && ".join(terms) + ")"
+
+
+def ranked_ids(session, q: str, sort: str, category: str | None) -> list:
+    order = ORDER_SQL[sort].format(**{w: tsquery(q, w) for w in ("A", "AB", "ABC")})
+    statement = (
+        "SELECT id FROM add_ons WHERE is_active AND (CAST(:category AS text) IS NULL"
+        f" OR category = :category) AND search_document @@ {tsquery(q)} ORDER BY {order}"
+    )
+    return list(session.scalars(text(statement), {"category": category}))
+
+
+@pytest.mark.parametrize(
+    ("q", "sort", "category"),
+    [
+        ("s", "featured", None),
+        ("a", "featured", "analytics"),
+        ("realtime", "featured", None),
+        ("voice", "price_desc", None),
+        ("team vo", "featured", None),
+        ("transcriber", "name", "ai-services"),
+        ("pi", "price_asc", None),
+    ],
+)
+def test_the_pages_of_a_search_are_every_match_ranked(session, ten_thousand, q, sort, category):
+    expected = ranked_ids(session, q, sort, category)
+    assert expected, "the case must have matches"
+    for page in (1, 2, 7):
+        shown = catalog_page(session, q=q, sort=sort, category=category, page=page).add_ons
+        assert [a.id for a in shown] == expected[(page - 1) * 24 : page * 24], (q, sort, page)
+
+
+def test_a_broad_search_stops_counting_at_a_thousand_and_still_pages(client, ten_thousand):
 
     first = client.get("/", query_string={"q": "a"}).get_data(as_text=True)
     assert "<strong>More than 1,000</strong> add-ons matching “a” · page 1" in " ".join(
