@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
 
 import marshmallow as ma
-from flask import Response, make_response, request
+from flask import make_response, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate, validates_schema
+from werkzeug.wrappers import Response
 
 from marketplace.admin import areas
 from marketplace.admin.access import request_id
