@@ -128,6 +128,9 @@ class Settings:
     # one holds only its own lane.
     webhook_timeout_seconds: float = setting("WEBHOOK_TIMEOUT_SECONDS", 5.0, float)
     webhook_lanes: int = setting("WEBHOOK_LANES", 8, int)
+    # May an admin point an endpoint at a private, loopback or link-local address? Unset: yes
+    # outside production (a local receiver), no in production (SSRF into the network).
+    webhook_allow_private_urls: bool | None = setting("WEBHOOK_ALLOW_PRIVATE_URLS", None, _flag)
     # Who sells, as receipts name them (set the real ones in production).
     seller_name: str = setting("SELLER_NAME", "Extensions Marketplace")
     seller_address: str = setting("SELLER_ADDRESS", "1 Example Street, Example City, EX1 1AA")
@@ -176,6 +179,9 @@ class Settings:
             SESSION_COOKIE_SAMESITE="Lax",
             SESSION_COOKIE_SECURE=self.env == "production",
             WTF_CSRF_TIME_LIMIT=None,
+            WEBHOOK_ALLOW_PRIVATE_URLS=self.env != "production"
+            if self.webhook_allow_private_urls is None
+            else self.webhook_allow_private_urls,
         )
         return config
 

@@ -145,13 +145,29 @@ class DiscountFields(Form):
     )
 
     def validate_discount_value(self, field: DecimalField) -> None:
-        if self.discount_kind.data == PERCENT and not 0 < (field.data or 0) <= 100:
-            raise ValidationError("A percentage is more than 0 and at most 100.")
+        problem = discount_problem(self.discount_kind.data or "", field.data or Decimal(0))
+        if problem:
+            raise ValidationError(problem)
 
     def discount(self) -> tuple[Decimal | None, Decimal | None]:
         """(percent, amount): the one chosen, the other None."""
         value = cents(self.discount_value.data) or Decimal("0.00")
         return (value, None) if self.discount_kind.data == PERCENT else (None, value)
+
+
+def discount_problem(kind: str, value: Decimal) -> str | None:
+    """Why `value` is no discount of `kind` (a percentage is more than 0, at most 100), or
+    None; the forms and the API both ask."""
+    if kind == PERCENT and not 0 < value <= 100:
+        return "A percentage is more than 0 and at most 100."
+    return None
+
+
+def window_problem(start: datetime | None, end: datetime | None) -> str | None:
+    """Why a validity window's `end` does not come after its `start`, or None."""
+    if start is not None and end is not None and end <= start:
+        return "Must be after “Valid from”."
+    return None
 
 
 def discount_data(percent: Decimal | None, amount: Decimal | None) -> dict[str, Any]:
@@ -168,9 +184,9 @@ class ValidityFields(Form):
     valid_until = utc_field("Valid until (UTC)")
 
     def validate_valid_until(self, field: DateTimeLocalField) -> None:
-        start = self.valid_from.data
-        if start is not None and field.data is not None and field.data <= start:
-            raise ValidationError("Must be after “Valid from”.")
+        problem = window_problem(self.valid_from.data, field.data)
+        if problem:
+            raise ValidationError(problem)
 
     def window(self) -> tuple[datetime | None, datetime | None]:
         """(valid_from, valid_until) as UTC times."""

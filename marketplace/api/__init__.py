@@ -124,9 +124,14 @@ def init_app(app: Flask) -> None:
     """Register the API's blueprints and its OpenAPI document."""
     from marketplace.api import (
         account,
+        admin_analytics,
+        admin_bundles,
         admin_catalog,
-        admin_pricing,
+        admin_promos,
+        admin_rules,
         admin_sales,
+        admin_subscriptions,
+        admin_webhooks,
         cart,
         catalog,
         docs,
@@ -153,11 +158,14 @@ def init_app(app: Flask) -> None:
         account.blp,
         services.blp,
         admin_catalog.blp,
-        admin_pricing.bundles_blp,
-        admin_pricing.rules_blp,
-        admin_pricing.promos_blp,
+        admin_bundles.blp,
+        admin_rules.blp,
+        admin_promos.blp,
         admin_sales.orders_blp,
+        admin_subscriptions.blp,
         admin_sales.customers_blp,
+        admin_webhooks.blp,
+        admin_analytics.blp,
         admin_sales.audit_blp,
     )
     for blueprint in blueprints:

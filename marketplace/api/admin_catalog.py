@@ -7,20 +7,24 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from flask import request
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from marketplace.admin.catalog import queries as add_on_queries
 from marketplace.admin.catalog import service as add_ons
 from marketplace.admin.catalog.forms import MAX_PRICE, SLUG
-from marketplace.admin.changes import Conflict, NotFound, Refused
+from marketplace.admin.changes import Refused
 from marketplace.admin.keyset import Cursor
 from marketplace.api.admin_common import (
+    IF_MATCH_DOC,
     STATUSES,
+    ActiveArgs,
     actor,
     admin_blueprint,
+    if_match,
     keyset_args,
     page_body,
+    refused,
+    tagged,
 )
 from marketplace.api.operations import documented
 from marketplace.api.problems import refuse
@@ -38,14 +42,6 @@ from marketplace.models import AddOn
 from marketplace.models.catalog import CATEGORIES, slugify
 from marketplace.pricing.money import CATALOG_CURRENCY
 from marketplace.vocabulary import BillingType
-
-IF_MATCH_DOC = {
-    "in": "header",
-    "name": "If-Match",
-    "required": True,
-    "description": "The add-on's ETag as last read: a change made meanwhile is a 412.",
-    "schema": {"type": "string"},
-}
 
 blp = admin_blueprint("catalog", "Add-ons: read, create, edit, (de)activate, delete.")
 
@@ -133,10 +129,6 @@ class AddOnArgs(Strict):
             )
 
 
-class ActiveArgs(Strict):
-    is_active = fields.Boolean(required=True)
-
-
 def add_on_body(add_on: AddOn) -> dict[str, Any]:
     return {
         "id": add_on.id,
@@ -170,18 +162,7 @@ def add_on_data(args: dict[str, Any]) -> add_ons.AddOnData:
 
 
 def _tagged(add_on: AddOn, status: int = 200):
-    """The add-on with its edit token as the ETag (send it back as If-Match to change it)."""
-    headers = {"ETag": f'"{add_ons.edit_token(add_on)}"', "Cache-Control": "no-store"}
-    return add_on_body(add_on), status, headers
-
-
-def refused(error: Refused):
-    """A service's refusal as a problem: 404, 412 (changed meanwhile), else 422 on its field."""
-    if isinstance(error, NotFound):
-        refuse(404, error.message)
-    if isinstance(error, Conflict):
-        refuse(412, error.message)
-    refuse(422, error.message, errors={error.field: [error.message]} if error.field else None)
+    return tagged(add_on_body(add_on), add_ons.edit_token(add_on), status)
 
 
 def _add_on(add_on_id: uuid.UUID) -> AddOn:
@@ -238,9 +219,7 @@ def create_add_on(args: dict[str, Any]):
 @documented(blp, security="staff", errors=(404, 412, 415, 422, 428))
 def update_add_on(args: dict[str, Any], add_on_id: uuid.UUID):
     """Save every column of an add-on (audited); If-Match: its ETag as last read."""
-    token = request.headers.get("If-Match", "").strip().strip('"')
-    if not token:
-        refuse(428, "Send the add-on's ETag as If-Match, so no one's change is overwritten.")
+    token = if_match("add-on")
     try:
         saved = add_ons.update_add_on(db.session(), actor(), add_on_id, add_on_data(args), token)
     except Refused as error:

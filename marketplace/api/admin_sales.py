@@ -1,30 +1,44 @@
-"""The admin area's sales over the API (admin role; support reads): orders, customers and the
-audit log, read through the admin pages' own queries."""
+"""The admin area's sales over the API (admin role; support reads): orders and their refunds,
+customers and the audit log — through the admin pages' own queries and refund service."""
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
-from marshmallow import fields, validate
+from flask import current_app
+from marshmallow import ValidationError, fields, validate
 
 from marketplace.admin.audit import queries as audit_queries
+from marketplace.admin.changes import Refused
 from marketplace.admin.customers import queries as customer_queries
 from marketplace.admin.keyset import Cursor, parse_time
 from marketplace.admin.orders import queries as order_queries
+from marketplace.admin.orders import refunds
+from marketplace.admin.orders.forms import MAX_REASON
 from marketplace.api.account import OrderSchema, order_body, subscription_body
 from marketplace.api.account import SubscriptionSchema as CustomerSubscriptionSchema
-from marketplace.api.admin_common import admin_blueprint, keyset_args, page_body
+from marketplace.api.admin_common import (
+    actor,
+    admin_blueprint,
+    amount,
+    keyset_args,
+    page_body,
+    refused,
+    sent_after,
+)
+from marketplace.api.idempotent import HEADER_DOC, idempotent
 from marketplace.api.operations import documented
 from marketplace.api.problems import refuse
 from marketplace.api.schemas import MoneySchema, PageArgs, PageSchema, Strict, Timestamp, money
 from marketplace.extensions import db
-from marketplace.models import AdminAuditEntry
+from marketplace.models import AdminAuditEntry, Order, Refund
 from marketplace.vocabulary import OrderStatus
 
 MAX_USER_ID = 255
 
-orders_blp = admin_blueprint("orders", "Orders (read).")
+orders_blp = admin_blueprint("orders", "Orders and refunds.")
 customers_blp = admin_blueprint("customers", "Customers (read).")
 audit_blp = admin_blueprint("audit", "The audit log of every admin change.")
 
@@ -48,9 +62,78 @@ class OrderListArgs(PageArgs):
     until = fields.Date(load_default=None, metadata={"description": "Created on or before (UTC)"})
 
 
+class RefundLineSchema(Strict):
+    line_id = fields.UUID(required=True)
+    amount = fields.Nested(MoneySchema, required=True)
+
+
+class RefundSchema(Strict):
+    id = fields.UUID(required=True)
+    order_id = fields.UUID(required=True)
+    amount = fields.Nested(MoneySchema, required=True)
+    reason = fields.String(required=True)
+    provider_refund_id = fields.String(required=True)
+    actor = fields.String(required=True)
+    created_at = Timestamp(required=True)
+    lines = fields.List(fields.Nested(RefundLineSchema), required=True)
+
+
 class AdminOrderSchema(OrderSchema):
     user_id = fields.String(required=True)
     email = fields.String(required=True, allow_none=True)
+    refunds = fields.List(fields.Nested(RefundSchema), required=True)
+    refund_state = fields.String(
+        required=True,
+        metadata={"description": "Send it with a refund: a refund made since is a 409"},
+    )
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Say why: the shopper's e-mail and receipt show it.")
+
+
+class RefundArgs(Strict):
+    line_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "One line of the order; null: the whole order, spread"},
+    )
+    amount = amount(
+        Decimal("0.01"),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "null: everything left"},
+    )
+    reason = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_REASON), _not_blank],
+        metadata={"description": "The shopper reads it"},
+    )
+    cancel_subscriptions = fields.Boolean(
+        load_default=False, metadata={"description": "Also cancel what the lines bought"}
+    )
+    refund_state = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The order's `refund_state` as last read"},
+    )
+
+
+def refund_body(refund: Refund, currency: str) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "order_id": refund.order_id,
+        "amount": money(refund.amount, currency),
+        "reason": refund.reason,
+        "provider_refund_id": refund.provider_refund_id,
+        "actor": refund.actor,
+        "created_at": refund.created_at,
+        "lines": [
+            {"line_id": line.purchase_id, "amount": money(line.amount, currency)}
+            for line in refund.lines
+        ],
+    }
 
 
 class AdminOrderRowSchema(OrderSchema):
@@ -89,12 +172,50 @@ def get_order(order_id: uuid.UUID):
     detail = order_queries.order_detail(db.session(), order_id)
     if detail is None:
         refuse(404, "There is no order with this id.")
+    currency = detail.order.currency
     body = {
         **order_body(detail.order),
         "user_id": detail.order.user_id,
         "email": detail.contact.email if detail.contact else None,
+        "refunds": [refund_body(refund, currency) for refund in detail.refunds],
+        "refund_state": refunds.refund_state(detail.order.lines),
     }
     return body, 200, {"Cache-Control": "no-store"}
+
+
+@orders_blp.post("/admin/orders/<uuid:order_id>/refunds")
+@idempotent("admin.refund")
+@orders_blp.arguments(RefundArgs)
+@orders_blp.response(201, RefundSchema)
+@orders_blp.alt_response(
+    200, schema=RefundSchema, description="This very refund had been made already: nothing more"
+)
+@orders_blp.doc(parameters=[HEADER_DOC])
+@documented(orders_blp, security="staff", errors=(404, 409, 415, 422, 502))
+def refund_order(args: dict[str, Any], order_id: uuid.UUID):
+    """Refund an order, or one line of it, in full or an amount, through the payment provider
+    (audited; the shopper is told). `Idempotency-Key` required; `refund_state` as last read
+    (a refund made since is a 409); more than is left is a 422 on `amount`."""
+    asked = refunds.RefundRequest(
+        line_id=args["line_id"],
+        amount=args["amount"],
+        reason=args["reason"].strip(),
+        cancel_subscriptions=args["cancel_subscriptions"],
+        state=args["refund_state"],
+    )
+    session = db.session()
+    try:
+        made = refunds.refund_order(
+            session, refunds.provider(current_app.config), actor(), order_id, asked
+        )
+    except refunds.ProviderFailed as error:
+        refuse(502, error.message)
+    except Refused as error:
+        refused(error, conflict=409, fields_as={"line": "line_id"})
+    order = session.get(Order, order_id)
+    assert order is not None  # the refund was made on it
+    body = refund_body(made.refund, order.currency)
+    return sent_after(RefundSchema, body, made.outbox_ids, 201 if made.new else 200)
 
 
 class CustomerListArgs(PageArgs):

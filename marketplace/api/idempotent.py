@@ -46,7 +46,10 @@ def idempotent(operation: str) -> Callable[[Callable[..., Any]], Callable[..., A
             caller = access.require_user().subject
             session = db.session()
             body = request.get_json(silent=True)
-            outcome = service.claim(session, caller, key, operation, body)
+            # The path is part of what was asked: the same key and body for another order is
+            # another request, never the first one's answer.
+            asked = f"{operation} {request.path}"
+            outcome = service.claim(session, caller, key, asked, body)
             if isinstance(outcome, service.Mismatch):
                 refuse(
                     422,

@@ -7,8 +7,10 @@ import http
 from collections.abc import Callable
 from typing import Any
 
+import marshmallow as ma
 from flask import request
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 
 from marketplace.api import edge
 from marketplace.extensions import csrf
@@ -16,11 +18,14 @@ from marketplace.extensions import csrf
 # What any operation may answer besides its own outcomes.
 COMMON_ERRORS = (400, 413, 429, 500, 503)
 GUARDED_ERRORS = (401, 403)
+# webargs ignores unknown query parameters by default; a misspelt filter must be a 422 naming it.
+PARSER = FlaskParser(unknown=ma.RAISE)
 
 
 def blueprint(name: str, description: str, guard: Callable[[], Any] | None) -> Blueprint:
     """An API blueprint under `/api/v1`: `guard` runs before each of its views (None: public)."""
     blp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    blp.ARGUMENTS_PARSER = PARSER
     if guard is not None:
 
         @blp.before_request

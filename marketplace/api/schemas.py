@@ -6,6 +6,7 @@ Timestamps are RFC 3339 in UTC (`2026-11-26T04:00:00Z`).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from marketplace.account.forms import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
 from marketplace.pricing.money import CATALOG_CURRENCY, round_money
 
 MAX_LIMIT = 100
@@ -27,11 +29,18 @@ class Strict(ma.Schema):
 
 
 class DecimalString(fields.Decimal):
-    """A decimal as a string ("12.50"), documented as one: never a float on the wire."""
+    """A decimal as a string ("12.50"), documented as one: never a float on the wire. A
+    request's must be a string matching the documented pattern (no JSON number, no exponent)."""
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", **kwargs.pop("metadata", {})}
         super().__init__(as_string=True, metadata=metadata, **kwargs)
+        self.pattern = re.compile(metadata["pattern"])
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
+        if not isinstance(value, str) or not self.pattern.fullmatch(value):
+            raise ma.ValidationError('Send a decimal string such as "12.50".')
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class MoneySchema(Strict):
@@ -54,6 +63,21 @@ class Timestamp(fields.DateTime):
             return None
         moment = value.astimezone(UTC) if isinstance(value, datetime) else value
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class TimestampArg(fields.AwareDateTime):
+    """A time in a request: RFC 3339 (without an offset: UTC), in the years every form takes;
+    loaded as UTC."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"example": "2027-01-31T12:00:00Z", **kwargs.pop("metadata", {})}
+        super().__init__(default_timezone=UTC, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DATE <= moment.date() <= LATEST_DATE:
+            raise ma.ValidationError(DATE_RANGE_MESSAGE)
+        return moment.astimezone(UTC)
 
 
 class ProblemSchema(ma.Schema):

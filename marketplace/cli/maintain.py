@@ -20,7 +20,7 @@ from marketplace.models import MARKETPLACE_TABLES
 from marketplace.models.base import utcnow
 
 SCHEDULES = {
-    "daily": ("cleanup-carts", "refresh-analytics"),
+    "daily": ("cleanup-carts", "expire-idempotency-keys", "refresh-analytics"),
     "weekly": ("expire-subscriptions", "deactivate-promos"),
     "monthly": ("analyze", "vacuum"),
 }

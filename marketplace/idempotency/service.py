@@ -20,6 +20,10 @@ from sqlalchemy.orm import Session
 
 from marketplace.models import IdempotencyKey
 
+# How long a key is kept (then `flask maintain expire-idempotency-keys` deletes it): a retry
+# within a day is answered from it, as Stripe keeps its keys for 24 hours.
+RETENTION_HOURS = 24
+
 
 @dataclass(frozen=True)
 class Claimed:

@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, Row, text
 from sqlalchemy.orm import Session
 
 from marketplace.events import emit as events
+from marketplace.idempotency.service import RETENTION_HOURS
 
 BATCH_SIZE = 5000
 EVENT_BATCH = 500
@@ -43,6 +44,7 @@ class RowTask:
     # transaction: the events the change causes. It locks each row's user (events.emit), so a
     # batch is capped at EVENT_BATCH rows to keep those locks few.
     emit: Callable[[Session, Sequence[Row[Any]]], object] | None = None
+    key: str = "id"  # the columns `batch` holds: the table's primary key
 
     def count(self, session: Session, *, now: datetime, days: int = DEFAULT_CART_DAYS) -> int:
         """How many rows a run would change now."""
@@ -61,7 +63,7 @@ class RowTask:
     ) -> int:
         """Change every matching row, a batch per statement; return how many changed."""
         statement = text(
-            f"WITH batch AS (SELECT id FROM {self.table} WHERE {self.where} "
+            f"WITH batch AS (SELECT {self.key} FROM {self.table} WHERE {self.where} "
             f"LIMIT :batch_size FOR UPDATE SKIP LOCKED) {self.change}"
         )
         if self.emit is not None:
@@ -139,6 +141,18 @@ ROW_TASKS = {
             progress="deactivating promo codes",
             verbs=("deactivated", "would deactivate"),
             report="{verb} {count} expired promo codes",
+        ),
+        RowTask(
+            name="expire-idempotency-keys",
+            help=f"Delete API Idempotency-Keys older than {RETENTION_HOURS} hours (daily).",
+            table="api_idempotency_keys",
+            where=f"created_at < :now - make_interval(hours => {RETENTION_HOURS})",
+            key="caller, key",
+            change="DELETE FROM api_idempotency_keys t USING batch "
+            "WHERE t.caller = batch.caller AND t.key = batch.key",
+            progress="deleting idempotency keys",
+            verbs=("deleted", "would delete"),
+            report=f"{{verb}} {{count}} idempotency keys older than {RETENTION_HOURS} hours",
         ),
     )
 }

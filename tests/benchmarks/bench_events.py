@@ -90,6 +90,7 @@ def queue(count: int, url: str) -> None:
         session,
         Actor(user_id="bench", role=Role.ADMIN),
         EndpointData(url=url, event_types=(ENTITLEMENTS_UPDATED,)),
+        private_ok=True,  # the local receiver
     )
     changes = [
         (ENTITLEMENTS_UPDATED, user, {"user_id": user, "n": n, "feature_keys": ["tts"]})

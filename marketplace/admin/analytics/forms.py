@@ -14,6 +14,28 @@ from marketplace.analytics.periods import Bucket, Preset, Range, custom_range, p
 PARAMS = ("range", "start", "end", "by")
 
 
+def range_problem(preset: str, start: date | None, end: date | None) -> str | None:
+    """Why `start` and `end` make no custom range (when `preset` is custom), or None; the page
+    and the API both ask."""
+    if preset != Preset.CUSTOM:
+        return None
+    if start is None or end is None:
+        return "A custom range needs both a start and an end date."
+    try:
+        custom_range(start, end)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def period_of(preset: str, start: date | None, end: date | None, today: date) -> Range:
+    """The range asked for (after `range_problem` found none)."""
+    if preset == Preset.CUSTOM:
+        assert start is not None and end is not None
+        return custom_range(start, end)
+    return preset_range(Preset(preset), today)
+
+
 class AnalyticsQuery(Form):
     """`?range=30d|90d|12m|custom&start=&end=&by=day|week|month`."""
 
@@ -37,25 +59,15 @@ class AnalyticsQuery(Form):
         """The fields, then (when each date is fine) whether they make a custom range."""
         if not super().validate(extra_validators):
             return False
-        if self.range.data != Preset.CUSTOM:
-            return True
-        if self.start.data is None or self.end.data is None:
-            self.range.errors = ["A custom range needs both a start and an end date."]
-            return False
-        try:
-            custom_range(self.start.data, self.end.data)
-        except ValueError as error:
-            self.range.errors = [str(error)]
+        problem = range_problem(self.range.data or "", self.start.data, self.end.data)
+        if problem:
+            self.range.errors = [problem]
             return False
         return True
 
     def period(self, today: date) -> Range:
         """The range asked for (after `validate`)."""
-        preset = Preset(self.range.data)
-        if preset is Preset.CUSTOM:
-            assert self.start.data is not None and self.end.data is not None
-            return custom_range(self.start.data, self.end.data)
-        return preset_range(preset, today)
+        return period_of(self.range.data or "", self.start.data, self.end.data, today)
 
     def bucket(self, period: Range) -> Bucket:
         return Bucket(self.by.data) if self.by.data else period.default_bucket()

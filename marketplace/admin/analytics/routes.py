@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from marketplace.admin.analytics.forms import AnalyticsQuery
 from marketplace.admin.analytics.report import Report, build
-from marketplace.admin.analytics.tables import Table, plain, tables
+from marketplace.admin.analytics.tables import Table, plain, report_json, tables
 from marketplace.admin.exports.csv_copy import FORMULA_STARTS
 from marketplace.admin.forms import first_error
 from marketplace.extensions import db
@@ -48,33 +48,7 @@ def index():
 def as_json():
     """The same figures as JSON: tiles with their previous values, and every table."""
     _, report = _report()
-    return jsonify(
-        range={"start": report.period.start.isoformat(), "end": report.period.end.isoformat()},
-        previous={
-            "start": report.period.previous().start.isoformat(),
-            "end": report.period.previous().end.isoformat(),
-        },
-        bucket=report.bucket.value,
-        as_of=report.as_of.isoformat() if report.as_of else None,
-        currency="USD",
-        kpis={
-            kpi.key: {
-                "label": kpi.label,
-                "value": plain(kpi.value),
-                "previous": plain(kpi.previous),
-            }
-            for kpi in report.kpis
-        },
-        expiring={"count": report.expiring.count, "mrr": str(report.expiring.mrr)},
-        tables={
-            key: {
-                "title": table.title,
-                "columns": [column.label for column in table.columns],
-                "rows": [[plain(cell) for cell in row] for row in table.rows],
-            }
-            for key, table in tables(report).items()
-        },
-    )
+    return jsonify(report_json(report))
 
 
 @bp.get("/analytics/<key>.csv")

@@ -184,3 +184,33 @@ def plain(value: Cell) -> str | int | None:
     if isinstance(value, Decimal | date):
         return value.isoformat() if isinstance(value, date) else str(value)
     return value
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as `/admin/analytics.json` and the API's analytics summary send it: the
+    tiles with their previous values, and every table."""
+    period, previous = report.period, report.period.previous()
+    return {
+        "range": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "previous": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
+        "bucket": report.bucket.value,
+        "as_of": report.as_of.isoformat() if report.as_of else None,
+        "currency": "USD",
+        "kpis": {
+            kpi.key: {
+                "label": kpi.label,
+                "value": plain(kpi.value),
+                "previous": plain(kpi.previous),
+            }
+            for kpi in report.kpis
+        },
+        "expiring": {"count": report.expiring.count, "mrr": str(report.expiring.mrr)},
+        "tables": {
+            key: {
+                "title": table.title,
+                "columns": [column.label for column in table.columns],
+                "rows": [[plain(cell) for cell in row] for row in table.rows],
+            }
+            for key, table in tables(report).items()
+        },
+    }

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace import payments
 from marketplace.account import service as subscriptions
 from marketplace.admin.audit import service as audit
 from marketplace.admin.audit.service import Actor
@@ -68,6 +70,12 @@ class RefundMade:
     refund: Refund
     new: bool
     outbox_ids: tuple[uuid.UUID, ...] = ()
+
+
+def provider(config: Mapping[str, Any]) -> PaymentProvider:
+    """The payment provider refunds go through (the admin page's and the API's)."""
+    # A refund never opens a checkout page, so the offline provider needs no page address.
+    return payments.provider_for(config, lambda session_id: "")
 
 
 def refundable(lines: Sequence[AddOnPurchase]) -> dict[uuid.UUID, Decimal]:

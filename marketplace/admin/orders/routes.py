@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, request, url_for
 
-from marketplace import payments
 from marketplace.admin.access import current_actor
 from marketplace.admin.changes import Refused
 from marketplace.admin.forms import show_refusal
@@ -60,7 +59,9 @@ def refund(order_id: uuid.UUID):
         if not form.confirmed.data:
             shares = refunds.preview(db.session(), order_id, asked)
             return _refund_page(found, form, shares=shares)
-        made = refunds.refund_order(db.session(), _provider(), current_actor(), order_id, asked)
+        made = refunds.refund_order(
+            db.session(), refunds.provider(current_app.config), current_actor(), order_id, asked
+        )
     except Refused as refused:
         status = 502 if isinstance(refused, refunds.ProviderFailed) else None
         status = status or show_refusal(form, refused)
@@ -107,8 +108,3 @@ def _refund_page(
         left=left,
         may_refund=current_shopper().role is Role.ADMIN and any(v > 0 for v in left.values()),
     )
-
-
-def _provider() -> payments.PaymentProvider:
-    # A refund never opens a checkout page, so the offline provider needs no page address.
-    return payments.provider_for(current_app.config, lambda session_id: "")

@@ -35,6 +35,7 @@ from marketplace.admin.forms import (
     query_args,
     utc,
     utc_field,
+    window_problem,
 )
 from marketplace.admin.keyset import Cursor
 from marketplace.admin.promos import service
@@ -111,13 +112,14 @@ class PromoTermsFields(Form):
         return self
 
     def validate_discount_value(self, field: DecimalField) -> None:
-        if self.discount_type.data == DiscountType.PERCENTAGE and (field.data or 0) > 100:
-            raise ValidationError("A percentage is at most 100.")
+        problem = service.value_problem(self.discount_type.data or "", field.data or Decimal(0))
+        if problem:
+            raise ValidationError(problem)
 
     def validate_expires_at(self, field: DateTimeLocalField) -> None:
-        start = self.valid_from.data
-        if start is not None and field.data is not None and field.data <= start:
-            raise ValidationError("Must be after “Valid from”.")
+        problem = window_problem(self.valid_from.data, field.data)
+        if problem:
+            raise ValidationError(problem)
 
     def terms(self) -> service.PromoTerms:
         ticked = tuple(dict.fromkeys(self.applicable_to.data or []))

@@ -24,6 +24,7 @@ CSV_CHUNK = 5_000
 class PromoFilters:
     q: str = ""
     status: str | None = None  # "active", "inactive" or None (both)
+    batch_id: uuid.UUID | None = None  # the codes of one batch (idx_promotional_codes_batch)
 
 
 def promo_list(
@@ -35,6 +36,8 @@ def promo_list(
         query = query.where(PromotionalCode.code.ilike(like_pattern(filters.q.upper())))
     if filters.status:
         query = query.where(PromotionalCode.is_active.is_(filters.status == "active"))
+    if filters.batch_id:
+        query = query.where(PromotionalCode.batch_id == filters.batch_id)
     return keyset_page(session, query, PromotionalCode.code, PromotionalCode.id, after, size=size)
 
 

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 from marketplace.admin import changes
 from marketplace.admin.audit.service import Actor, changed_fields, jsonable, record
 from marketplace.admin.changes import Conflict, NotFound, Refused
-from marketplace.models import PromotionalCode
+from marketplace.models import AddOn, PromotionalCode, SubscriptionTier
 from marketplace.pricing import RESTRICTION_KEYS, normalize_code
+from marketplace.vocabulary import DiscountType
 
 OBJECT_TYPE = "promo_code"
 BATCH_TYPE = "promo_batch"
@@ -100,8 +101,17 @@ def edit_token(code: PromotionalCode) -> str:
     return changes.edit_token(code.updated_at, snapshot(code))
 
 
+def value_problem(discount_type: str, value: Decimal) -> str | None:
+    """Why `value` is no discount of `discount_type` (a percentage is at most 100), or None;
+    the forms and the API both ask."""
+    if discount_type == DiscountType.PERCENTAGE and value > 100:
+        return "A percentage is at most 100."
+    return None
+
+
 def create_code(session: Session, actor: Actor, code: str, terms: PromoTerms) -> PromotionalCode:
     """Add a code (normalised as the shop normalises it); Refused when it exists in any case."""
+    _check_terms(session, terms)
     promo = PromotionalCode(current_uses=0)
     _assign(promo, normalize_code(code), terms, {})
     _refuse_taken(session, promo.code, None)
@@ -124,6 +134,7 @@ def update_code(
     if edit_token(promo) != token:
         session.rollback()
         raise Conflict(CONFLICT)
+    _check_terms(session, terms)
     if terms.max_uses is not None and terms.max_uses < promo.current_uses:
         session.rollback()
         raise Refused(f"It was already used {promo.current_uses} times.", field="max_uses")
@@ -144,6 +155,7 @@ def generate_batch(
     """Create `count` new random codes starting with `prefix` in one transaction, audited once."""
     if not 1 <= count <= MAX_BATCH:
         raise Refused(f"Make from 1 to {MAX_BATCH:,} codes.", field="count")
+    _check_terms(session, terms)
     batch_id, prefix, missing, rounds = uuid.uuid4(), normalize_code(prefix), count, 0
     params = _batch_params(terms, batch_id)
     while missing:
@@ -213,6 +225,21 @@ def _assign(promo: PromotionalCode, code: str, terms: PromoTerms, kept: dict[str
     # Restrictions the form does not edit (if any were written by hand) are kept as they are.
     others = {key: value for key, value in kept.items() if key not in RESTRICTION_KEYS}
     promo.user_restrictions = {**others, **terms.restrictions()}
+
+
+def _check_terms(session: Session, terms: PromoTerms) -> None:
+    """Refused (on its field) when the terms name an add-on or a tier that does not exist: the
+    forms offer only those that do, the API takes ids."""
+    wanted = set(terms.applicable_to or ())
+    found = set(session.scalars(select(AddOn.id).where(AddOn.id.in_(wanted)))) if wanted else set()
+    refusal = None
+    if wanted - found:
+        refusal = Refused("Choose add-ons that exist.", field="applicable_to")
+    elif terms.tier and session.get(SubscriptionTier, terms.tier) is None:
+        refusal = Refused(f"“{terms.tier}” is not a subscription tier.", field="tier")
+    if refusal is not None:
+        session.rollback()
+        raise refusal
 
 
 def _refuse_taken(session: Session, code: str, own_id: uuid.UUID | None) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, literal, select, union
 from sqlalchemy.orm import Session, joinedload
 
 from marketplace.admin.audit.queries import history
-from marketplace.admin.keyset import Cursor, Page, keyset_page
+from marketplace.admin.keyset import PAGE_SIZE, Cursor, Page, keyset_page
 from marketplace.models import AddOnPurchase, AdminAuditEntry, ShopperContact, UserAddOn
 from marketplace.orders.queries import escape_like
 
@@ -28,7 +28,10 @@ class SubscriptionFilters:
 
 
 def subscription_list(
-    session: Session, filters: SubscriptionFilters, after: Cursor | None = None
+    session: Session,
+    filters: SubscriptionFilters,
+    after: Cursor | None = None,
+    size: int = PAGE_SIZE,
 ) -> Page[UserAddOn]:
     """The newest subscriptions matching `filters`, older than `after`, with their add-ons.
 
@@ -36,7 +39,9 @@ def subscription_list(
     idx_user_add_ons_add_on_created (add-on) — each read backwards from the page's start — and
     for a holder the (user_id, add_on_id) unique index under the user ids it names."""
     query = select(UserAddOn).options(joinedload(UserAddOn.add_on)).where(*_conditions(filters))
-    return keyset_page(session, query, UserAddOn.created_at, UserAddOn.id, after, descending=True)
+    return keyset_page(
+        session, query, UserAddOn.created_at, UserAddOn.id, after, descending=True, size=size
+    )
 
 
 def _conditions(filters: SubscriptionFilters) -> list[ColumnElement[bool]]:

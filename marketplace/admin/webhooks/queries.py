@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.admin.keyset import Cursor, Page, keyset_page
+from marketplace.admin.keyset import PAGE_SIZE, Cursor, Page, keyset_page
 from marketplace.billing import outbox
 from marketplace.models import BillingOutboxEntry, WebhookDelivery, WebhookEndpoint
 from marketplace.vocabulary import OutboxStatus
@@ -28,12 +28,16 @@ class Backlog:
 
 def endpoints(session: Session) -> list[WebhookEndpoint]:
     """Every endpoint, oldest first."""
-    return list(
-        session.scalars(
-            select(WebhookEndpoint)
-            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
-            .limit(MAX_ENDPOINTS)
-        )
+    return endpoint_page(session, size=MAX_ENDPOINTS).rows
+
+
+def endpoint_page(
+    session: Session, after: Cursor | None = None, size: int = PAGE_SIZE
+) -> Page[WebhookEndpoint]:
+    """A page of endpoints, oldest first, after `after`."""
+    query = select(WebhookEndpoint)
+    return keyset_page(
+        session, query, WebhookEndpoint.created_at, WebhookEndpoint.id, after, size=size
     )
 
 
@@ -60,10 +64,16 @@ def backlogs(session: Session) -> dict[str, Backlog]:
 
 
 def delivery_log(
-    session: Session, endpoint_id: uuid.UUID, after: Cursor | None = None
+    session: Session, endpoint_id: uuid.UUID, after: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page[WebhookDelivery]:
     """The endpoint's delivery attempts, newest first (idx_webhook_deliveries_endpoint)."""
     query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
     return keyset_page(
-        session, query, WebhookDelivery.attempted_at, WebhookDelivery.id, after, descending=True
+        session,
+        query,
+        WebhookDelivery.attempted_at,
+        WebhookDelivery.id,
+        after,
+        descending=True,
+        size=size,
     )

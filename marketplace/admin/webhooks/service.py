@@ -7,7 +7,9 @@ or rotated, not what it is.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
+import socket
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +59,27 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def address_problem(url: str) -> str | None:
+    """Why events must not go to `url`'s host when private addresses are refused (production):
+    it is, or resolves to, a private, loopback, link-local or other non-public address — a
+    request from inside the network an admin could aim anywhere (SSRF) — or it does not resolve."""
+    host = urlsplit(url).hostname or ""
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return f"The host “{host}” could not be found: enter a public address."
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            return (
+                f"“{host}” is a private, loopback or link-local address ({address}): events are "
+                "sent only to public addresses."
+            )
+    return None
+
+
 def new_secret() -> str:
     """A signing secret: 32 random bytes (`secrets`), URL-safe text."""
     return SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -78,9 +101,12 @@ def edit_token(endpoint: WebhookEndpoint) -> str:
     return changes.edit_token(endpoint.updated_at, snapshot(endpoint))
 
 
-def create_endpoint(session: Session, actor: Actor, data: EndpointData) -> WebhookEndpoint:
-    """Add an endpoint with a new secret (read it from `.secret` to show it once)."""
-    _check(data)
+def create_endpoint(
+    session: Session, actor: Actor, data: EndpointData, *, private_ok: bool
+) -> WebhookEndpoint:
+    """Add an endpoint with a new secret (read it from `.secret` to show it once); `private_ok`
+    is WEBHOOK_ALLOW_PRIVATE_URLS (see `address_problem`)."""
+    _check(data, private_ok)
     endpoint = WebhookEndpoint(id=uuid.uuid4(), secret=new_secret())
     _assign(endpoint, data)
     session.add(endpoint)
@@ -92,14 +118,20 @@ def create_endpoint(session: Session, actor: Actor, data: EndpointData) -> Webho
 
 
 def update_endpoint(
-    session: Session, actor: Actor, endpoint_id: uuid.UUID, data: EndpointData, token: str
+    session: Session,
+    actor: Actor,
+    endpoint_id: uuid.UUID,
+    data: EndpointData,
+    token: str,
+    *,
+    private_ok: bool,
 ) -> WebhookEndpoint:
     """Save over the endpoint loaded with edit `token`; Conflict if it changed since."""
     endpoint = _locked(session, endpoint_id)
     if edit_token(endpoint) != token:
         session.rollback()
         raise Conflict(CONFLICT)
-    _check(data, session)
+    _check(data, private_ok, session)
     before = snapshot(endpoint)
     _assign(endpoint, data)
     old, new = changed_fields(before, snapshot(endpoint))
@@ -179,8 +211,8 @@ def resend(
     return entry_id
 
 
-def _check(data: EndpointData, session: Session | None = None) -> None:
-    problem = url_problem(data.url)
+def _check(data: EndpointData, private_ok: bool, session: Session | None = None) -> None:
+    problem = url_problem(data.url) or (None if private_ok else address_problem(data.url))
     refusal = None
     if problem:
         refusal = Refused(problem, field="url")

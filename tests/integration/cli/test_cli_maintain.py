@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.maintenance.rows import ROW_TASKS
-from marketplace.models import AddOn, CartItem, PromotionalCode, UserAddOn
+from marketplace.models import AddOn, CartItem, IdempotencyKey, PromotionalCode, UserAddOn
 
 
 @pytest.fixture
@@ -161,12 +161,54 @@ def test_run_weekly_expires_subscriptions_and_promos(runner, session, subscripti
     assert active_codes(session)["OLD10"] is False
 
 
-def test_run_daily_cleans_carts(runner, session, carts_of_various_ages):
+@pytest.fixture
+def idempotency_keys(session, now):
+    """Keys claimed 25 and 23 hours ago, and one still running from two days ago."""
+    for key, hours, status in (("old", 25, 201), ("recent", 23, 201), ("stuck", 48, None)):
+        session.add(
+            IdempotencyKey(
+                caller="alice",
+                key=key,
+                operation="checkout",
+                request_hash="0" * 64,
+                status=status,
+                created_at=now - timedelta(hours=hours),
+            )
+        )
+    session.flush()
+
+
+def keys_left(session) -> list[str]:
+    session.expire_all()
+    return sorted(session.scalars(select(IdempotencyKey.key)))
+
+
+def test_expire_idempotency_keys_deletes_those_past_a_day(runner, session, idempotency_keys):
+    dry = runner.invoke(args=["maintain", "expire-idempotency-keys", "--dry-run"])
+    assert "would delete 2 idempotency keys older than 24 hours" in dry.output
+    assert keys_left(session) == ["old", "recent", "stuck"]
+
+    result = runner.invoke(args=["maintain", "expire-idempotency-keys", "--batch-size", "1"])
+
+    assert result.exit_code == 0, result.output
+    assert "expire-idempotency-keys: deleted 2 idempotency keys older than 24 hours" in (
+        result.output
+    )
+    assert keys_left(session) == ["recent"]
+
+
+def test_run_daily_cleans_carts_and_old_keys(
+    runner, session, carts_of_various_ages, idempotency_keys
+):
     result = runner.invoke(args=["maintain", "run", "daily"])
 
     assert result.exit_code == 0, result.output
-    assert "Daily maintenance done: cleanup-carts 3, refresh-analytics 9." in result.output
+    assert (
+        "Daily maintenance done: cleanup-carts 3, expire-idempotency-keys 2, "
+        "refresh-analytics 9." in result.output
+    )
     assert cart_users(session) == ["fresh-1", "fresh-2"]
+    assert keys_left(session) == ["recent"]
 
 
 def test_analyze_runs_in_the_command_transaction(runner):
