@@ -120,6 +120,17 @@ class MarketplaceApi(Api):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
 
 
+# flask-smorest's settings: where the document is served and what it says of itself.
+OPENAPI_SETTINGS = {
+    "API_TITLE": "Extensions Marketplace API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {"info": {"description": DESCRIPTION}, "servers": [{"url": "/"}]},
+}
+
+
 def init_app(app: Flask) -> None:
     """Register the API's blueprints and its OpenAPI document."""
     from marketplace.api import (
@@ -138,17 +149,7 @@ def init_app(app: Flask) -> None:
         services,
     )
 
-    app.config.update(
-        API_TITLE="Extensions Marketplace API",
-        API_VERSION="v1",
-        OPENAPI_VERSION="3.1.0",
-        OPENAPI_URL_PREFIX="/api/v1",
-        OPENAPI_JSON_PATH="openapi.json",
-        API_SPEC_OPTIONS={
-            "info": {"description": DESCRIPTION},
-            "servers": [{"url": "/"}],
-        },
-    )
+    app.config.update(OPENAPI_SETTINGS)
     api = MarketplaceApi(app)  # one per app: each holds its app's OpenAPI document
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)

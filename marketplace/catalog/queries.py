@@ -112,8 +112,7 @@ def catalog_page(
     """
     start = (page - 1) * page_size if offset is None else offset
     base: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
-    if category:
-        base.append(AddOn.category == category)
+    base += [AddOn.category == category] if category else []
     searched = Search.of(q)
     if searched is None:
         query = select(AddOn, KEY_FEATURE_NAMES).where(*base).order_by(*SORTS[sort], AddOn.id)
