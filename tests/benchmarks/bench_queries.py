@@ -265,7 +265,13 @@ def build_cases(session: Session, now: datetime) -> list[Case]:
             # The guide sets no figure for search: ours is the call's p99 < 25 ms (what
             # bench_http holds the search page to through HTTP) and the server's < 10 ms.
             25,
-            ("idx_add_ons_search_document",),
+            # The count reads the document's index; a short page, its match classes' instead.
+            (
+                "idx_add_ons_search_document",
+                "idx_add_ons_search_a",
+                "idx_add_ons_search_ab",
+                "idx_add_ons_search_abc",
+            ),
             lambda s, q: catalog_page(s, q=q, now=now),
             search_text,
             ours_ms=10,
