@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
 from marshmallow import fields, validate
 
 from marketplace.admin.changes import Refused
@@ -27,7 +26,7 @@ from marketplace.api.admin_common import (
     tagged,
 )
 from marketplace.api.operations import documented
-from marketplace.api.problems import refuse
+from marketplace.api.problems import or_404
 from marketplace.api.schemas import PageArgs, PageSchema, Strict, Timestamp
 from marketplace.events.emit import EVENT_TYPES
 from marketplace.extensions import db
@@ -129,15 +128,8 @@ def _data(args: dict[str, Any]) -> endpoints.EndpointData:
     )
 
 
-def _private_ok() -> bool:
-    return bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_URLS"])
-
-
 def _endpoint(endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    found = endpoint_queries.endpoint(db.session(), endpoint_id)
-    if found is None:
-        refuse(404, endpoints.GONE)
-    return found
+    return or_404(endpoint_queries.endpoint(db.session(), endpoint_id), endpoints.GONE)
 
 
 @blp.get("/admin/webhook-endpoints")
@@ -169,7 +161,7 @@ def create_endpoint(args: dict[str, Any]):
     private, loopback or link-local address is a 422 on `url` in production."""
     try:
         made = endpoints.create_endpoint(
-            db.session(), actor(), _data(args), private_ok=_private_ok()
+            db.session(), actor(), _data(args), private_ok=endpoints.private_ok()
         )
     except Refused as error:
         refused(error)
@@ -188,7 +180,12 @@ def update_endpoint(args: dict[str, Any], endpoint_id: uuid.UUID):
     token = if_match("webhook endpoint")
     try:
         saved = endpoints.update_endpoint(
-            db.session(), actor(), endpoint_id, _data(args), token, private_ok=_private_ok()
+            db.session(),
+            actor(),
+            endpoint_id,
+            _data(args),
+            token,
+            private_ok=endpoints.private_ok(),
         )
     except Refused as error:
         refused(error)
