@@ -1,7 +1,7 @@
 """Webhook endpoints over the API: list, create (the secret shown once), edit (deactivate by
-saving `is_active: false`, as the form does), delete, the delivery log and "resend" — through the
-webhook admin's service, so the URL rules (no private addresses in production) and the audit
-rows are the pages' own."""
+saving `is_active: false`, as the form does), rotate the secret (the new one shown once),
+delete, the delivery log and "resend" — through the webhook admin's service, so the URL rules
+(no private addresses in production) and the audit rows are the pages' own."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ from marketplace.extensions import db
 from marketplace.models import WebhookDelivery, WebhookEndpoint
 
 blp = admin_blueprint(
-    "webhooks", "Webhook endpoints: create, edit, delete, delivery log, resend an event."
+    "webhooks",
+    "Webhook endpoints: create, edit, rotate the secret, delete, delivery log, resend an event.",
 )
 
 
@@ -88,6 +89,13 @@ class DeliverySchema(Strict):
 
 class DeliveryPageSchema(PageSchema):
     items = fields.List(fields.Nested(DeliverySchema), required=True)
+
+
+class SecretSchema(Strict):
+    secret = fields.String(
+        required=True,
+        metadata={"description": "The new signing secret, shown this once: keep it"},
+    )
 
 
 class ResentSchema(Strict):
@@ -203,6 +211,20 @@ def delete_endpoint(endpoint_id: uuid.UUID):
     except Refused as error:
         refused(error)
     return None
+
+
+@blp.post("/admin/webhook-endpoints/<uuid:endpoint_id>/secret/rotate")
+@blp.response(200, SecretSchema)
+@documented(blp, security="staff", errors=(404,))
+def rotate_secret(endpoint_id: uuid.UUID):
+    """Replace the endpoint's signing secret and answer the new one, this once (audited, the
+    secret never in the log). Every delivery from now on is signed with it, retries of earlier
+    events included: update the receiver at once."""
+    try:
+        secret = endpoints.rotate_secret(db.session(), actor(), endpoint_id)
+    except Refused as error:
+        refused(error)
+    return {"secret": secret}, 200, {"Cache-Control": "no-store"}
 
 
 @blp.get("/admin/webhook-endpoints/<uuid:endpoint_id>/deliveries")
