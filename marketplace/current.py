@@ -11,9 +11,6 @@ from flask import current_app, session
 
 from marketplace.shopper import ANONYMOUS_PREFIX, Shopper, SignedInShopper, session_role
 
-# The promo code the shopper applied to their cart (re-validated on every render).
-PROMO_SESSION_KEY = "promo_code"
-
 
 def current_shopper() -> Shopper:
     """Read the shopper from the signed session cookie (sign-in stores `session["user"]`)."""

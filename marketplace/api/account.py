@@ -17,7 +17,7 @@ from marketplace.admin.keyset import Cursor, keyset_page, parse_time
 from marketplace.after_response import deliver_after_response
 from marketplace.api import access, paging
 from marketplace.api.operations import blueprint, documented
-from marketplace.api.problems import refuse
+from marketplace.api.problems import or_404, refuse
 from marketplace.api.schemas import MoneySchema, PageArgs, PageSchema, Strict, Timestamp, money
 from marketplace.api.services import EntitlementsSchema, conditional
 from marketplace.entitlements import entitlement_set
@@ -168,9 +168,7 @@ def _own_order(order_id: uuid.UUID) -> Order:
         )
         .one_or_none()
     )
-    if found is None:
-        refuse(404, "You have no order with this id.")
-    return found
+    return or_404(found, "You have no order with this id.")
 
 
 @blp.get("/me/orders/<uuid:order_id>")
@@ -186,9 +184,10 @@ def get_order(order_id: uuid.UUID):
 @documented(blp, security="user", errors=(404,))
 def get_receipt(order_id: uuid.UUID):
     """The receipt of one of the caller's paid orders, as a PDF."""
-    found = orders.receipt(db.session(), _user_id(), order_id)
-    if found is None:
-        refuse(404, "You have no paid order with this id, so there is no receipt.")
+    found = or_404(
+        orders.receipt(db.session(), _user_id(), order_id),
+        "You have no paid order with this id, so there is no receipt.",
+    )
     view = receipt_view(found, Seller.from_config(current_app.config))
     response = make_response(receipt_pdf(view))
     response.headers["Content-Type"] = "application/pdf"

@@ -27,7 +27,7 @@ from marketplace.api.admin_common import (
     tagged,
 )
 from marketplace.api.operations import documented
-from marketplace.api.problems import refuse
+from marketplace.api.problems import or_404
 from marketplace.api.schemas import DecimalString, MoneySchema, PageSchema, Strict, Timestamp, money
 from marketplace.extensions import db
 from marketplace.models import AddOnBundle
@@ -122,9 +122,7 @@ def list_bundles(args: dict[str, Any]):
 def get_bundle(bundle_id: uuid.UUID):
     """One bundle; its ETag is what an edit must send as If-Match."""
     found = bundle_queries.bundle(db.session(), bundle_id)
-    if found is None:
-        refuse(404, "There is no bundle with this id.")
-    return _tagged(found)
+    return _tagged(or_404(found, "There is no bundle with this id."))
 
 
 @blp.post("/admin/bundles")

@@ -27,7 +27,7 @@ from marketplace.api.admin_common import (
     tagged,
 )
 from marketplace.api.operations import documented
-from marketplace.api.problems import refuse
+from marketplace.api.problems import or_404
 from marketplace.api.schemas import (
     DecimalString,
     MoneySchema,
@@ -166,10 +166,9 @@ def _tagged(add_on: AddOn, status: int = 200):
 
 
 def _add_on(add_on_id: uuid.UUID) -> AddOn:
-    found = add_on_queries.add_on(db.session(), add_on_id)
-    if found is None:
-        refuse(404, "There is no add-on with this id.")
-    return found
+    return or_404(
+        add_on_queries.add_on(db.session(), add_on_id), "There is no add-on with this id."
+    )
 
 
 @blp.get("/admin/add-ons")

@@ -29,7 +29,7 @@ from marketplace.api.admin_common import (
     tagged,
 )
 from marketplace.api.operations import documented
-from marketplace.api.problems import refuse
+from marketplace.api.problems import or_404
 from marketplace.api.schemas import (
     DecimalString,
     MoneySchema,
@@ -213,9 +213,7 @@ def list_promos(args: dict[str, Any]):
 def get_promo(code_id: uuid.UUID):
     """One promo code; its ETag is what an edit must send as If-Match."""
     found = promo_queries.promo(db.session(), code_id)
-    if found is None:
-        refuse(404, "There is no promo code with this id.")
-    return _tagged(found)
+    return _tagged(or_404(found, "There is no promo code with this id."))
 
 
 @blp.post("/admin/promo-codes")

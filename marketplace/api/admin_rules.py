@@ -27,7 +27,7 @@ from marketplace.api.admin_common import (
     tagged,
 )
 from marketplace.api.operations import documented
-from marketplace.api.problems import refuse
+from marketplace.api.problems import or_404
 from marketplace.api.schemas import (
     DecimalString,
     MoneySchema,
@@ -145,9 +145,7 @@ def list_rules(args: dict[str, Any]):
 def get_rule(rule_id: uuid.UUID):
     """One pricing rule; its ETag is what an edit must send as If-Match."""
     found = rule_queries.rule(db.session(), rule_id)
-    if found is None:
-        refuse(404, "There is no pricing rule with this id.")
-    return _tagged(found)
+    return _tagged(or_404(found, "There is no pricing rule with this id."))
 
 
 @blp.post("/admin/pricing-rules")

@@ -30,7 +30,7 @@ from marketplace.api.admin_common import (
 )
 from marketplace.api.idempotent import HEADER_DOC, idempotent
 from marketplace.api.operations import documented
-from marketplace.api.problems import refuse
+from marketplace.api.problems import or_404, refuse
 from marketplace.api.schemas import MoneySchema, PageArgs, PageSchema, Strict, Timestamp, money
 from marketplace.extensions import db
 from marketplace.models import AdminAuditEntry, Order, Refund
@@ -169,9 +169,9 @@ def list_orders(args: dict[str, Any]):
 @documented(orders_blp, security="staff", errors=(404,))
 def get_order(order_id: uuid.UUID):
     """One order with its lines and the buyer."""
-    detail = order_queries.order_detail(db.session(), order_id)
-    if detail is None:
-        refuse(404, "There is no order with this id.")
+    detail = or_404(
+        order_queries.order_detail(db.session(), order_id), "There is no order with this id."
+    )
     currency = detail.order.currency
     body = {
         **order_body(detail.order),
@@ -280,13 +280,12 @@ def _customer_cursor(token: str) -> str:
 @documented(customers_blp, security="staff", errors=(404,))
 def get_customer(user_id: str):
     """One customer: totals, recent orders and every subscription."""
-    detail = (
+    detail = or_404(
         customer_queries.customer_detail(db.session(), user_id)
         if len(user_id) <= MAX_USER_ID
-        else None
+        else None,
+        "The marketplace knows no customer with this user id.",
     )
-    if detail is None:
-        refuse(404, "The marketplace knows no customer with this user id.")
     body = {
         **customer_body(detail.summary),
         "recent_orders": [order_body(order) for order in detail.orders],

@@ -28,7 +28,7 @@ from marketplace.api.admin_common import (
     tagged,
 )
 from marketplace.api.operations import documented
-from marketplace.api.problems import refuse
+from marketplace.api.problems import or_404
 from marketplace.api.schemas import PageArgs, PageSchema, Strict, Timestamp, TimestampArg
 from marketplace.extensions import db
 from marketplace.models import UserAddOn
@@ -155,9 +155,9 @@ def list_subscriptions(args: dict[str, Any]):
 @documented(blp, security="staff", errors=(404,))
 def get_subscription(subscription_id: uuid.UUID):
     """One subscription; its ETag is what a change must send as If-Match."""
-    found = subscription_queries.subscription(db.session(), subscription_id)
-    if found is None:
-        refuse(404, subscriptions.MISSING)
+    found = or_404(
+        subscription_queries.subscription(db.session(), subscription_id), subscriptions.MISSING
+    )
     return tagged(subscription_body(found), subscriptions.edit_token(found))
 
 

@@ -1,14 +1,13 @@
 """Webhook endpoints over the API: list, create (the secret shown once), edit (deactivate by
-saving `is_active: false`, as the form does), delete, the delivery log and "resend" — through the
-webhook admin's service, so the URL rules (no private addresses in production) and the audit
-rows are the pages' own."""
+saving `is_active: false`, as the form does), rotate the secret (the new one shown once),
+delete, the delivery log and "resend" — through the webhook admin's service, so the URL rules
+(no private addresses in production) and the audit rows are the pages' own."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from flask import current_app
 from marshmallow import fields, validate
 
 from marketplace.admin.changes import Refused
@@ -27,14 +26,15 @@ from marketplace.api.admin_common import (
     tagged,
 )
 from marketplace.api.operations import documented
-from marketplace.api.problems import refuse
+from marketplace.api.problems import or_404
 from marketplace.api.schemas import PageArgs, PageSchema, Strict, Timestamp
 from marketplace.events.emit import EVENT_TYPES
 from marketplace.extensions import db
 from marketplace.models import WebhookDelivery, WebhookEndpoint
 
 blp = admin_blueprint(
-    "webhooks", "Webhook endpoints: create, edit, delete, delivery log, resend an event."
+    "webhooks",
+    "Webhook endpoints: create, edit, rotate the secret, delete, delivery log, resend an event.",
 )
 
 
@@ -91,6 +91,13 @@ class DeliveryPageSchema(PageSchema):
     items = fields.List(fields.Nested(DeliverySchema), required=True)
 
 
+class SecretSchema(Strict):
+    secret = fields.String(
+        required=True,
+        metadata={"description": "The new signing secret, shown this once: keep it"},
+    )
+
+
 class ResentSchema(Strict):
     outbox_entry_id = fields.UUID(required=True)
 
@@ -129,15 +136,8 @@ def _data(args: dict[str, Any]) -> endpoints.EndpointData:
     )
 
 
-def _private_ok() -> bool:
-    return bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_URLS"])
-
-
 def _endpoint(endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    found = endpoint_queries.endpoint(db.session(), endpoint_id)
-    if found is None:
-        refuse(404, endpoints.GONE)
-    return found
+    return or_404(endpoint_queries.endpoint(db.session(), endpoint_id), endpoints.GONE)
 
 
 @blp.get("/admin/webhook-endpoints")
@@ -169,7 +169,7 @@ def create_endpoint(args: dict[str, Any]):
     private, loopback or link-local address is a 422 on `url` in production."""
     try:
         made = endpoints.create_endpoint(
-            db.session(), actor(), _data(args), private_ok=_private_ok()
+            db.session(), actor(), _data(args), private_ok=endpoints.private_ok()
         )
     except Refused as error:
         refused(error)
@@ -188,7 +188,12 @@ def update_endpoint(args: dict[str, Any], endpoint_id: uuid.UUID):
     token = if_match("webhook endpoint")
     try:
         saved = endpoints.update_endpoint(
-            db.session(), actor(), endpoint_id, _data(args), token, private_ok=_private_ok()
+            db.session(),
+            actor(),
+            endpoint_id,
+            _data(args),
+            token,
+            private_ok=endpoints.private_ok(),
         )
     except Refused as error:
         refused(error)
@@ -206,6 +211,20 @@ def delete_endpoint(endpoint_id: uuid.UUID):
     except Refused as error:
         refused(error)
     return None
+
+
+@blp.post("/admin/webhook-endpoints/<uuid:endpoint_id>/secret/rotate")
+@blp.response(200, SecretSchema)
+@documented(blp, security="staff", errors=(404,))
+def rotate_secret(endpoint_id: uuid.UUID):
+    """Replace the endpoint's signing secret and answer the new one, this once (audited, the
+    secret never in the log). Every delivery from now on is signed with it, retries of earlier
+    events included: update the receiver at once."""
+    try:
+        secret = endpoints.rotate_secret(db.session(), actor(), endpoint_id)
+    except Refused as error:
+        refused(error)
+    return {"secret": secret}, 200, {"Cache-Control": "no-store"}
 
 
 @blp.get("/admin/webhook-endpoints/<uuid:endpoint_id>/deliveries")

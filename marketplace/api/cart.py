@@ -71,14 +71,15 @@ def _owner() -> str:
 
 
 def cart_body() -> dict[str, Any]:
-    """The caller's cart priced now, as the cart page prices it."""
+    """The caller's cart priced now, as the cart page prices it (with the code applied there
+    too: one record per user)."""
     caller = access.require_user()
     session = db.session()
-    owner = caller.subject
-    code = promo_codes.applied_code(session, owner)
-    view = quoting.quote_cart(session, caller.shopper(), owner, code)
-    if code and view.quote.promo is None:
-        promo_codes.forget(session, owner)  # it stopped applying: say so once, then drop it
+    shopper = caller.shopper()
+    view = quoting.quote_cart(
+        session, shopper, caller.subject, promo_codes.applied_code(session, shopper)
+    )
+    promo_codes.drop_if_rejected(session, shopper, view)  # said once, in this summary
     return {
         "items": [
             {
@@ -172,7 +173,7 @@ def apply_promo(args: dict[str, Any]):
         rejection = view.quote.promo_rejection
         message = rejection.message if rejection else "This code can't be applied."
         refuse(422, message, errors={"code": [message]})
-    promo_codes.remember(session, caller.subject, view.quote.promo.code)
+    promo_codes.remember(session, caller.shopper(), view.quote.promo.code)
     return cart_body()
 
 
@@ -181,7 +182,7 @@ def apply_promo(args: dict[str, Any]):
 @documented(blp, security="user")
 def remove_promo():
     """Take the promo code off the cart."""
-    promo_codes.forget(db.session(), _owner())
+    promo_codes.forget(db.session(), access.require_user().shopper())
     return cart_body()
 
 
@@ -204,7 +205,7 @@ def start_checkout(args: dict[str, Any]):
         success=external_url("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
         cancel=external_url("checkout.cancelled"),
     )
-    code = promo_codes.applied_code(session, caller.subject)
+    code = promo_codes.applied_code(session, caller.shopper())
     try:
         with stripe_admission(current_app.config):
             started = checkout.start(session, caller.shopper(), code, provider, urls)

@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api import caching, paging
 from marketplace.api.operations import blueprint, documented
-from marketplace.api.problems import refuse
+from marketplace.api.problems import or_404, refuse
 from marketplace.api.quotes import QuoteSchema, quote_body
 from marketplace.api.schemas import MoneySchema, PageArgs, PageSchema, Strict, Timestamp, money
 from marketplace.bundles.queries import PricedBundle, live_bundles
@@ -214,9 +214,10 @@ def get_add_on(args: dict[str, Any], slug: str):
     """One active add-on: its features, the bundles it is in, and its price for a `tier`."""
 
     def build() -> dict[str, Any]:
-        page = product_page(db.session(), slug, args["tier"])
-        if page is None:
-            refuse(404, message="This add-on does not exist or is no longer available.")
+        page = or_404(
+            product_page(db.session(), slug, args["tier"]),
+            "This add-on does not exist or is no longer available.",
+        )
         return {
             **add_on_body(page.add_on, [feature.name for feature in page.facts.features]),
             "tier": args["tier"],

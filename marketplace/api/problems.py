@@ -8,7 +8,7 @@ framework's own 404/405/413/429, an unreachable database (503) and an unexpected
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from flask import Response, json, request
 from flask_smorest import abort
@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
 API_PREFIX = "/api/"
+T = TypeVar("T")
 
 
 def is_api_request() -> bool:
@@ -36,6 +37,13 @@ def refuse(
         data["headers"] = dict(headers)
     abort(status, **data)
     raise AssertionError("abort raises")  # flask-smorest's abort is untyped
+
+
+def or_404(found: T | None, message: str) -> T:
+    """`found`, the object a read looked up; when there is none, a 404 problem saying `message`."""
+    if found is None:
+        refuse(404, message)
+    return found
 
 
 def problem_response(error: HTTPException, headers: Mapping[str, str] | None = None) -> Response:

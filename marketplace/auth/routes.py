@@ -24,8 +24,9 @@ from marketplace.auth import oidc, queries, sessions
 from marketplace.auth.forms import DEV_MAIL_DOMAIN, DevSignInForm
 from marketplace.auth.oidc import TokenRejected
 from marketplace.auth.service import Identity, identity_from_tokens
+from marketplace.cart import promo_codes
 from marketplace.cart import service as cart_service
-from marketplace.current import PROMO_SESSION_KEY, current_shopper
+from marketplace.current import current_shopper
 from marketplace.extensions import db, limiter
 from marketplace.mail import contacts
 from marketplace.redirects import safe_local_path
@@ -171,17 +172,17 @@ def logout():
 def _signed_in(identity: Identity, next_url: str, *, id_token: str | None = None):
     """Start a fresh session for `identity`, merge the anonymous cart and go to `next_url`.
 
-    The session is cleared first (no fixation); the applied promo code carries over.
+    The session is cleared first (no fixation); the anonymous cart's promo code carries over
+    to the user's cart.
     """
     anonymous_id = session.get("anonymous_id")
-    promo = session.get(PROMO_SESSION_KEY)
+    promo = promo_codes.anonymous_code()
     session.clear()
     session["user"] = sessions.start(identity)
     contacts.remember(db.session(), identity.user_id, identity.email, identity.name)
     if id_token:
         session[ID_TOKEN_KEY] = id_token
-    if promo:
-        session[PROMO_SESSION_KEY] = promo
+    promo_codes.carry_over(db.session(), identity.user_id, promo)
     flash(f"Welcome, {identity.name or identity.user_id}. You are signed in.", "success")
     if anonymous_id:
         merged = cart_service.merge_carts(

@@ -10,7 +10,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    session,
     url_for,
 )
 from flask_limiter import RateLimitExceeded
@@ -18,9 +17,9 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace import outages, quoting
-from marketplace.cart import queries, service
+from marketplace.cart import promo_codes, queries, service
 from marketplace.cart.forms import AddBundleForm, AddItemForm, PromoForm, QuantityForm
-from marketplace.current import PROMO_SESSION_KEY, current_shopper, ensure_cart_owner
+from marketplace.current import current_shopper, ensure_cart_owner
 from marketplace.extensions import db, limiter
 from marketplace.pricing.money import format_money
 from marketplace.redirects import referrer_path
@@ -89,15 +88,15 @@ def _promo_ip_key() -> str:
 
 
 def _render_cart(*, status: int = 200, view: quoting.CartView | None = None, **context):
-    """Render the cart page or its summary partial, re-validating the stored promo code."""
+    """Render the cart page or its summary partial, re-validating the kept promo code."""
     shopper = current_shopper()
-    stored = session.get(PROMO_SESSION_KEY)
+    session = db.session()
     if view is None:
-        view = quoting.quote_cart(db.session(), shopper, shopper.cart_owner, stored)
-    rejection = view.quote.promo_rejection
-    if stored and view.promo_code == stored and rejection is not None:
-        session.pop(PROMO_SESSION_KEY, None)
-        context.setdefault("promo_notice", f"The code {stored} was removed: {rejection.message}")
+        code = promo_codes.applied_code(session, shopper)
+        view = quoting.quote_cart(session, shopper, shopper.cart_owner, code)
+    reason = promo_codes.drop_if_rejected(session, shopper, view)
+    if reason:
+        context.setdefault("promo_notice", f"The code {view.promo_code} was removed: {reason}")
     return render("cart/page.html", "cart/_summary.html", status=status, view=view, **context)
 
 
@@ -240,7 +239,7 @@ def apply_promo():
         rejection = view.quote.promo_rejection
         message = rejection.message if rejection else "This code can't be applied."
         return _render_cart(status=422, promo_error=message, promo_attempt=form.code.data)
-    session[PROMO_SESSION_KEY] = view.quote.promo.code
+    promo_codes.remember(db.session(), shopper, view.quote.promo.code)
     return _changed(
         f"Code {view.quote.promo.code} applied: you save "
         f"{format_money(view.quote.promo.discount)} on today's payment.",
@@ -251,7 +250,7 @@ def apply_promo():
 @bp.post("/cart/promo/delete")
 def remove_promo():
     """Take the promo code off the cart."""
-    code = session.pop(PROMO_SESSION_KEY, None)
+    code = promo_codes.forget(db.session(), current_shopper())
     return _changed(f"Removed the code {code}." if code else "No promo code was applied.")
 
 

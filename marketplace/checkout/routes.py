@@ -17,8 +17,9 @@ from flask import (
 
 from marketplace import payments, request_guard
 from marketplace.after_response import deliver_after_response
+from marketplace.cart import promo_codes
 from marketplace.checkout import errors, service, settlement, webhooks
-from marketplace.current import PROMO_SESSION_KEY, current_shopper
+from marketplace.current import current_shopper
 from marketplace.extensions import csrf, db
 from marketplace.payments.breaker import Refused, stripe_admission
 from marketplace.payments.events import MalformedEvent
@@ -70,12 +71,11 @@ def start():
         success=external_url("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
         cancel=external_url("checkout.cancelled"),
     )
+    code = promo_codes.applied_code(db.session(), shopper)
     try:
         # While Stripe hangs, a checkout without a call slot is turned away before any work.
         with stripe_admission(current_app.config):
-            started = service.start(
-                db.session(), shopper, session.get(PROMO_SESSION_KEY), provider, urls
-            )
+            started = service.start(db.session(), shopper, code, provider, urls)
     except Refused:
         return _back_to_cart(errors.PROVIDER_UNREACHABLE)
     except errors.CheckoutError as error:

@@ -9,7 +9,8 @@ Order: one user's events reach an endpoint in the order of the changes. An entry
 only together with every earlier pending entry of its user and endpoint; a lane that fails one
 sends none of that user's later events in the batch (they wait for it), and stops at a receiver
 that cannot be reached or does not answer in time. A failure is retried with the outbox's
-back-off; an entry still failing three days after it was queued is given up (`failed`).
+back-off; an entry still failing three days after it was queued is given up (`failed`), as is
+one refused for its receiver's private address (marketplace/events/sender.py).
 """
 
 from __future__ import annotations
@@ -59,13 +60,15 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Attempt:
-    """What one POST got: the status code (None: no answer) and the error, if it failed."""
+    """What one POST got: the status code (None: no answer) and the error, if it failed;
+    `refused`: not sent, the receiver's address being private (given up at once)."""
 
     delivery: Delivery
     attempted_at: datetime
     response_code: int | None
     error: str | None
     duration_ms: int
+    refused: bool = False
 
 
 def envelope(event: WebhookEvent) -> bytes:
@@ -265,7 +268,7 @@ def record(
 def _failed(session: Session, attempt: Attempt, report: outbox.DeliveryReport) -> None:
     delivery = attempt.delivery
     values: dict[str, Any] = {"last_error": attempt.error}
-    if delivery.last_chance:
+    if delivery.last_chance or attempt.refused:
         values["status"] = OutboxStatus.FAILED
         report.given_up += 1
     else:

@@ -5,10 +5,17 @@ that is slow or gone holds only its own lane. Within a lane, one user's events g
 another, and different users' events go side by side on a few streams (one connection each).
 The database is touched by the calling thread alone (marketplace.events.delivery claims and
 records), as each lane finishes, while the others keep sending.
+
+Where private addresses are refused (production), each connection resolves the receiver's host,
+checks every address (marketplace/events/addresses.py) and connects to the address it checked:
+a host that resolves to a private address by now (DNS rebinding) gets no request, and the
+delivery is logged as refused and given up at once — a retry would be refused alike; an admin
+resends it from the delivery log once the receiver's address is fixed.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 import zlib
@@ -19,9 +26,12 @@ from typing import Any
 
 import urllib3
 from sqlalchemy.orm import Session
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from marketplace.billing import outbox
 from marketplace.events import signing
+from marketplace.events.addresses import PrivateAddress, private_allowed, public_address
 from marketplace.events.delivery import Attempt, Delivery, claim, record
 from marketplace.models.base import utcnow
 
@@ -31,10 +41,44 @@ STREAMS = 8  # users' events sent side by side within one lane
 READ_ANSWER_BYTES = 64 * 1024
 
 
-class WebhookSender:
-    """Sends lanes of deliveries over HTTP (`timeout` seconds an answer), `lanes` at once."""
+class _PublicHTTPConnection(HTTPConnection):
+    """A connection to a public address of its host only (see the module's doc)."""
 
-    def __init__(self, timeout: float, lanes: int) -> None:
+    def _new_conn(self) -> socket.socket:
+        host = self._dns_host
+        try:
+            address = public_address(host)
+        except (OSError, UnicodeError) as failure:
+            raise urllib3.exceptions.NewConnectionError(
+                self, f"could not resolve {host}: {failure}"
+            ) from failure
+        # urllib3 connects to `_dns_host`; `host` (TLS server name, Host header) is read from it
+        # too, so it is the checked address during the connect only.
+        self._dns_host = address
+        try:
+            return super()._new_conn()
+        finally:
+            self._dns_host = host
+
+
+class _PublicHTTPSConnection(_PublicHTTPConnection, HTTPSConnection):
+    """The same, TLS verified against the host's name (the address is swapped in only to
+    connect)."""
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class WebhookSender:
+    """Sends lanes of deliveries over HTTP (`timeout` seconds an answer), `lanes` at once; to
+    public addresses only unless `allow_private`."""
+
+    def __init__(self, timeout: float, lanes: int, *, allow_private: bool = False) -> None:
         self.timeout = timeout
         self.lanes = max(lanes, 1)
         # Kept-alive connections, up to STREAMS per receiver; no retries or redirects here
@@ -44,6 +88,8 @@ class WebhookSender:
             retries=False,
             timeout=urllib3.Timeout(connect=min(timeout, 3.0), read=timeout),
         )
+        if not allow_private:
+            self.http.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
 
     def deliver(
         self,
@@ -100,7 +146,7 @@ class WebhookSender:
 
     def stream(self, deliveries: Sequence[Delivery]) -> list[Attempt]:
         """Send in order; skip a user's events after one of theirs failed; stop when the
-        receiver does not answer."""
+        receiver does not answer. (A refused address is given up, so waits for nothing.)"""
         attempts: list[Attempt] = []
         failed_keys: set[str] = set()
         for delivery in deliveries:
@@ -108,7 +154,7 @@ class WebhookSender:
                 continue
             attempt = self.post(delivery)
             attempts.append(attempt)
-            if attempt.error is not None:
+            if attempt.error is not None and not attempt.refused:
                 failed_keys.add(delivery.key)
                 if attempt.response_code is None:
                     break
@@ -126,6 +172,7 @@ class WebhookSender:
         attempted_at, started = utcnow(), time.perf_counter()
         code: int | None = None
         error: str | None
+        refused = False
         try:
             response = self.http.request(
                 "POST",
@@ -135,6 +182,8 @@ class WebhookSender:
                 redirect=False,
                 preload_content=False,  # a long answer is not read: it cannot hold us
             )
+        except PrivateAddress as private:
+            error, refused = f"not sent: {private}", True
         except urllib3.exceptions.TimeoutError:
             error = f"no answer within {self.timeout:g} s"
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as failure:
@@ -144,7 +193,7 @@ class WebhookSender:
             error = None if 200 <= code < 300 else f"answered {code} {response.reason}"
             _finish(response)
         duration = round((time.perf_counter() - started) * 1000)
-        return Attempt(delivery, attempted_at, code, error, duration)
+        return Attempt(delivery, attempted_at, code, error, duration, refused)
 
 
 def _finish(response: urllib3.BaseHTTPResponse) -> None:
@@ -161,7 +210,9 @@ def _finish(response: urllib3.BaseHTTPResponse) -> None:
 
 
 def sender_for(config: Mapping[str, Any]) -> WebhookSender:
-    """The sender with the configured timeout and lanes."""
+    """The sender with the configured timeout, lanes and private-address rule."""
     return WebhookSender(
-        float(config.get("WEBHOOK_TIMEOUT_SECONDS", 5.0)), int(config.get("WEBHOOK_LANES", 8))
+        float(config.get("WEBHOOK_TIMEOUT_SECONDS", 5.0)),
+        int(config.get("WEBHOOK_LANES", 8)),
+        allow_private=private_allowed(config),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.admin.access import current_actor
@@ -49,7 +49,7 @@ def new():
         return _form_page(form, None, status=200 if request.method == "GET" else 422)
     try:
         endpoint = service.create_endpoint(
-            db.session(), current_actor(), form.endpoint_data(), private_ok=_private_ok()
+            db.session(), current_actor(), form.endpoint_data(), private_ok=service.private_ok()
         )
     except Refused as refused:
         return _form_page(form, None, refused=refused)
@@ -73,7 +73,7 @@ def edit(endpoint_id: uuid.UUID):
             endpoint_id,
             form.endpoint_data(),
             form.token.data or "",
-            private_ok=_private_ok(),
+            private_ok=service.private_ok(),
         )
     except Refused as refused:
         return _form_page(form, endpoint, refused=refused)
@@ -149,10 +149,6 @@ def resend(endpoint_id: uuid.UUID, event_id: uuid.UUID):
     flash("The event was queued again and is being sent now; reload to see the attempt.", "success")
     response = go_to(url_for(".edit", endpoint_id=endpoint_id, _anchor="deliveries"))
     return deliver_after_response(response, [entry_id])
-
-
-def _private_ok() -> bool:
-    return bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_URLS"])
 
 
 def _endpoint(endpoint_id: uuid.UUID) -> WebhookEndpoint:

@@ -7,14 +7,13 @@ or rotated, not what it is.
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
-import socket
 import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from marketplace.admin import changes
 from marketplace.admin.audit.service import Actor, changed_fields, jsonable, record
 from marketplace.admin.changes import Conflict, NotFound, Refused
 from marketplace.billing import outbox
+from marketplace.events.addresses import address_problem, private_allowed
 from marketplace.events.emit import EVENT_TYPES, delivery_payload
 from marketplace.models import BillingOutboxEntry, WebhookEndpoint, WebhookEvent
 from marketplace.vocabulary import OutboxStatus
@@ -59,25 +59,10 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def address_problem(url: str) -> str | None:
-    """Why events must not go to `url`'s host when private addresses are refused (production):
-    it is, or resolves to, a private, loopback, link-local or other non-public address — a
-    request from inside the network an admin could aim anywhere (SSRF) — or it does not resolve."""
-    host = urlsplit(url).hostname or ""
-    try:
-        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return f"The host “{host}” could not be found: enter a public address."
-    for *_, sockaddr in found:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            return (
-                f"“{host}” is a private, loopback or link-local address ({address}): events are "
-                "sent only to public addresses."
-            )
-    return None
+def private_ok() -> bool:
+    """Whether this app lets endpoints point at private addresses (WEBHOOK_ALLOW_PRIVATE_URLS:
+    development and tests); what the pages and the API pass as `private_ok`."""
+    return private_allowed(current_app.config)
 
 
 def new_secret() -> str:
@@ -105,7 +90,7 @@ def create_endpoint(
     session: Session, actor: Actor, data: EndpointData, *, private_ok: bool
 ) -> WebhookEndpoint:
     """Add an endpoint with a new secret (read it from `.secret` to show it once); `private_ok`
-    is WEBHOOK_ALLOW_PRIVATE_URLS (see `address_problem`)."""
+    is `private_ok()` (marketplace/events/addresses.py)."""
     _check(data, private_ok)
     endpoint = WebhookEndpoint(id=uuid.uuid4(), secret=new_secret())
     _assign(endpoint, data)

@@ -3,7 +3,6 @@ receivers, retried, in order per user, once per event id; a slow receiver delays
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from marketplace.models import (
     WebhookDelivery,
     WebhookEvent,
 )
+from tests.fixtures.waiting import wait_until
 from tests.fixtures.webhook_receiver import WebhookReceiver
 from tests.integration.events.conftest import endpoint_for
 from tests.integration.events.steps import buy, run_outbox
@@ -142,17 +142,19 @@ def test_one_users_events_arrive_in_the_order_of_the_changes(client, session, ca
 
 def test_a_slow_receiver_delays_no_other_endpoint(client, session, catalog, receiver):
     endpoint_for(session, receiver)
-    with WebhookReceiver(delay=2.0) as slow:
+    # Holds its answer until released (at most 5 s): the sender gives up after 0.5 s.
+    with WebhookReceiver(delay=5.0) as slow:
         endpoint_for(session, slow)
         buy(client, session, USER, catalog.tts)
 
         report = run_outbox()
 
         assert len(receiver.received) == 3
-        # Every delivery to the fast endpoint arrived before the slow one had even answered.
-        time.sleep(2.1)
-        first_slow_answer = min(r.answered for r in slow.received)
-        assert max(r.arrived for r in receiver.received) < first_slow_answer
+        # Every delivery to the fast endpoint arrived while the slow one had not answered.
+        assert slow.arrivals == 1 and not slow.received
+        slow.release()
+        [answered] = wait_until(lambda: slow.received)
+        assert max(r.arrived for r in receiver.received) < answered.answered
     assert report.events_delivered == 3 and report.events_failed == 1
     # The slow lane stopped at the receiver that did not answer: its later events wait.
     failed = session.scalars(select(WebhookDelivery).where(WebhookDelivery.delivered.is_(False)))
@@ -223,15 +225,15 @@ def test_purchases_are_announced_right_after_their_response(client, session, cat
 def test_a_receiver_that_stopped_answering_costs_one_timeout_not_one_per_purchase(
     client, session, catalog
 ):
-    with WebhookReceiver(delay=2.0) as slow:
+    with WebhookReceiver(delay=5.0) as slow:
         endpoint_for(session, slow, types=["purchase.completed"])
 
         buy(client, session, USER, catalog.tts, after_response=True)
         buy(client, session, "vic", catalog.tts, after_response=True)
-        time.sleep(2.1)
 
         # The second purchase's delivery was left to the runner: the endpoint was failing.
-        assert len(slow.received) == 1
+        # (Sent as each answer closes, in this thread: none is still on its way.)
+        assert slow.arrivals == 1
     owed = session.scalars(
         select(BillingOutboxEntry).where(BillingOutboxEntry.kind == "webhook.deliver")
     ).all()

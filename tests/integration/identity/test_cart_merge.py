@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from marketplace.cart.service import merge_carts
-from marketplace.models import CartItem
+from marketplace.models import CartItem, CartPromoCode
 from tests.fixtures.catalog import put_in_cart
 from tests.fixtures.identity import oidc_sign_in, subscribe
 from tests.fixtures.shoppers import ANON_OWNER, as_anonymous, session_of, with_promo
@@ -73,8 +73,9 @@ def test_dev_sign_in_merges_and_carries_the_promo_code(client, session, catalog)
 
     assert response.status_code == 303
     stored = session_of(client)
-    assert stored["promo_code"] == "LAUNCH2025"
-    assert "anonymous_id" not in stored
+    # The user's cart keeps it now, where the API sees it too.
+    assert "promo_code" not in stored and "anonymous_id" not in stored
+    assert session.get(CartPromoCode, "dev-7").code == "LAUNCH2025"
     assert quantities(session, "dev-7") == {catalog.tts.id: 1}
     cart = client.get("/cart").text
     assert "We added 1 item from your cart." in cart
