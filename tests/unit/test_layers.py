@@ -44,6 +44,7 @@ BY_PREFIX = {
     "marketplace.catalog.cache": WEB,
     "marketplace.catalog.cards": WEB,
     "marketplace.catalog.owned": WEB,
+    "marketplace.cart.promo_codes": WEB,  # an anonymous cart's code is in the session cookie
     "marketplace.extensions": WEB,
     "marketplace.errors": WEB,
     "marketplace.rendering": WEB,

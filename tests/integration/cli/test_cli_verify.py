@@ -23,8 +23,9 @@ def test_every_check_passes_on_a_seeded_database(session, seeded_catalog):
     # the admin order list's add-on index on add_on_purchases (012_admin_orders), the admin
     # subscription list's 3 on user_add_ons (014_admin_subscriptions), the analytics "expiring"
     # index on user_add_ons and the keys of the analytics_add_on_* rollups (analytics rollups:
-    # MRR, revenue per day and per month).
-    assert results["indexes on add_* tables"].found == "47"
+    # MRR, revenue per day and per month), and the search match classes' 3 GIN indexes on
+    # add_ons (019_search_classes).
+    assert results["indexes on add_* tables"].found == "50"
     assert results["foreign keys on the guide's 5 tables"].found == "7"  # and 005's order_id
     assert results["update_updated_at_column triggers"].found == "8/8"
     assert results["alembic revision"].found == migration_head()
