@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import current_app
 from marshmallow import fields, validate
 
 from marketplace.admin.changes import Refused
@@ -28,6 +29,7 @@ from marketplace.api.admin_common import (
 from marketplace.api.operations import documented
 from marketplace.api.problems import or_404
 from marketplace.api.schemas import PageArgs, PageSchema, Strict, Timestamp
+from marketplace.events.addresses import private_allowed
 from marketplace.events.emit import EVENT_TYPES
 from marketplace.extensions import db
 from marketplace.models import WebhookDelivery, WebhookEndpoint
@@ -169,7 +171,7 @@ def create_endpoint(args: dict[str, Any]):
     private, loopback or link-local address is a 422 on `url` in production."""
     try:
         made = endpoints.create_endpoint(
-            db.session(), actor(), _data(args), private_ok=endpoints.private_ok()
+            db.session(), actor(), _data(args), private_ok=private_allowed(current_app.config)
         )
     except Refused as error:
         refused(error)
@@ -193,7 +195,7 @@ def update_endpoint(args: dict[str, Any], endpoint_id: uuid.UUID):
             endpoint_id,
             _data(args),
             token,
-            private_ok=endpoints.private_ok(),
+            private_ok=private_allowed(current_app.config),
         )
     except Refused as error:
         refused(error)

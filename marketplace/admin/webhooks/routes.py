@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.admin.access import current_actor
@@ -16,6 +16,7 @@ from marketplace.admin.views import confirm_page, saved
 from marketplace.admin.webhooks import queries, service
 from marketplace.admin.webhooks.forms import EndpointForm, LogQuery, endpoint_form_data
 from marketplace.after_response import deliver_after_response
+from marketplace.events.addresses import private_allowed
 from marketplace.extensions import db
 from marketplace.models import WebhookEndpoint
 from marketplace.rendering import go_to, render
@@ -49,7 +50,10 @@ def new():
         return _form_page(form, None, status=200 if request.method == "GET" else 422)
     try:
         endpoint = service.create_endpoint(
-            db.session(), current_actor(), form.endpoint_data(), private_ok=service.private_ok()
+            db.session(),
+            current_actor(),
+            form.endpoint_data(),
+            private_ok=private_allowed(current_app.config),
         )
     except Refused as refused:
         return _form_page(form, None, refused=refused)
@@ -73,7 +77,7 @@ def edit(endpoint_id: uuid.UUID):
             endpoint_id,
             form.endpoint_data(),
             form.token.data or "",
-            private_ok=service.private_ok(),
+            private_ok=private_allowed(current_app.config),
         )
     except Refused as refused:
         return _form_page(form, endpoint, refused=refused)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -21,7 +20,7 @@ from marketplace.admin import changes
 from marketplace.admin.audit.service import Actor, changed_fields, jsonable, record
 from marketplace.admin.changes import Conflict, NotFound, Refused
 from marketplace.billing import outbox
-from marketplace.events.addresses import address_problem, private_allowed
+from marketplace.events.addresses import address_problem
 from marketplace.events.emit import EVENT_TYPES, delivery_payload
 from marketplace.models import BillingOutboxEntry, WebhookEndpoint, WebhookEvent
 from marketplace.vocabulary import OutboxStatus
@@ -57,12 +56,6 @@ def url_problem(url: str) -> str | None:
     if parts.username or parts.password:
         return "Leave credentials out of the URL: the signature proves who sent an event."
     return None
-
-
-def private_ok() -> bool:
-    """Whether this app lets endpoints point at private addresses (WEBHOOK_ALLOW_PRIVATE_URLS:
-    development and tests); what the pages and the API pass as `private_ok`."""
-    return private_allowed(current_app.config)
 
 
 def new_secret() -> str:
