@@ -135,7 +135,6 @@ class Expiring:
 
 
 _EXPIRING = """
-    FROM user_add_ons u JOIN add_ons a ON a.id = u.add_on_id
     WHERE u.status = 'active' AND NOT u.auto_renew AND u.expires_at IS NOT NULL
       AND u.expires_at >= :now AND u.expires_at < :until
 """
@@ -144,12 +143,13 @@ _EXPIRING = """
 def expiring(session: Session, now: datetime, limit: int = 10) -> Expiring:
     """What stops renewing in the next 30 days: how many, their MRR, the soonest few."""
     params = {"now": now, "until": now + timedelta(days=30), "limit": limit}
-    count, mrr = session.execute(
-        text(f"SELECT count(*), coalesce(sum({MONTHLY_AMOUNT}), 0.00) {_EXPIRING}"), params
-    ).one()
+    totals = f"SELECT count(*), coalesce(sum({MONTHLY_AMOUNT}), 0.00) FROM user_add_ons u"
+    count, mrr = session.execute(text(f"{totals} {_EXPIRING}"), params).one()
     soonest = session.execute(
         text(
-            f"SELECT u.user_id, a.name, u.expires_at {_EXPIRING} ORDER BY u.expires_at LIMIT :limit"
+            "SELECT u.user_id, a.name, u.expires_at "
+            f"FROM user_add_ons u JOIN add_ons a ON a.id = u.add_on_id {_EXPIRING} "
+            "ORDER BY u.expires_at LIMIT :limit"
         ),
         params,
     ).all()
