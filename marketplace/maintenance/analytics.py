@@ -3,8 +3,10 @@
 A **full** refresh rewrites every rollup from the source tables. An **incremental** one
 rewrites only what changed since the previous refresh: the UTC days from that refresh's start
 (less `GRACE`, for a transaction that read the clock before it and committed after) on; the
-older days of promo checkouts and bundle orders refunded or paid since; the per-add-on MRR of
-the add-ons whose subscriptions changed, and the holders of the bundles they belong to. It
+older days of promo checkouts and bundle orders refunded or paid since; and, from the previous
+refresh's start (less `GRACE`) on, the per-add-on MRR of the add-ons whose subscriptions
+changed, whether the users whose subscriptions changed hold those add-ons' bundles, and who
+holds a bundle edited. It
 relies on every write being dated by the clock (charges, refunds, subscription changes, funnel
 events are); catalog edits (an add-on's category, a bundle's name) and rows written with an
 earlier date (the demo data set) show from the next full refresh, which the daily schedule
@@ -24,6 +26,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from marketplace.maintenance import mrr_rollup
 from marketplace.maintenance.rollups import DAILY, Scope, cash_lines, midnight, utc_day
 from marketplace.models import AnalyticsRefresh
 from marketplace.models.base import utcnow
@@ -115,7 +118,7 @@ def _array(values: list[int]) -> str:
 
 def _add_on_mrr(session: Session, scope: Scope) -> None:
     """Subscribers and MRR per add-on, now (the add-ons whose subscriptions changed)."""
-    changed, params = scope.rows("occurred_at")
+    changed, params = scope.changed("occurred_at")
     where = (
         "true"
         if scope.full
@@ -135,54 +138,76 @@ def _add_on_mrr(session: Session, scope: Scope) -> None:
     )
 
 
-def _bundle_holders(session: Session, scope: Scope) -> None:
-    """Users holding an active subscription to every member of a bundle, now (the bundles
-    edited, or with a member whose subscriptions changed)."""
-    changed, params = scope.rows("occurred_at")
-    edited, more = scope.rows("b.updated_at")
-    where = (
-        "true"
-        if scope.full
-        else f"""({edited} OR b.add_on_ids && ARRAY(
-                SELECT DISTINCT add_on_id FROM subscription_changes WHERE {changed}))"""
-    )
-    params |= more
-    # The bundles rewritten, and any deleted since.
+def _all_bundle_holders(session: Session) -> None:
+    session.execute(text("DELETE FROM analytics_bundle_holders"))
     session.execute(
         text(
-            "DELETE FROM analytics_bundle_holders h WHERE NOT EXISTS (SELECT 1 FROM "
-            f"add_on_bundles b WHERE b.id = h.bundle_id AND NOT {where})"
-        ),
-        params,
+            "INSERT INTO analytics_bundle_holders (bundle_id, user_id) "
+            "SELECT b.id, h.user_id FROM add_on_bundles b JOIN LATERAL ("
+            "SELECT u.user_id FROM user_add_ons u WHERE u.status = 'active' "
+            "AND u.add_on_id = ANY(b.add_on_ids) "
+            "GROUP BY u.user_id HAVING count(*) = cardinality(b.add_on_ids)) h ON true"
+        )
     )
+
+
+def _bundle_holders(session: Session, scope: Scope) -> None:
+    """Who holds each bundle whole, now: every pair (bundle, user) on a full refresh; else the
+    pairs of the users whose subscriptions changed with the bundles of those add-ons, and
+    every pair of the bundles edited since."""
+    if scope.full:
+        _all_bundle_holders(session)
+        return
+    changed, params = scope.changed("c.occurred_at")
+    edited, more = scope.changed("b.updated_at")
     session.execute(
         text(
             f"""
-            INSERT INTO analytics_bundle_holders (bundle_id, holders)
-            SELECT b.id, count(*)::int
-            FROM add_on_bundles b
-            JOIN LATERAL (
-                SELECT u.user_id FROM user_add_ons u
-                WHERE u.status = 'active' AND u.add_on_id = ANY(b.add_on_ids)
-                GROUP BY u.user_id HAVING count(*) = cardinality(b.add_on_ids)
-            ) holding ON true
-            WHERE {where}
-            GROUP BY b.id
+            CREATE TEMPORARY TABLE analytics_recheck ON COMMIT DROP AS
+            SELECT DISTINCT b.id AS bundle_id, c.user_id
+            FROM subscription_changes c
+            JOIN (SELECT id, unnest(add_on_ids) AS add_on_id FROM add_on_bundles) b
+              ON b.add_on_id = c.add_on_id
+            WHERE {changed}
+            UNION
+            -- An edited bundle's holders all hold its first member.
+            SELECT b.id, u.user_id FROM add_on_bundles b
+            JOIN user_add_ons u ON u.add_on_id = b.add_on_ids[1] AND u.status = 'active'
+            WHERE {edited}
             """
         ),
-        params,
+        params | more,
     )
+    session.execute(
+        text(
+            "DELETE FROM analytics_bundle_holders h WHERE (h.bundle_id, h.user_id) IN "
+            "(SELECT bundle_id, user_id FROM analytics_recheck) OR NOT EXISTS "
+            "(SELECT 1 FROM add_on_bundles b WHERE b.id = h.bundle_id)"
+        )
+    )
+    session.execute(
+        text(
+            "INSERT INTO analytics_bundle_holders (bundle_id, user_id) "
+            "SELECT r.bundle_id, r.user_id FROM analytics_recheck r "
+            "JOIN add_on_bundles b ON b.id = r.bundle_id "
+            "WHERE (SELECT count(*) FROM user_add_ons u WHERE u.user_id = r.user_id "
+            "AND u.status = 'active' AND u.add_on_id = ANY(b.add_on_ids)) "
+            "= cardinality(b.add_on_ids)"
+        )
+    )
+    session.execute(text("DROP TABLE analytics_recheck"))
 
 
 Step = Callable[[Session, Scope], None]
 STEPS: dict[str, Step] = {
+    "analytics_mrr_daily": mrr_rollup.rewrite,
     **{rollup.table: rollup.rewrite for rollup in DAILY},
     "analytics_add_on_revenue_running": _add_on_revenue_running,
     "analytics_add_on_mrr": _add_on_mrr,
     "analytics_bundle_holders": _bundle_holders,
 }
 VIEWS = tuple(STEPS)  # the rollups, in refresh order
-TABLES = (*VIEWS, "analytics_add_on_slots")
+TABLES = (*VIEWS, "analytics_mrr_users", "analytics_add_on_slots")
 
 
 @dataclass(frozen=True)
@@ -213,7 +238,8 @@ def refresh(
     # transaction only).
     session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     previous = as_of(session) if incremental else None
-    scope = _scope(session, previous) if previous is not None else Scope()
+    base = _since(started)
+    scope = _scope(session, previous, base) if previous is not None else Scope(base)
     seconds = {}
     for name, step in STEPS.items():
         began = perf_counter()
@@ -231,9 +257,14 @@ def refresh(
     return done
 
 
-def _scope(session: Session, previous: datetime) -> Scope:
+def _since(started: datetime) -> datetime:
+    """Where the refresh after one started at `started` starts from."""
+    return midnight((started - GRACE).astimezone(UTC).date())
+
+
+def _scope(session: Session, previous: datetime, base: datetime) -> Scope:
     """The days an incremental refresh after one started at `previous` rewrites."""
-    since = midnight((previous - GRACE).astimezone(UTC).date())
+    since = _since(previous)
     touched = session.scalars(
         text(
             f"""
@@ -248,7 +279,8 @@ def _scope(session: Session, previous: datetime) -> Scope:
         ),
         {"since": since, "bundle": DiscountKind.BUNDLE.value},
     )
-    return Scope(since, tuple(sorted(day for day in touched if day < since.date())))
+    extra_days = tuple(sorted(day for day in touched if day < since.date()))
+    return Scope(base, since, extra_days, changed_since=previous - GRACE)
 
 
 def as_of(session: Session) -> datetime | None:

@@ -19,10 +19,14 @@ PAID = "p.status IN ('completed', 'refunded')"
 @dataclass(frozen=True)
 class Scope:
     """What a refresh rewrites: everything (`since` None), or the days from `since` (a UTC
-    midnight) on and, for promo codes and bundles, `extra_days` before it."""
+    midnight) on and, for promo codes and bundles, `extra_days` before it; of what holds now
+    (MRR per add-on, bundle holders), what changed from `changed_since` on. `base` (a UTC
+    midnight) is where the next refresh will start from."""
 
+    base: datetime
     since: datetime | None = None
     extra_days: tuple[date, ...] = ()
+    changed_since: datetime | None = None
 
     @property
     def full(self) -> bool:
@@ -38,6 +42,12 @@ class Scope:
             ranges.append(f"({column} >= :day{n} AND {column} < :next{n})")
             params |= {f"day{n}": midnight(day), f"next{n}": midnight(day + timedelta(days=1))}
         return f"({' OR '.join(ranges)})", params
+
+    def changed(self, column: str) -> tuple[str, dict[str, Any]]:
+        """A condition on a timestamp column selecting the changes to what holds now."""
+        if self.changed_since is None:
+            return "true", {}
+        return f"{column} >= :changed_since", {"changed_since": self.changed_since}
 
     def days(self, *, extra: bool = False) -> tuple[str, dict[str, Any]]:
         """A condition on a rollup's `day` selecting the scope's days."""
@@ -85,38 +95,6 @@ def cash_lines(scope: Scope) -> tuple[str, dict[str, Any]]:
         WHERE p.refund_amount > coalesce(i.amount, 0) AND p.refunded_at IS NOT NULL AND {rest}
     """
     return sql, params | more | rest_params
-
-
-def _mrr_daily(scope: Scope) -> tuple[str, dict[str, Any]]:
-    """MRR movements per UTC day (marketplace/analytics/definitions.py, SQL twin): a change
-    of each subscription's monthly amount, summed per user and instant, classified. The
-    users with a change in the scope are replayed from their first change."""
-    moved, params = scope.rows("occurred_at")
-    sql = f"""
-        WITH moved AS (
-            SELECT DISTINCT user_id FROM subscription_changes WHERE {moved}
-        ), per_subscription AS (
-            SELECT c.user_id, c.occurred_at,
-                   c.mrr - coalesce(lag(c.mrr) OVER (PARTITION BY c.user_add_on_id
-                                                     ORDER BY c.occurred_at, c.id), 0) AS delta
-            FROM subscription_changes c JOIN moved USING (user_id)
-        ), per_user AS (
-            SELECT user_id, occurred_at, sum(delta) AS delta
-            FROM per_subscription GROUP BY user_id, occurred_at HAVING sum(delta) <> 0
-        ), running AS (
-            SELECT occurred_at, delta,
-                   sum(delta) OVER (PARTITION BY user_id ORDER BY occurred_at) AS after,
-                   row_number() OVER (PARTITION BY user_id ORDER BY occurred_at) AS nth
-            FROM per_user
-        )
-        SELECT {utc_day("occurred_at")} AS day,
-               CASE WHEN after = delta THEN CASE WHEN nth = 1 THEN 'new' ELSE 'reactivation' END
-                    WHEN after = 0 THEN 'churned'
-                    WHEN delta > 0 THEN 'expansion' ELSE 'contraction' END AS movement,
-               count(*)::int AS users, sum(delta) AS amount
-        FROM running WHERE {moved} GROUP BY 1, 2
-    """
-    return sql, params
 
 
 def _revenue_daily(scope: Scope) -> tuple[str, dict[str, Any]]:
@@ -207,7 +185,6 @@ class DailyRollup:
 
 
 DAILY = (
-    DailyRollup("analytics_mrr_daily", "day, movement, users, amount", _mrr_daily),
     DailyRollup(
         "analytics_revenue_daily",
         "day, category, billing_type, charged, refunded, charges",

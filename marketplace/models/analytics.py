@@ -161,8 +161,19 @@ Table(
     _money("savings"),
     _money("revenue"),
 )
-Table("analytics_bundle_holders", _rollups, Column("bundle_id", Uuid, primary_key=True),
-      _count("holders"))  # fmt: skip
+Table(
+    "analytics_bundle_holders",
+    _rollups,
+    Column("bundle_id", Uuid, primary_key=True),
+    Column("user_id", String(255), primary_key=True),
+)
+Table(
+    "analytics_mrr_users",
+    _rollups,
+    Column("user_id", String(255), primary_key=True),
+    _money("mrr"),
+    _count("moves"),
+)
 Table(
     "analytics_add_on_mrr",
     _rollups,

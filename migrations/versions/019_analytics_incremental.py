@@ -34,6 +34,7 @@ OLD_VIEWS = (
 )
 TABLES = (
     "analytics_mrr_daily",
+    "analytics_mrr_users",
     "analytics_revenue_daily",
     "analytics_add_on_slots",
     "analytics_add_on_revenue_running",
@@ -129,11 +130,20 @@ def upgrade():
         _money("revenue"),
         sa.PrimaryKeyConstraint("day", "bundle_id", name="pk_analytics_bundle_daily"),
     )
+    # Who holds each bundle whole, now.
     op.create_table(
         "analytics_bundle_holders",
         sa.Column("bundle_id", sa.Uuid(), nullable=False),
-        _count("holders"),
-        sa.PrimaryKeyConstraint("bundle_id", name="pk_analytics_bundle_holders"),
+        sa.Column("user_id", sa.String(255), nullable=False),
+        sa.PrimaryKeyConstraint("bundle_id", "user_id", name="pk_analytics_bundle_holders"),
+    )
+    # Each user's MRR and movements before the day the next refresh starts from.
+    op.create_table(
+        "analytics_mrr_users",
+        sa.Column("user_id", sa.String(255), nullable=False),
+        _money("mrr"),
+        _count("moves"),
+        sa.PrimaryKeyConstraint("user_id", name="pk_analytics_mrr_users"),
     )
     op.create_table(
         "analytics_add_on_mrr",

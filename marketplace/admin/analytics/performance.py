@@ -91,7 +91,8 @@ _BUNDLES = text(
     FROM add_on_bundles b
     LEFT JOIN analytics_bundle_daily d
            ON d.bundle_id = b.id AND d.day BETWEEN :start AND :end
-    LEFT JOIN analytics_bundle_holders h ON h.bundle_id = b.id
+    LEFT JOIN (SELECT bundle_id, count(*) AS holders FROM analytics_bundle_holders
+               GROUP BY bundle_id) h ON h.bundle_id = b.id
     GROUP BY b.id, b.name
     HAVING coalesce(sum(d.orders), 0) > 0 OR coalesce(max(h.holders), 0) > 0
     ORDER BY 2 DESC, 5 DESC, 1 LIMIT :limit
