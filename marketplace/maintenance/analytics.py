@@ -38,6 +38,19 @@ WORK_MEM = "256MB"
 GRACE = timedelta(hours=1)
 
 
+# Add-ons with cash and no slot yet get the next ones, in the order they first sold.
+_NEW_SLOTS = text(
+    """
+    INSERT INTO analytics_add_on_slots (slot, add_on_id)
+    SELECT (SELECT coalesce(max(slot), 0) FROM analytics_add_on_slots)
+           + row_number() OVER (ORDER BY min(c.day), c.add_on_id), c.add_on_id
+    FROM analytics_cash c
+    WHERE NOT EXISTS (SELECT 1 FROM analytics_add_on_slots s WHERE s.add_on_id = c.add_on_id)
+    GROUP BY c.add_on_id
+    """
+)
+
+
 def _add_on_revenue_running(session: Session, scope: Scope) -> None:
     """Every add-on's cents charged and refunded up to each UTC day with cash, one row per day
     (an array indexed by the add-on's slot), so a range's revenue per add-on is two rows: its
@@ -45,18 +58,12 @@ def _add_on_revenue_running(session: Session, scope: Scope) -> None:
     cash, params = cash_lines(scope)
     session.execute(
         text(
-            f"""
-            INSERT INTO analytics_add_on_slots (slot, add_on_id)
-            SELECT (SELECT coalesce(max(slot), 0) FROM analytics_add_on_slots)
-                   + row_number() OVER (ORDER BY min(c.day), c.add_on_id), c.add_on_id
-            FROM ({cash}) c
-            WHERE NOT EXISTS (SELECT 1 FROM analytics_add_on_slots s
-                              WHERE s.add_on_id = c.add_on_id)
-            GROUP BY c.add_on_id
-            """
+            "CREATE TEMPORARY TABLE analytics_cash ON COMMIT DROP AS SELECT day, add_on_id, "
+            f"sum(charged) AS charged, sum(refunded) AS refunded FROM ({cash}) c GROUP BY 1, 2"
         ),
         params,
     )
+    session.execute(_NEW_SLOTS)
     where, day_params = scope.days()
     session.execute(text(f"DELETE FROM analytics_add_on_revenue_running WHERE {where}"), day_params)
     before = session.execute(
@@ -69,14 +76,12 @@ def _add_on_revenue_running(session: Session, scope: Scope) -> None:
     refunded: list[int] = list(before.refunded) if before else []
     deltas = session.execute(
         text(
-            f"""
-            SELECT c.day, s.slot, (sum(c.charged) * 100)::bigint, (sum(c.refunded) * 100)::bigint
-            FROM ({cash}) c JOIN analytics_add_on_slots s ON s.add_on_id = c.add_on_id
-            GROUP BY 1, 2 ORDER BY 1
-            """
-        ),
-        params,
-    )
+            "SELECT c.day, s.slot, (c.charged * 100)::bigint, (c.refunded * 100)::bigint "
+            "FROM analytics_cash c JOIN analytics_add_on_slots s ON s.add_on_id = c.add_on_id "
+            "ORDER BY 1"
+        )
+    ).all()
+    session.execute(text("DROP TABLE analytics_cash"))
     rows = list(_running_rows(deltas, charged, refunded))
     if rows:
         session.execute(
@@ -118,12 +123,13 @@ def _array(values: list[int]) -> str:
 
 def _add_on_mrr(session: Session, scope: Scope) -> None:
     """Subscribers and MRR per add-on, now (the add-ons whose subscriptions changed)."""
-    changed, params = scope.changed("occurred_at")
-    where = (
-        "true"
-        if scope.full
-        else f"add_on_id IN (SELECT add_on_id FROM subscription_changes WHERE {changed})"
-    )
+    where, params = "true", {}
+    if not scope.full:
+        changed, since = scope.changed("occurred_at")
+        add_ons = session.scalars(
+            text(f"SELECT DISTINCT add_on_id FROM subscription_changes WHERE {changed}"), since
+        ).all()
+        where, params = "add_on_id = ANY(:add_ons)", {"add_ons": list(add_ons)}
     session.execute(text(f"DELETE FROM analytics_add_on_mrr WHERE {where}"), params)
     session.execute(
         text(
@@ -138,28 +144,47 @@ def _add_on_mrr(session: Session, scope: Scope) -> None:
     )
 
 
-def _all_bundle_holders(session: Session) -> None:
-    session.execute(text("DELETE FROM analytics_bundle_holders"))
+# A bundle whose holders were found as it is now (its version is the one recorded then).
+_KNOWN = """EXISTS (SELECT 1 FROM analytics_bundle_versions v
+                    WHERE v.bundle_id = b.id AND v.updated_at = b.updated_at)"""
+
+
+def _bundle_holders(session: Session, scope: Scope) -> None:
+    """Who holds each bundle whole, now: every pair (bundle, user) on a full refresh; else
+    every pair of the bundles added or edited since (their recorded versions tell), and the
+    pairs of the users whose subscriptions changed with the bundles of those add-ons."""
+    if scope.full:
+        session.execute(text("DELETE FROM analytics_bundle_holders"))
+    else:
+        session.execute(
+            text(
+                "DELETE FROM analytics_bundle_holders h WHERE NOT EXISTS "
+                f"(SELECT 1 FROM add_on_bundles b WHERE b.id = h.bundle_id AND {_KNOWN})"
+            )
+        )
+        _recheck_holders(session, scope)
     session.execute(
         text(
             "INSERT INTO analytics_bundle_holders (bundle_id, user_id) "
             "SELECT b.id, h.user_id FROM add_on_bundles b JOIN LATERAL ("
             "SELECT u.user_id FROM user_add_ons u WHERE u.status = 'active' "
             "AND u.add_on_id = ANY(b.add_on_ids) "
-            "GROUP BY u.user_id HAVING count(*) = cardinality(b.add_on_ids)) h ON true"
+            "GROUP BY u.user_id HAVING count(*) = cardinality(b.add_on_ids)) h ON true "
+            f"WHERE {'true' if scope.full else f'NOT {_KNOWN}'} ON CONFLICT DO NOTHING"
+        )
+    )
+    session.execute(text("DELETE FROM analytics_bundle_versions"))
+    session.execute(
+        text(
+            "INSERT INTO analytics_bundle_versions (bundle_id, updated_at) "
+            "SELECT id, updated_at FROM add_on_bundles"
         )
     )
 
 
-def _bundle_holders(session: Session, scope: Scope) -> None:
-    """Who holds each bundle whole, now: every pair (bundle, user) on a full refresh; else the
-    pairs of the users whose subscriptions changed with the bundles of those add-ons, and
-    every pair of the bundles edited since."""
-    if scope.full:
-        _all_bundle_holders(session)
-        return
+def _recheck_holders(session: Session, scope: Scope) -> None:
+    """Whether each user whose subscriptions changed holds the bundles of those add-ons."""
     changed, params = scope.changed("c.occurred_at")
-    edited, more = scope.changed("b.updated_at")
     session.execute(
         text(
             f"""
@@ -169,20 +194,14 @@ def _bundle_holders(session: Session, scope: Scope) -> None:
             JOIN (SELECT id, unnest(add_on_ids) AS add_on_id FROM add_on_bundles) b
               ON b.add_on_id = c.add_on_id
             WHERE {changed}
-            UNION
-            -- An edited bundle's holders all hold its first member.
-            SELECT b.id, u.user_id FROM add_on_bundles b
-            JOIN user_add_ons u ON u.add_on_id = b.add_on_ids[1] AND u.status = 'active'
-            WHERE {edited}
             """
         ),
-        params | more,
+        params,
     )
     session.execute(
         text(
             "DELETE FROM analytics_bundle_holders h WHERE (h.bundle_id, h.user_id) IN "
-            "(SELECT bundle_id, user_id FROM analytics_recheck) OR NOT EXISTS "
-            "(SELECT 1 FROM add_on_bundles b WHERE b.id = h.bundle_id)"
+            "(SELECT bundle_id, user_id FROM analytics_recheck)"
         )
     )
     session.execute(
@@ -207,7 +226,7 @@ STEPS: dict[str, Step] = {
     "analytics_bundle_holders": _bundle_holders,
 }
 VIEWS = tuple(STEPS)  # the rollups, in refresh order
-TABLES = (*VIEWS, "analytics_mrr_users", "analytics_add_on_slots")
+TABLES = (*VIEWS, "analytics_mrr_users", "analytics_add_on_slots", "analytics_bundle_versions")
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,12 @@ Table(
     Column("user_id", String(255), primary_key=True),
 )
 Table(
+    "analytics_bundle_versions",
+    _rollups,
+    Column("bundle_id", Uuid, primary_key=True),
+    Column("updated_at", Timestamp, nullable=False),
+)
+Table(
     "analytics_mrr_users",
     _rollups,
     Column("user_id", String(255), primary_key=True),

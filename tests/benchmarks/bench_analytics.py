@@ -62,10 +62,7 @@ def time_refresh(session) -> bool:
     passed = report_refresh("refresh-analytics (full)", full, REFRESH_TARGET_S)
     # As if the previous refresh had run a day ago: rewrites yesterday and today.
     session.execute(
-        text(
-            "UPDATE analytics_refreshes SET started_at = started_at - interval '1 day' "
-            "WHERE id = (SELECT max(id) FROM analytics_refreshes)"
-        )
+        text("UPDATE analytics_refreshes SET started_at = started_at - interval '1 day'")
     )
     day = refresh(session, incremental=True)
     session.rollback()
