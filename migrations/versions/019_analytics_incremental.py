@@ -186,13 +186,27 @@ def upgrade():
         postgresql_include=["order_id", "checkout_session_id", "id"],
         postgresql_where=sa.text("status = 'pending' AND promo_code_id IS NOT NULL"),
     )
+    # The page's expiring subscriptions (renewal off), counted and summed from the index alone.
+    _expiring_index(include=["status", "recurring_amount", "billing_type"])
     # A user's history in order: the MRR movements of the users a refresh recomputes.
     op.create_index(
         "idx_subscription_changes_user", "subscription_changes", ["user_id", "occurred_at"]
     )
 
 
+def _expiring_index(include: list[str]) -> None:
+    op.drop_index("idx_user_add_ons_expiring_not_renewing", table_name="user_add_ons")
+    op.create_index(
+        "idx_user_add_ons_expiring_not_renewing",
+        "user_add_ons",
+        ["expires_at"],
+        postgresql_include=include,
+        postgresql_where=sa.text("status = 'active' AND NOT auto_renew AND expires_at IS NOT NULL"),
+    )
+
+
 def downgrade():
+    _expiring_index(include=[])
     op.drop_index("idx_subscription_changes_user", table_name="subscription_changes")
     op.drop_index("idx_add_on_purchases_pending_promo", table_name="add_on_purchases")
     for name, table, _column, _not_null in reversed(SOURCE_INDEXES):
