@@ -75,19 +75,6 @@ def custom_range(start: date, end: date) -> Range:
     return Range(start, end)
 
 
-def whole_months(period: Range) -> tuple[date, date]:
-    """The whole calendar months inside `period`: [first day, first day after) — empty (both
-    `period.start`) when there is none."""
-    first = period.start if period.start.day == 1 else _next_month(period.start)
-    after_end = period.end + timedelta(days=1)
-    last = after_end if after_end.day == 1 else after_end.replace(day=1)
-    return (first, last) if first < last else (period.start, period.start)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def bucket_start(day: date, bucket: Bucket) -> date:
     """The first day of the bucket holding `day` (weeks start on Monday, as in PostgreSQL)."""
     if bucket is Bucket.WEEK:

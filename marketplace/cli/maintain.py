@@ -177,30 +177,39 @@ def sync_billing_command(limit: int) -> None:
     do_deliver_outbox(limit, "sync-billing")
 
 
-def do_refresh_analytics(dry_run: bool) -> int:
-    """Refresh the analytics rollups with a progress bar; print each view's time and the total."""
+def do_refresh_analytics(dry_run: bool, incremental: bool = False) -> int:
+    """Refresh the analytics rollups with a progress bar; print each one's time and the total."""
     if dry_run:
-        _say("refresh-analytics", dry_run, f"would refresh {len(ANALYTICS_VIEWS)} rollups")
+        kind = " incrementally" if incremental else ""
+        _say("refresh-analytics", dry_run, f"would refresh {len(ANALYTICS_VIEWS)} rollups{kind}")
         return len(ANALYTICS_VIEWS)
     with click.progressbar(length=len(ANALYTICS_VIEWS), label="refresh-analytics") as bar:
-        done = refresh_analytics(db.session(), after_view=lambda _name: bar.update(1))
+        done = refresh_analytics(
+            db.session(), incremental=incremental, after_view=lambda _name: bar.update(1)
+        )
         db.session.commit()
     for name, seconds in done.seconds.items():
-        click.echo(f"  {name:<26} {seconds:>9} s")
+        click.echo(f"  {name:<32} {seconds:>9} s")
     _say(
         "refresh-analytics",
         dry_run,
-        f"refreshed {len(done.seconds)} rollups in {done.total} s, "
-        f"as of {done.started_at:%Y-%m-%d %H:%M:%S} UTC",
+        f"refreshed {len(done.seconds)} rollups {'incrementally ' if done.incremental else ''}"
+        f"in {done.total} s, as of {done.started_at:%Y-%m-%d %H:%M:%S} UTC",
     )
     return len(done.seconds)
 
 
 @maintain_group.command("refresh-analytics")
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Only the days touched since the last refresh (a full one when there was none).",
+)
 @dry_run_option
-def refresh_analytics_command(dry_run: bool) -> None:
-    """Refresh the analytics page's rollups, concurrently with readers (daily)."""
-    do_refresh_analytics(dry_run)
+def refresh_analytics_command(incremental: bool, dry_run: bool) -> None:
+    """Refresh the analytics page's rollups, readers keep the previous figures meanwhile
+    (full: daily; --incremental: as often as the figures should follow, e.g. every 5 minutes)."""
+    do_refresh_analytics(dry_run, incremental)
 
 
 @maintain_group.command("run")

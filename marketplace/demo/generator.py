@@ -19,6 +19,7 @@ from typing import Any
 from marketplace.demo import prices
 from marketplace.demo.prices import money as _money
 from marketplace.models.catalog import CATEGORIES, slugify
+from marketplace.orders.service import bundle_label
 
 DEMO_USER_PREFIX = "demo-user-"
 DEMO_MARKER = {"demo": True}
@@ -113,10 +114,10 @@ CART_COLUMNS = ("id", "user_id", "add_on_id", "quantity", "added_at", "unit_pric
 
 # Statuses by cumulative share: a roll below a bound gets that status (the last one otherwise).
 SUBSCRIPTION_MIX = (("active", 0.78), ("cancelled", 0.88), ("expired", 0.96), ("suspended", 0.98))
-PURCHASE_MIX = (("completed", 0.90), ("failed", 0.95), ("refunded", 0.99))
+RENEWAL_OFF = 0.05  # the share of active recurring subscriptions whose renewal is switched off
 
 
-def _pick(roll: float, mix: tuple[tuple[str, float], ...]) -> str:
+def pick(roll: float, mix: tuple[tuple[str, float], ...]) -> str:
     """The status a uniform `roll` falls on in `mix`; past every bound, "pending"."""
     return next((status for status, bound in mix if roll < bound), "pending")
 
@@ -133,6 +134,7 @@ class Generator:
         self.price_cents: list[int] = []
         self.features: list[list[str]] = []
         self.held: list[list[int]] = []
+        self.bundle_plans: list[prices.BundlePlan] = []
         self.cart_owners: list[int] = []
         self.cart_sizes: list[int] = []
         self._plan_catalog()
@@ -174,7 +176,7 @@ class Generator:
         ]
         self.cart_rows = sum(self.cart_sizes)
 
-    def _popular_add_on(self) -> int:
+    def popular_add_on(self) -> int:
         # A few add-ons sell a lot, most sell a little (the square skews towards low indexes).
         return int(self.sizes.add_ons * self.rng.random() ** 2)
 
@@ -185,13 +187,13 @@ class Generator:
             return self.rng.sample(pool, min(count, len(pool)))
         chosen: list[int] = []
         while len(chosen) < count:
-            index = self._popular_add_on()
+            index = self.popular_add_on()
             if index not in taken:
                 taken.add(index)
                 chosen.append(index)
         return chosen
 
-    def _allocate(self, total: int, cap: int, weights: Sequence[float]) -> list[int]:
+    def allocate(self, total: int, cap: int, weights: Sequence[float]) -> list[int]:
         """Split `total` rows over users in proportion to `weights`, at most `cap` each."""
         scale = total / math.fsum(weights)
         counts = [min(cap, int(weight * scale)) for weight in weights]
@@ -204,7 +206,7 @@ class Generator:
                 remaining -= 1
         return counts
 
-    def _ago(self, max_days: float, min_days: float = 0) -> datetime:
+    def ago(self, max_days: float, min_days: float = 0) -> datetime:
         return self.as_of - timedelta(seconds=self.rng.uniform(min_days * DAY, max_days * DAY))
 
     # Rows, in COPY column order.
@@ -254,15 +256,20 @@ class Generator:
             window = rng.random()
             valid_from = valid_until = None
             if window < 0.2:  # seasonal: a window around today, or one already over
-                valid_from = self._ago(120, 10)
+                valid_from = self.ago(120, 10)
                 valid_until = valid_from + timedelta(days=rng.randint(30, 180))
+            name = f"{rng.choice(BRANDS)} {rng.choice(EDITIONS)} Bundle {index + 1:05d}"
+            percent = rng.choice(("10.00", "15.00", "20.00", "25.00"))
+            active = rng.random() < 0.9
+            if active:
+                self.bundle_plans.append(prices.BundlePlan(bundle_label(name), members, percent))
             yield (
                 self._uuid(),
-                f"{rng.choice(BRANDS)} {rng.choice(EDITIONS)} Bundle {index + 1:05d}",
+                name,
                 "A demo bundle of related add-ons.",
                 "{" + ",".join(self.add_on_ids[i] for i in members) + "}",
-                rng.choice(("10.00", "15.00", "20.00", "25.00")),
-                rng.random() < 0.9,
+                percent,
+                active,
                 valid_from,
                 valid_until,
                 rng.randint(1, 1_000),
@@ -271,7 +278,7 @@ class Generator:
     def subscriptions(self) -> Iterator[tuple[Any, ...]]:
         rng = self.rng
         users = self.sizes.users
-        counts = self._allocate(
+        counts = self.allocate(
             self.sizes.subscriptions,
             self.sizes.add_ons,
             [rng.lognormvariate(0, 0.8) for _ in range(users)],
@@ -286,18 +293,20 @@ class Generator:
                 sequence += 1
                 billing = self.billing[add_on]
                 period = PERIOD_DAYS[billing]
-                status = _pick(rng.random(), SUBSCRIPTION_MIX)
+                status = pick(rng.random(), SUBSCRIPTION_MIX)
                 expires_at: datetime | None = None
                 if period:
                     if status == "expired" or (status == "active" and rng.random() < 0.04):
                         # Expired, or active but past its date until the maintenance job runs.
-                        expires_at = self._ago(365, 0.01)
+                        expires_at = self.ago(365, 0.01)
                     else:
                         expires_at = self.as_of + timedelta(seconds=rng.uniform(60, period * DAY))
                 reference = min(expires_at, self.as_of) if expires_at else self.as_of
                 # A growing shop: more sign-ups recently than two years ago.
                 purchased_at = reference - timedelta(seconds=DAY + 729 * DAY * rng.random() ** 1.6)
                 cancelled = status == "cancelled"
+                # Renewal off: it stops at its end date (the page's "expiring" list).
+                renews = not cancelled and billing != "one_time" and rng.random() >= RENEWAL_OFF
                 sold_as, renews_at = prices.renewal(
                     rng, self.billing[add_on], self.price_cents[add_on]
                 )
@@ -309,59 +318,11 @@ class Generator:
                     purchased_at,
                     expires_at,
                     f"sub_demo{sequence:09d}" if period and status != "pending" else None,
-                    not cancelled and billing != "one_time",
-                    self._ago((self.as_of - purchased_at).days) if cancelled else None,
+                    renews,
+                    self.ago((self.as_of - purchased_at).days) if cancelled else None,
                     rng.choice(("too expensive", "no longer needed", None)) if cancelled else None,
                     renews_at,
                     sold_as,
-                )
-
-    def purchases(self) -> Iterator[tuple[Any, ...]]:
-        rng = self.rng
-        counts = self._allocate(
-            self.sizes.purchases,
-            self.sizes.purchases,
-            [(len(held) + 1) * rng.lognormvariate(0, 0.5) for held in self.held],
-        )
-        sequence = 0
-        for user_index, count in enumerate(counts):
-            user_id = demo_user_id(user_index)
-            held = self.held[user_index]
-            for _ in range(count):
-                sequence += 1
-                add_on = rng.choice(held) if held and rng.random() < 0.85 else None
-                if add_on is None:
-                    add_on = self._popular_add_on()
-                quantity = 1 if rng.random() < 0.95 else rng.randint(2, 5)
-                gross = self.price_cents[add_on] * quantity
-                discount, promo_code_id = self.promos.discount(rng, gross)
-                amount = gross - discount
-                status = _pick(rng.random(), PURCHASE_MIX)
-                purchased_at = self._ago(1 / 24 if status == "pending" else 730)
-                paid = status in ("completed", "refunded")
-                refunded_at = (
-                    min(self.as_of, purchased_at + timedelta(days=rng.uniform(0.1, 14)))
-                    if status == "refunded"
-                    else None
-                )
-                yield (
-                    self._uuid(),
-                    user_id,
-                    self.add_on_ids[add_on],
-                    _money(amount),
-                    "USD",
-                    f"pi_demo{sequence:09d}" if paid else None,
-                    status,
-                    purchased_at,
-                    quantity,
-                    self.billing[add_on],
-                    _money(discount),
-                    f"cs_demo{sequence:09d}",
-                    purchased_at + timedelta(seconds=rng.uniform(2, 60)) if paid else None,
-                    "card_declined" if status == "failed" else None,
-                    _money(amount) if refunded_at else None,
-                    refunded_at,
-                    promo_code_id,
                 )
 
     def cart_items(self) -> Iterator[tuple[Any, ...]]:
@@ -377,6 +338,6 @@ class Generator:
                     user_id,
                     self.add_on_ids[add_on],
                     1 if rng.random() < 0.9 else rng.randint(2, 3),
-                    self._ago(45),
+                    self.ago(45),
                     _money(self.price_cents[add_on]),
                 )

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from marketplace.demo import history, orders
+from marketplace.demo import history, orders, sales
 from marketplace.demo.generator import (
     ADD_ON_COLUMNS,
     BUNDLE_COLUMNS,
@@ -152,7 +152,7 @@ def load_demo_data(
         copy("user_add_ons", SUBSCRIPTION_COLUMNS, generator.subscriptions(), sizes.subscriptions),
         _counted("subscription_changes", lambda s: history.insert_changes(s, as_of), session),
         copy("promotional_codes", PROMO_COLUMNS, generator.promos.rows(), PROMO_CODES),
-        *_purchases_in_orders(session, copy, generator.purchases(), sizes.purchases),
+        *_purchases_in_orders(session, copy, sales.purchases(generator), sizes.purchases),
         copy("cart_items", CART_COLUMNS, generator.cart_items(), generator.cart_rows),
         _counted("funnel_events", lambda s: history.insert_funnel(s, as_of), session),
     ]

@@ -1,10 +1,12 @@
 """The demo purchases' orders, as real checkouts leave them, written set-based.
 
-Each generated purchase is its own checkout (its own `checkout_session_id`), so it gets its own
-order. The purchases are COPYed into a temporary table without indexes, each with its order's
-status (derived by orders.service's rule); orders are then inserted from it in purchase order,
-so paid ones take consecutive numbers from `order_number_seq`, and the purchases follow with
-their `order_id` — no row-by-row writes, no UPDATE of the loaded purchases.
+Each generated checkout (its `checkout_session_id`: one line, or a line per member of a bundle
+bought whole) gets one order, whose id is derived from the session id. The purchases are COPYed
+into a temporary table without indexes, each with its bundle's receipt label and its order's
+status (derived by orders.service's rule; a checkout's lines share their status); orders are
+then inserted from it in purchase order, so paid ones take consecutive numbers from
+`order_number_seq`, and the purchases follow with their `order_id` — no row-by-row writes, no
+UPDATE of the loaded purchases.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from marketplace.orders.service import derive_status, number_sql
 from marketplace.vocabulary import DiscountKind, PurchaseStatus
 
 STAGED = "demo_purchases"
-STAGED_COLUMNS = (*PURCHASE_COLUMNS, "order_status")
+STAGED_COLUMNS = (*PURCHASE_COLUMNS, "bundle_label", "order_status")
+ORDER_ID = "md5(checkout_session_id)::uuid"  # one per checkout, the same for its lines
 DISCOUNT_LABEL = "Discount"  # as migration 005 labels the discounts it backfills
 PAID = f"status IN ('{PurchaseStatus.COMPLETED.value}', '{PurchaseStatus.REFUNDED.value}')"
 
@@ -41,7 +44,8 @@ def _order_status(status: str, refund_amount: str | None) -> str:
 
 
 def with_order_status(purchases: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, ...]]:
-    """Generated purchase rows (PURCHASE_COLUMNS) with their one-line order's status."""
+    """Generated purchase rows (PURCHASE_COLUMNS and the bundle label) with their order's
+    status (its lines share theirs)."""
     status = PURCHASE_COLUMNS.index("status")
     refund = PURCHASE_COLUMNS.index("refund_amount")
     for row in purchases:
@@ -59,15 +63,13 @@ def stage(session: Session) -> None:
         )
     )
     session.execute(
-        text(
-            f"ALTER TABLE {STAGED} ADD COLUMN order_status text, "
-            "ADD COLUMN order_id uuid NOT NULL DEFAULT gen_random_uuid()"
-        )
+        text(f"ALTER TABLE {STAGED} ADD COLUMN bundle_label text, ADD COLUMN order_status text")
     )
 
 
 def insert_orders(session: Session) -> int:
-    """One order per staged purchase; paid ones numbered in purchased_at order."""
+    """One order per staged checkout, its totals its lines'; paid ones numbered in
+    purchased_at order."""
     result = _execute(
         session,
         text(
@@ -75,17 +77,23 @@ def insert_orders(session: Session) -> int:
             INSERT INTO orders (id, number, user_id, status, currency, subtotal, tax, total,
                                 checkout_session_id, payment_reference, paid_at,
                                 created_at, updated_at)
-            SELECT order_id, CASE WHEN seq IS NOT NULL THEN {number_sql("paid_at", "seq")} END,
-                   user_id, order_status, currency, amount + discount_amount,
-                   CASE WHEN paid_at IS NOT NULL THEN 0 END, amount,
+            SELECT {ORDER_ID}, CASE WHEN seq IS NOT NULL THEN {number_sql("paid_at", "seq")} END,
+                   user_id, order_status, currency, subtotal,
+                   CASE WHEN paid_at IS NOT NULL THEN 0 END, total,
                    checkout_session_id, stripe_payment_id, paid_at,
                    purchased_at, coalesce(refunded_at, paid_at, purchased_at)
             FROM (SELECT s.*, CASE WHEN paid_at IS NOT NULL
                                    THEN nextval('order_number_seq') END AS seq
-                  FROM (SELECT *, CASE WHEN {PAID} THEN coalesce(completed_at, purchased_at)
-                                  END AS paid_at
-                        FROM {STAGED}) s
-                  ORDER BY purchased_at, id) numbered
+                  FROM (SELECT checkout_session_id, min(user_id) AS user_id,
+                               min(order_status) AS order_status, min(currency) AS currency,
+                               sum(amount + discount_amount) AS subtotal, sum(amount) AS total,
+                               min(stripe_payment_id) AS stripe_payment_id,
+                               min(purchased_at) AS purchased_at, max(refunded_at) AS refunded_at,
+                               min(CASE WHEN {PAID} THEN coalesce(completed_at, purchased_at)
+                                   END) AS paid_at,
+                               min(id::text) AS first_line
+                        FROM {STAGED} GROUP BY checkout_session_id) s
+                  ORDER BY purchased_at, first_line) numbered
             """
         ),
     )
@@ -99,26 +107,28 @@ def insert_purchases(session: Session) -> int:
         session,
         text(
             f"INSERT INTO add_on_purchases ({columns}, order_id) "
-            f"SELECT {columns}, order_id FROM {STAGED}"
+            f"SELECT {columns}, {ORDER_ID} FROM {STAGED}"
         ),
     )
     return result.rowcount
 
 
 def insert_discounts(session: Session) -> int:
-    """A discount line for each discounted purchase: its promo code's, named as a checkout
-    names it, else one of a kind the generator does not say."""
+    """A discount line for each discounted purchase, named as a checkout names it: its
+    bundle's or its promo code's, else one of a kind the generator does not say."""
     result = _execute(
         session,
         text(
             "INSERT INTO purchase_discounts (purchase_id, kind, label, amount) "
-            "SELECT s.id, CASE WHEN c.id IS NULL THEN :kind ELSE :promo END, "
-            "coalesce('Promo code ' || c.code, :label), s.discount_amount "
+            "SELECT s.id, CASE WHEN s.bundle_label IS NOT NULL THEN :bundle "
+            "WHEN c.id IS NOT NULL THEN :promo ELSE :kind END, "
+            "coalesce(s.bundle_label, 'Promo code ' || c.code, :label), s.discount_amount "
             f"FROM {STAGED} s LEFT JOIN promotional_codes c ON c.id = s.promo_code_id "
             "WHERE s.discount_amount > 0"
         ),
         {
             "kind": DiscountKind.OTHER.value,
+            "bundle": DiscountKind.BUNDLE.value,
             "promo": DiscountKind.PROMO.value,
             "label": DISCOUNT_LABEL,
         },

@@ -1,11 +1,16 @@
-"""What demo subscriptions renew at and what demo purchases were discounted by (promo codes)."""
+"""What demo subscriptions renew at and what demo purchases were discounted by (promo codes,
+bundles bought whole)."""
 
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
+
+from marketplace.pricing.money import allocate, discounted_price
 
 DEMO_PROMO_PREFIX = "DEMO-"
 PROMO_CODES = 20
@@ -58,3 +63,22 @@ class Promos:
         if roll < 0.10:
             return gross * rng.choice((10, 15, 20)) // 100, None
         return 0, None
+
+
+@dataclass(frozen=True)
+class BundlePlan:
+    """A demo bundle as its orders need it: its receipt label, members and percent off."""
+
+    label: str
+    members: list[int]
+    percent: str
+
+
+def bundle_savings(cents: list[int], percent: str) -> list[int]:
+    """A bundle's saving on lines priced `cents`, split over them in whole cents as checkout
+    splits it (marketplace.pricing: the discounted total, then `allocate`)."""
+    prices = {uuid.UUID(int=index): Decimal(c).scaleb(-2) for index, c in enumerate(cents)}
+    total = sum(prices.values(), Decimal(0))
+    saving = total - discounted_price(total, percent=Decimal(percent), amount_off=None)
+    shares = allocate(saving, prices)
+    return [int(shares[key].scaleb(2)) for key in prices]

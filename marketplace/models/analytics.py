@@ -1,23 +1,32 @@
 """Analytics records: every change of a subscription's monthly amount, the funnel's events,
-and the rollups' refreshes; append-only."""
+and the rollups' refreshes (append-only); and the rollup tables the analytics page reads
+(written only by `marketplace.maintenance.analytics`, read as SQL: no mapped classes)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Column,
+    Date,
     ForeignKey,
     Identity,
     Index,
+    Integer,
     Numeric,
     String,
+    Table,
+    UniqueConstraint,
     Uuid,
+    false,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.models.base import Base, Money, Timestamp
@@ -36,6 +45,9 @@ class SubscriptionChange(Base):
     __table_args__ = (
         # The latest row of a subscription (written only when its amount or status changes).
         Index("idx_subscription_changes_subscription", "user_add_on_id", "occurred_at", "id"),
+        # An incremental analytics refresh: what changed since a time, whose history that is.
+        Index("idx_subscription_changes_occurred", "occurred_at"),
+        Index("idx_subscription_changes_user", "user_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
@@ -58,7 +70,11 @@ class FunnelEvent(Base):
     """
 
     __tablename__ = "funnel_events"
-    __table_args__ = (CheckConstraint(f"step IN ({sql_list(FunnelStep)})", name="step"),)
+    __table_args__ = (
+        CheckConstraint(f"step IN ({sql_list(FunnelStep)})", name="step"),
+        # An incremental analytics refresh: the days since a time.
+        Index("idx_funnel_events_occurred", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
@@ -75,3 +91,108 @@ class AnalyticsRefresh(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(Timestamp)
     seconds: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    # Only the days touched since the previous refresh (else every day: a full refresh).
+    incremental: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+
+# The rollups (migration 020_analytics_incremental); their queries in maintenance/analytics.py.
+def _money(name: str) -> Column[Decimal]:
+    return Column(name, Numeric(14, 2), nullable=False)
+
+
+def _count(name: str) -> Column[int]:
+    return Column(name, Integer, nullable=False)
+
+
+def _day(primary_key: bool = True) -> Column[date]:
+    return Column("day", Date, primary_key=primary_key)
+
+
+_rollups = Base.metadata
+Table(
+    "analytics_mrr_daily",
+    _rollups,
+    _day(),
+    Column("movement", String(20), primary_key=True),
+    _count("users"),
+    _money("amount"),
+)
+Table(
+    "analytics_revenue_daily",
+    _rollups,
+    _day(),
+    Column("category", String(100), primary_key=True),
+    Column("billing_type", String(50), primary_key=True),
+    _money("charged"),
+    _money("refunded"),
+    _count("charges"),
+)
+Table(
+    "analytics_add_on_slots",
+    _rollups,
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("add_on_id", Uuid, nullable=False),
+    UniqueConstraint("add_on_id"),
+)
+Table(
+    "analytics_add_on_revenue_running",
+    _rollups,
+    _day(),
+    Column("charged", ARRAY(BigInteger), nullable=False),
+    Column("refunded", ARRAY(BigInteger), nullable=False),
+)
+Table(
+    "analytics_promo_daily",
+    _rollups,
+    _day(),
+    Column("promo_code_id", Uuid, primary_key=True),
+    _count("checkouts"),
+    _count("paid"),
+    _money("discount"),
+    _money("revenue"),
+    _count("first_purchases"),
+)
+Table(
+    "analytics_bundle_daily",
+    _rollups,
+    _day(),
+    Column("bundle_id", Uuid, primary_key=True),
+    _count("orders"),
+    _money("savings"),
+    _money("revenue"),
+)
+Table(
+    "analytics_bundle_holders",
+    _rollups,
+    Column("bundle_id", Uuid, primary_key=True),
+    Column("user_id", String(255), primary_key=True),
+)
+Table(
+    "analytics_bundle_versions",
+    _rollups,
+    Column("bundle_id", Uuid, primary_key=True),
+    Column("updated_at", Timestamp, nullable=False),
+)
+Table(
+    "analytics_mrr_users",
+    _rollups,
+    Column("user_id", String(255), primary_key=True),
+    _money("mrr"),
+    _count("moves"),
+)
+Table(
+    "analytics_add_on_mrr",
+    _rollups,
+    Column("add_on_id", Uuid, primary_key=True),
+    _count("subscribers"),
+    _money("mrr"),
+    Index("idx_analytics_add_on_mrr_mrr", "mrr"),
+    Index("idx_analytics_add_on_mrr_subscribers", "subscribers"),
+)
+Table(
+    "analytics_funnel_daily",
+    _rollups,
+    _day(),
+    Column("step", String(20), primary_key=True),
+    _count("visitors"),
+)

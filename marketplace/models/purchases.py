@@ -56,6 +56,24 @@ class AddOnPurchase(UuidPrimaryKey, Timestamps, Base):
         Index("idx_add_on_purchases_order", "order_id"),
         # The admin order list by add-on: its orders' ids from the index alone (012_admin_orders).
         Index("idx_add_on_purchases_add_on_order", "add_on_id", "order_id"),
+        # The analytics page's promo codes reserved now: their pending checkouts.
+        Index(
+            "idx_add_on_purchases_pending_promo",
+            "promo_code_id",
+            postgresql_include=["order_id", "checkout_session_id", "id"],
+            postgresql_where=text("status = 'pending' AND promo_code_id IS NOT NULL"),
+        ),
+        # An incremental analytics refresh: the charges and refunds since a time.
+        Index(
+            "idx_add_on_purchases_completed",
+            "completed_at",
+            postgresql_where=text("completed_at IS NOT NULL"),
+        ),
+        Index(
+            "idx_add_on_purchases_refunded",
+            "refunded_at",
+            postgresql_where=text("refunded_at IS NOT NULL"),
+        ),
     )
 
     user_id: Mapped[str] = mapped_column(String(255))

@@ -25,7 +25,11 @@ class Refund(UuidPrimaryKey, Base):
     """Money given back for lines of one order through the payment provider, and why."""
 
     __tablename__ = "refunds"
-    __table_args__ = (Index("idx_refunds_order", "order_id", "created_at"),)
+    __table_args__ = (
+        Index("idx_refunds_order", "order_id", "created_at"),
+        # An incremental analytics refresh: the refunds since a time.
+        Index("idx_refunds_created", "created_at"),
+    )
 
     # RESTRICT: an order with refunds is never deleted.
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))

@@ -51,10 +51,12 @@ class UserAddOn(UuidPrimaryKey, Timestamps, Base):
         Index("idx_user_add_ons_created", "created_at", "id"),
         Index("idx_user_add_ons_status_created", "status", "created_at", "id"),
         Index("idx_user_add_ons_add_on_created", "add_on_id", "created_at", "id"),
-        # Analytics: expiring soon with renewal off (017_analytics_rollups).
+        # Analytics: expiring soon with renewal off, counted and summed from the index alone
+        # (017_analytics_rollups; covering since 020_analytics_incremental).
         Index(
             "idx_user_add_ons_expiring_not_renewing",
             "expires_at",
+            postgresql_include=["status", "recurring_amount", "billing_type"],
             postgresql_where=text(
                 "status = 'active' AND NOT auto_renew AND expires_at IS NOT NULL"
             ),

@@ -93,7 +93,7 @@ def discount_lines(
             f"{tier.title()} tier price" if tier else "Special price",
             quote.tier_discount,
         ),
-        (DiscountKind.BUNDLE, _bundle_label(bundle), quote.bundle_discount),
+        (DiscountKind.BUNDLE, bundle_label(bundle), quote.bundle_discount),
         (DiscountKind.PROMO, f"Promo code {code}" if code else "Promo code", quote.promo_discount),
     ]
     return [
@@ -103,7 +103,7 @@ def discount_lines(
     ]
 
 
-def _bundle_label(name: str | None) -> str:
+def bundle_label(name: str | None) -> str:
     """ "AI Productivity Bundle" as it is; "Enterprise Suite" as "Enterprise Suite bundle"."""
     if not name:
         return "Bundle"

@@ -253,12 +253,18 @@ def test_every_demo_purchase_is_in_an_order_like_a_checkout_leaves_it(runner, se
 
     assert session.scalar(text("SELECT count(*) FROM add_on_purchases WHERE order_id IS NULL")) == 0
     rows = demo_orders(session)
-    assert len(rows) == 200 == len({row.id for row in rows})
+    # One order per checkout: a line, or a line per member of a bundle bought whole.
+    assert len(rows) == 200 > len({row.id for row in rows}) == len({row.session for row in rows})
     expected = {"completed": "paid", "refunded": "refunded", "failed": "failed"}
     expected["pending"] = "pending"
     for row in rows:
+        lines = [line for line in rows if line.id == row.id]
         assert row.status == expected[row.line]
-        assert (row.subtotal, row.total) == (row.amount + row.discount_amount, row.amount)
+        assert {line.line for line in lines} == {row.line}
+        assert (row.subtotal, row.total) == (
+            sum(line.amount + line.discount_amount for line in lines),
+            sum(line.amount for line in lines),
+        )
         assert row.checkout_session_id == row.session
         assert row.payment_reference == row.stripe_payment_id
         paid = row.line in ("completed", "refunded")
@@ -271,7 +277,7 @@ def test_every_demo_purchase_is_in_an_order_like_a_checkout_leaves_it(runner, se
 def test_paid_demo_orders_are_numbered_consecutively_in_purchase_order(runner, session):
     runner.invoke(demo, TINY)
 
-    rows = demo_orders(session)
+    rows = list({row.id: row for row in demo_orders(session)}.values())  # one per order
     paid = [row for row in rows if row.paid_at is not None]
     assert all(row.number is None for row in rows if row.paid_at is None)
     values = [int(row.number.rsplit("-", 1)[1]) for row in paid]
@@ -295,6 +301,7 @@ def test_discounted_demo_purchases_itemise_their_discount(runner, session):
     ).all()
     assert discounted
     codes = dict(session.execute(text("SELECT id, code FROM promotional_codes")).all())
+    bundles = set(session.scalars(text("SELECT name FROM add_on_bundles")))
     promos = dict(
         session.execute(
             text("SELECT id, promo_code_id FROM add_on_purchases WHERE promo_code_id IS NOT NULL")
@@ -303,9 +310,40 @@ def test_discounted_demo_purchases_itemise_their_discount(runner, session):
     assert promos and len(promos) < len(discounted)
     for row in discounted:
         code = codes.get(promos.get(row.id))
+        if row.kind == "bundle":
+            assert not code and row.label in bundles and row.amount == row.discount_amount
+            continue
         expected = ("promo", f"Promo code {code}") if code else ("other", "Discount")
         assert (row.kind, row.label, row.amount) == (*expected, row.discount_amount)
     assert session.scalar(text("SELECT count(*) FROM purchase_discounts")) == len(discounted)
+
+
+def test_bundle_orders_buy_every_member_with_the_saving_split_as_checkout_splits_it(
+    runner, session
+):
+    runner.invoke(demo, [*TINY, "--purchases", "2000"])
+
+    orders = session.execute(
+        text(
+            "SELECT b.name, b.add_on_ids, b.discount_percent, p.order_id, "
+            "array_agg(p.add_on_id) AS add_on_ids_bought, sum(p.amount) AS charged, "
+            "sum(d.amount) AS saving, sum(a.base_price) AS list_price, "
+            "count(DISTINCT p.status) AS statuses "
+            "FROM purchase_discounts d JOIN add_on_purchases p ON p.id = d.purchase_id "
+            "JOIN add_ons a ON a.id = p.add_on_id "
+            "JOIN add_on_bundles b ON b.name = d.label WHERE d.kind = 'bundle' "
+            "GROUP BY b.id, p.order_id"
+        )
+    ).all()
+    assert len(orders) >= 20
+    for order in orders:
+        assert sorted(order.add_on_ids_bought) == sorted(order.add_on_ids)
+        assert order.statuses == 1
+        # Charged: the members' prices less the bundle's percent, to the cent (half up).
+        assert order.charged == (order.list_price * (100 - order.discount_percent) / 100).quantize(
+            Decimal("0.01"), rounding="ROUND_HALF_UP"
+        )
+        assert order.charged + order.saving == order.list_price
 
 
 def test_a_demo_user_sees_their_orders_on_the_purchases_page(runner, session, client):
@@ -384,3 +422,11 @@ def test_demo_histories_feed_the_analytics(runner, session):
         text("SELECT sum(paid), sum(discount) FROM analytics_promo_daily")
     ).one()
     assert promos[0] > 0 and promos[1] > 0
+    # Bundles bought whole, refunds, and renewals switched off show too.
+    bundles = session.execute(text("SELECT sum(orders), sum(savings) FROM analytics_bundle_daily"))
+    assert min(bundles.one()) > 0
+    assert session.scalar(text("SELECT sum(refunded) FROM analytics_revenue_daily")) > 0
+    assert session.scalar(
+        text("SELECT count(*) FROM user_add_ons WHERE status = 'active' AND NOT auto_renew "
+             "AND expires_at > '2026-01-15'")
+    ) > 0  # fmt: skip

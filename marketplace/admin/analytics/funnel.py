@@ -1,16 +1,17 @@
-"""The purchase funnel per day from the `analytics_funnel_daily` rollup, with drop-off."""
+"""The purchase funnel per day, week or month from the `analytics_funnel_daily` rollup, with
+drop-off. A bucket adds up its days' distinct visitors (a visitor on two days counts twice)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from marketplace.analytics.periods import Range
+from marketplace.analytics.periods import Bucket, Range, buckets
 from marketplace.vocabulary import FunnelStep
 
 PERCENT = Decimal("0.1")
@@ -25,7 +26,7 @@ def drop_off(before: int, after: int) -> Decimal | None:
 
 @dataclass(frozen=True)
 class FunnelDay:
-    """Distinct visitors reaching each step on one day (or over a range: `day` its start)."""
+    """Visitors reaching each step in one bucket (or over a range): `day` its first day."""
 
     day: date
     visitors: dict[FunnelStep, int]
@@ -42,22 +43,29 @@ class FunnelDay:
         return [drop_off(self.visitors[a], self.visitors[b]) for a, b in pairwise(FunnelStep)]
 
 
-_DAYS = text(
-    "SELECT day, step, visitors FROM analytics_funnel_daily WHERE day BETWEEN :start AND :end"
+_SERIES = text(
+    "SELECT date_trunc(:bucket, day)::date, step, sum(visitors) FROM analytics_funnel_daily "
+    "WHERE day BETWEEN :start AND :end GROUP BY 1, 2"
 )
 
 
-def days(session: Session, period: Range) -> list[FunnelDay]:
-    """The funnel for every day of `period`."""
+def series(session: Session, period: Range, bucket: Bucket | None) -> list[FunnelDay]:
+    """The funnel for every bucket of `period`, every bucket present (None: the whole period
+    as one row)."""
     found: dict[date, dict[FunnelStep, int]] = {}
-    for day, step, visitors in session.execute(_DAYS, {"start": period.start, "end": period.end}):
-        found.setdefault(day, {})[FunnelStep(step)] = visitors
+    params = {"bucket": (bucket or Bucket.DAY).value, "start": period.start, "end": period.end}
+    for first, step, visitors in session.execute(_SERIES, params):
+        counts = found.setdefault(first if bucket else period.start, {})
+        counts[FunnelStep(step)] = counts.get(FunnelStep(step), 0) + int(visitors)
     return [
-        FunnelDay(day, {step: found.get(day, {}).get(step, 0) for step in FunnelStep})
-        for day in (period.start + timedelta(days=n) for n in range(period.days))
+        FunnelDay(
+            max(first, period.start),
+            {step: found.get(first, {}).get(step, 0) for step in FunnelStep},
+        )
+        for first in (buckets(period, bucket) if bucket else [period.start])
     ]
 
 
 def overall(rows: list[FunnelDay], start: date) -> FunnelDay:
-    """The range's funnel: the days' visitors added up (a visitor on two days counts twice)."""
+    """The range's funnel: the buckets' visitors added up."""
     return FunnelDay(start, {step: sum(row.visitors[step] for row in rows) for step in FunnelStep})

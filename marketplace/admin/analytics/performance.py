@@ -91,7 +91,8 @@ _BUNDLES = text(
     FROM add_on_bundles b
     LEFT JOIN analytics_bundle_daily d
            ON d.bundle_id = b.id AND d.day BETWEEN :start AND :end
-    LEFT JOIN analytics_bundle_holders h ON h.bundle_id = b.id
+    LEFT JOIN (SELECT bundle_id, count(*) AS holders FROM analytics_bundle_holders
+               GROUP BY bundle_id) h ON h.bundle_id = b.id
     GROUP BY b.id, b.name
     HAVING coalesce(sum(d.orders), 0) > 0 OR coalesce(max(h.holders), 0) > 0
     ORDER BY 2 DESC, 5 DESC, 1 LIMIT :limit
@@ -135,7 +136,6 @@ class Expiring:
 
 
 _EXPIRING = """
-    FROM user_add_ons u JOIN add_ons a ON a.id = u.add_on_id
     WHERE u.status = 'active' AND NOT u.auto_renew AND u.expires_at IS NOT NULL
       AND u.expires_at >= :now AND u.expires_at < :until
 """
@@ -144,12 +144,13 @@ _EXPIRING = """
 def expiring(session: Session, now: datetime, limit: int = 10) -> Expiring:
     """What stops renewing in the next 30 days: how many, their MRR, the soonest few."""
     params = {"now": now, "until": now + timedelta(days=30), "limit": limit}
-    count, mrr = session.execute(
-        text(f"SELECT count(*), coalesce(sum({MONTHLY_AMOUNT}), 0.00) {_EXPIRING}"), params
-    ).one()
+    totals = f"SELECT count(*), coalesce(sum({MONTHLY_AMOUNT}), 0.00) FROM user_add_ons u"
+    count, mrr = session.execute(text(f"{totals} {_EXPIRING}"), params).one()
     soonest = session.execute(
         text(
-            f"SELECT u.user_id, a.name, u.expires_at {_EXPIRING} ORDER BY u.expires_at LIMIT :limit"
+            "SELECT u.user_id, a.name, u.expires_at "
+            f"FROM user_add_ons u JOIN add_ons a ON a.id = u.add_on_id {_EXPIRING} "
+            "ORDER BY u.expires_at LIMIT :limit"
         ),
         params,
     ).all()

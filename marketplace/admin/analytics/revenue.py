@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from marketplace.analytics.periods import Bucket, Range, buckets, whole_months
+from marketplace.analytics.periods import Bucket, Range, buckets
 from marketplace.pricing.money import ZERO
 
 
@@ -43,25 +43,29 @@ _SHARES = """
     FROM analytics_revenue_daily WHERE day BETWEEN :start AND :end
     GROUP BY 1 ORDER BY sum(charged) - sum(refunded) DESC, 1 LIMIT :limit
 """
-# Per add-on: the range's whole months from the monthly rollup, its other days from the daily.
+# Per add-on: the running totals at the range's end less those before its start (two rows of
+# `analytics_add_on_revenue_running`, one array element per add-on), the top ones named.
 _ADD_ONS = text(
     """
-    WITH cash AS (
-        SELECT add_on_id, charged, refunded, charges FROM analytics_add_on_revenue_monthly
-        WHERE month >= :months_from AND month < :months_until
-        UNION ALL
-        SELECT add_on_id, charged, refunded, charges FROM analytics_add_on_revenue_daily
-        WHERE day BETWEEN :start AND :end AND NOT (day >= :months_from AND day < :months_until)
-    ), totals AS (
-        -- The top ones first, then their names (not a name lookup for every add-on sold).
-        SELECT add_on_id, sum(charged) AS charged, sum(refunded) AS refunded,
-               sum(charges) AS charges
-        FROM cash GROUP BY add_on_id
-        ORDER BY sum(charged) - sum(refunded) DESC, add_on_id LIMIT :limit
+    WITH ends AS (
+        SELECT (SELECT r FROM analytics_add_on_revenue_running r
+                WHERE r.day <= :end ORDER BY r.day DESC LIMIT 1) AS e,
+               (SELECT r FROM analytics_add_on_revenue_running r
+                WHERE r.day < :start ORDER BY r.day DESC LIMIT 1) AS b
+    ), cents AS (
+        SELECT u.slot, coalesce(u.charged, 0) - coalesce(u.charged_before, 0) AS charged,
+               coalesce(u.refunded, 0) - coalesce(u.refunded_before, 0) AS refunded
+        FROM ends, unnest((e).charged, (e).refunded, (b).charged, (b).refunded)
+                   WITH ORDINALITY AS u(charged, refunded, charged_before, refunded_before, slot)
+    ), top AS (
+        SELECT slot, charged, refunded FROM cents WHERE charged <> 0 OR refunded <> 0
+        ORDER BY charged - refunded DESC, slot LIMIT :limit
     )
-    SELECT a.name, a.id::text, t.charged, t.refunded, t.charges
-    FROM totals t JOIN add_ons a ON a.id = t.add_on_id
-    ORDER BY t.charged - t.refunded DESC, t.add_on_id
+    SELECT a.name, a.id::text, (t.charged / 100.0)::numeric(14, 2),
+           (t.refunded / 100.0)::numeric(14, 2)
+    FROM top t JOIN analytics_add_on_slots s ON s.slot = t.slot
+    JOIN add_ons a ON a.id = s.add_on_id
+    ORDER BY t.charged - t.refunded DESC, t.slot
     """
 )
 # The small rollup's columns a share is taken by (never user input: a fixed choice).
@@ -90,18 +94,16 @@ def series(session: Session, period: Range, bucket: Bucket) -> list[Cash]:
 
 def by(session: Session, period: Range, group: str, limit: int | None = None) -> list[Cash]:
     """Revenue of `period` per add-on, category or billing type (`group`), largest net first."""
+    params = {**_range(period), "limit": limit}
     if group == "add_on":
-        months_from, months_until = whole_months(period)
-        query = _ADD_ONS
-        params = {"months_from": months_from, "months_until": months_until}
-    else:
-        query = text(_SHARES.format(column=_SHARE_COLUMNS[group]))
-        params = {}
+        return [
+            Cash(name, charged, refunded, key=row_key)
+            for name, row_key, charged, refunded in session.execute(_ADD_ONS, params)
+        ]
+    query = text(_SHARES.format(column=_SHARE_COLUMNS[group]))
     return [
         Cash(name, charged, refunded, int(charges), key=row_key)
-        for name, row_key, charged, refunded, charges in session.execute(
-            query, {**_range(period), **params, "limit": limit}
-        )
+        for name, row_key, charged, refunded, charges in session.execute(query, params)
     ]
 
 

@@ -82,7 +82,7 @@ def _funnel(report: Report) -> Table:
         "funnel",
         "Funnel",
         (
-            Column("Day", "date"),
+            Column("Period from", "date"),
             *(Column(step.label, "count") for step in FunnelStep),
             Column("Drop-off to checkout", "percent"),
             Column("Drop-off to paid", "percent"),

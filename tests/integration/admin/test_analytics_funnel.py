@@ -58,12 +58,18 @@ def test_refresh_analytics_prints_progress_and_a_summary(runner, session, histor
     result = runner.invoke(args=["maintain", "refresh-analytics"])
     assert result.exit_code == 0, result.output
     assert "analytics_mrr_daily" in result.output
-    assert "refresh-analytics: refreshed 9 rollups in " in result.output
+    assert "refresh-analytics: refreshed 8 rollups in " in result.output
+
+
+def test_refresh_analytics_incremental_says_so(runner, session, history):
+    result = runner.invoke(args=["maintain", "refresh-analytics", "--incremental"])
+    assert result.exit_code == 0, result.output
+    assert "refresh-analytics: refreshed 8 rollups incrementally in " in result.output
 
 
 def test_the_daily_schedule_refreshes_analytics(runner, session):
     result = runner.invoke(args=["maintain", "run", "daily", "--dry-run"])
-    assert "refresh-analytics: would refresh 9 rollups" in result.output
+    assert "refresh-analytics: would refresh 8 rollups" in result.output
 
 
 def test_revenue_by_add_on_sums_to_revenue_and_mrr_to_add_on_mrr(session, history):

@@ -205,7 +205,7 @@ def test_run_daily_cleans_carts_and_old_keys(
     assert result.exit_code == 0, result.output
     assert (
         "Daily maintenance done: cleanup-carts 3, expire-idempotency-keys 2, "
-        "refresh-analytics 9." in result.output
+        "refresh-analytics 8." in result.output
     )
     assert cart_users(session) == ["fresh-1", "fresh-2"]
     assert keys_left(session) == ["recent"]

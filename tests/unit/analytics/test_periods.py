@@ -13,7 +13,6 @@ from marketplace.analytics.periods import (
     buckets,
     custom_range,
     preset_range,
-    whole_months,
 )
 
 TODAY = date(2026, 11, 26)
@@ -43,19 +42,6 @@ def test_buckets_start_on_mondays_and_first_days():
     assert buckets(period, Bucket.WEEK) == mondays
     assert buckets(period, Bucket.MONTH) == [date(2026, 11, 1)]
     assert len(buckets(period, Bucket.DAY)) == 15
-
-
-@pytest.mark.parametrize(
-    ("start", "end", "months"),
-    [
-        (date(2025, 11, 27), date(2026, 11, 26), (date(2025, 12, 1), date(2026, 11, 1))),
-        (date(2026, 1, 1), date(2026, 2, 28), (date(2026, 1, 1), date(2026, 3, 1))),
-        (date(2026, 1, 2), date(2026, 1, 30), (date(2026, 1, 2), date(2026, 1, 2))),
-        (date(2025, 12, 15), date(2026, 1, 31), (date(2026, 1, 1), date(2026, 2, 1))),
-    ],
-)
-def test_whole_months_inside_a_range(start, end, months):
-    assert whole_months(Range(start, end)) == months
 
 
 def test_custom_ranges_are_checked():
