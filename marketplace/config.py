@@ -135,6 +135,9 @@ class Settings:
     seller_name: str = setting("SELLER_NAME", "Extensions Marketplace")
     seller_address: str = setting("SELLER_ADDRESS", "1 Example Street, Example City, EX1 1AA")
     seller_tax_id: str = setting("SELLER_TAX_ID", "")
+    # Entitlement ETags kept in each process's memory, forgotten when PostgreSQL notifies a
+    # change (marketplace/api/entitlement_tags.py): a service's revalidation costs no query.
+    entitlement_tags_in_memory: bool = setting("ENTITLEMENT_TAGS_IN_MEMORY", True, _flag)
     # Seconds a rendered catalog page is served from memory (0 disables); the cart and
     # checkout re-price from the database, so a stale card never changes what anyone pays.
     catalog_cache_seconds: float = setting("CATALOG_CACHE_SECONDS", 30.0, float)

@@ -51,23 +51,45 @@ def features_of_users(
 def _features_by_user(
     session: Session, user_ids: str | Collection[str], now: datetime | None
 ) -> dict[str, dict[str, dict[str, Any]]]:
+    return _holdings(session, user_ids, now or datetime.now(UTC))[0]
+
+
+def _holdings(
+    session: Session, user_ids: str | Collection[str], now: datetime
+) -> tuple[dict[str, dict[str, dict[str, Any]]], datetime | None]:
+    """Each user's features, and when the first subscription behind any of them lapses."""
     rows = session.execute(
-        select(UserAddOn.user_id, AddOnFeature.feature_key, AddOnFeature.configuration)
+        select(
+            UserAddOn.user_id,
+            AddOnFeature.feature_key,
+            AddOnFeature.configuration,
+            UserAddOn.expires_at,
+        )
         .select_from(UserAddOn)
         .join(AddOnFeature, AddOnFeature.add_on_id == UserAddOn.add_on_id)
-        .where(_holding(user_ids, now or datetime.now(UTC)))
+        .where(_holding(user_ids, now))
         .order_by(AddOnFeature.feature_key, UserAddOn.purchased_at, UserAddOn.add_on_id)
     ).all()
     by_user: dict[str, dict[str, dict[str, Any]]] = {}
-    for user_id, key, configuration in rows:
+    for user_id, key, configuration, _ in rows:
         features = by_user.setdefault(user_id, {})
         features[key] = merge_configuration(features.get(key, {}), configuration or {})
-    return by_user
+    lapses = [row.expires_at for row in rows if row.expires_at is not None]
+    return by_user, min(lapses, default=None)
 
 
 def entitlement_set(session: Session, user_id: str, now: datetime | None = None) -> dict[str, Any]:
     """A user's entitlements as the API and the `entitlements.updated` event show them."""
     return as_entitlements(user_id, user_features(session, user_id, now))
+
+
+def entitlements_until(
+    session: Session, user_id: str, now: datetime | None = None
+) -> tuple[dict[str, Any], datetime | None]:
+    """`entitlement_set`, and the moment it next changes by itself (a subscription lapsing), if
+    any: until then only a write can change it."""
+    features, until = _holdings(session, user_id, now or datetime.now(UTC))
+    return as_entitlements(user_id, features.get(user_id, {})), until
 
 
 def as_entitlements(user_id: str, features: dict[str, dict[str, Any]]) -> dict[str, Any]:

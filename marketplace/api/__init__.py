@@ -29,8 +29,10 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
 from marketplace.api import edge
+from marketplace.api.entitlement_tags import EntitlementTags
 from marketplace.api.problems import PROBLEM_JSON
 from marketplace.api.schemas import ProblemSchema
+from marketplace.database import libpq_conninfo
 
 SECURITY_SCHEMES = {
     "user": {
@@ -173,3 +175,6 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
     edge.init_app(app)
+    if app.config["ENTITLEMENT_TAGS_IN_MEMORY"]:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        app.extensions["entitlement_tags"] = EntitlementTags(libpq_conninfo(url))

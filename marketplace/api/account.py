@@ -19,8 +19,7 @@ from marketplace.api import access, paging
 from marketplace.api.operations import blueprint, documented
 from marketplace.api.problems import or_404, refuse
 from marketplace.api.schemas import MoneySchema, PageArgs, PageSchema, Strict, Timestamp, money
-from marketplace.api.services import EntitlementsSchema, conditional
-from marketplace.entitlements import entitlement_set
+from marketplace.api.services import EntitlementsSchema, entitlements_answer
 from marketplace.extensions import db
 from marketplace.models import AddOnPurchase, Order, UserAddOn
 from marketplace.orders import queries as orders
@@ -255,4 +254,4 @@ def set_auto_renew(args: dict[str, Any], subscription_id: uuid.UUID):
 def my_entitlements():
     """The caller's enabled features and their configuration (ETag: 304 while unchanged)."""
     user_id = _user_id()
-    return conditional(entitlement_set(db.session(), user_id))
+    return entitlements_answer(user_id)

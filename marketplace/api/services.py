@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from flask import current_app
 from marshmallow import fields, validate
 
 from marketplace.api import access, caching
+from marketplace.api.entitlement_tags import EntitlementTags
 from marketplace.api.operations import blueprint, documented
 from marketplace.api.problems import refuse
 from marketplace.api.schemas import Strict
-from marketplace.entitlements import as_entitlements, entitlement_set, features_of_users
+from marketplace.entitlements import as_entitlements, entitlements_until, features_of_users
 from marketplace.extensions import db
 
 MAX_USER_ID = 255
@@ -58,13 +61,23 @@ def user_entitlements(user_id: str):
     """
     if len(user_id) > MAX_USER_ID:
         refuse(404, message="No such user id.")
-    body = entitlement_set(db.session(), user_id)
-    return conditional(body)
+    return entitlements_answer(user_id)
 
 
-def conditional(body: dict[str, Any]):
-    """`body` with its ETag (private, revalidated every time), or the 304 it matches."""
+def entitlements_answer(user_id: str):
+    """`user_id`'s entitlements with their ETag (private, revalidated every time), or the 304
+    the client's `If-None-Match` matches: from memory when the tag is known there
+    (`entitlement_tags.py`), else after one query."""
+    tags: EntitlementTags | None = current_app.extensions.get("entitlement_tags")
+    now = datetime.now(UTC)
+    known = tags.tag(user_id, now) if tags else None
+    if known and (unchanged := caching.not_modified(known, caching.PRIVATE_REVALIDATE)):
+        return unchanged
+    generation = tags.generation() if tags else 0  # before the query: see `keep`
+    body, until = entitlements_until(db.session(), user_id, now)
     tag = caching.tag_of(body)
+    if tags:
+        tags.keep(user_id, tag, until, generation)
     unchanged = caching.not_modified(tag, caching.PRIVATE_REVALIDATE)
     if unchanged is not None:
         return unchanged
