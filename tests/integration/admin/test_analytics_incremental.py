@@ -232,10 +232,10 @@ def test_refunds_count_on_their_own_days_partial_ones_exactly(session):
         refund(session, line, D(amount), datetime(2026, 2, day, 15, tzinfo=UTC), itemised=itemised)
     refresh(session, now=datetime(2026, 2, 10, tzinfo=UTC))
 
-    series = revenue.series(session, Range(date(2026, 2, 1), date(2026, 2, 9)), Bucket.DAY)
+    series = revenue.daily(session, Range(date(2026, 2, 1), date(2026, 2, 9)), Bucket.DAY).series
     refunded = {cash.label: cash.refunded for cash in series if cash.refunded}
     assert refunded == {"2026-02-05": D("3.00"), "2026-02-07": D("2.25"), "2026-02-09": D("4.50")}
     week = Range(date(2026, 2, 6), date(2026, 2, 9))
-    by_add_on = {cash.label: cash.refunded for cash in revenue.by(session, week, "add_on")}
+    by_add_on = {cash.label: cash.refunded for cash in revenue.by_add_on(session, week)}
     assert by_add_on == {"Voice": D("4.50"), "Docs": D("2.25")}
-    assert revenue.total(session, week).net == D("-6.75")
+    assert revenue.daily(session, week, Bucket.DAY).total.net == D("-6.75")
