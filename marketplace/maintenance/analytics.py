@@ -3,10 +3,10 @@
 A **full** refresh rewrites every rollup from the source tables. An **incremental** one
 rewrites only what changed since the previous refresh: the UTC days from that refresh's start
 (less `GRACE`, for a transaction that read the clock before it and committed after) on; the
-older days of promo checkouts and bundle orders refunded or paid since; and, from the previous
-refresh's start (less `GRACE`) on, the per-add-on MRR of the add-ons whose subscriptions
-changed, whether the users whose subscriptions changed hold those add-ons' bundles, and who
-holds a bundle edited. It
+older days of promo checkouts and bundle orders refunded or paid since; the per-add-on MRR of
+the add-ons whose subscriptions changed since that day, from a saved state plus the changes;
+and, from the previous refresh's start (less `GRACE`) on, whether the users whose
+subscriptions changed hold those add-ons' bundles, and who holds a bundle edited. It
 relies on every write being dated by the clock (charges, refunds, subscription changes, funnel
 events are); catalog edits (an add-on's category, a bundle's name) and rows written with an
 earlier date (the demo data set) show from the next full refresh, which the daily schedule
@@ -121,27 +121,96 @@ def _array(values: list[int]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
+# Each subscription change's step in its add-on's active subscriptions and MRR, from the
+# subscription's previous change (none: nothing), for the changes from :since on.
+_ADD_ON_STEPS = """
+    SELECT c.add_on_id, c.occurred_at >= :base AS later,
+           (c.status = 'active')::int - coalesce((p.status = 'active')::int, 0) AS subscribers,
+           c.mrr - coalesce(p.mrr, 0) AS mrr
+    FROM subscription_changes c
+    LEFT JOIN LATERAL (
+        SELECT p.status, p.mrr FROM subscription_changes p
+        WHERE p.user_add_on_id = c.user_add_on_id AND (p.occurred_at, p.id) < (c.occurred_at, c.id)
+        ORDER BY p.occurred_at DESC, p.id DESC LIMIT 1
+    ) p ON true
+    WHERE c.occurred_at >= :since
+"""
+
+
 def _add_on_mrr(session: Session, scope: Scope) -> None:
-    """Subscribers and MRR per add-on, now (the add-ons whose subscriptions changed)."""
-    where, params = "true", {}
-    if not scope.full:
-        changed, since = scope.changed("occurred_at")
-        add_ons = session.scalars(
-            text(f"SELECT DISTINCT add_on_id FROM subscription_changes WHERE {changed}"), since
-        ).all()
-        where, params = "add_on_id = ANY(:add_ons)", {"add_ons": list(add_ons)}
-    session.execute(text(f"DELETE FROM analytics_add_on_mrr WHERE {where}"), params)
+    """Subscribers and MRR per add-on, now; and, in `analytics_add_on_mrr_base`, before
+    `scope.base`, for the next refresh to start from.
+
+    A full refresh sums the active subscriptions, then takes the changes since `scope.base`
+    off for the base. An incremental one adds the changes from `scope.since` (where the
+    previous refresh left the base) to `scope.base` onto the base, and the base plus the later
+    changes gives now for the add-ons that changed: a day's changes, not every changed add-on's
+    subscriptions. Both rely on each subscription's latest history row being its state, as
+    `subscription_history.record` keeps it."""
+    steps, params = _ADD_ON_STEPS, {"base": scope.base, "since": scope.since or scope.base}
     session.execute(
         text(
-            f"""
-            INSERT INTO analytics_add_on_mrr (add_on_id, subscribers, mrr)
-            SELECT add_on_id, count(*)::int, sum({RECURRING_MONTHLY})
-            FROM user_add_ons u WHERE status = 'active' AND {where}
-            GROUP BY add_on_id
-            """
+            "CREATE TEMPORARY TABLE analytics_add_on_steps ON COMMIT DROP AS "
+            "SELECT add_on_id, later, sum(subscribers)::int AS subscribers, sum(mrr) AS mrr "
+            f"FROM ({steps}) s GROUP BY add_on_id, later"
         ),
         params,
     )
+    if scope.full:
+        session.execute(text("DELETE FROM analytics_add_on_mrr"))
+        session.execute(
+            text(
+                f"""
+                INSERT INTO analytics_add_on_mrr (add_on_id, subscribers, mrr)
+                SELECT add_on_id, count(*)::int, sum({RECURRING_MONTHLY})
+                FROM user_add_ons u WHERE status = 'active' GROUP BY add_on_id
+                """
+            )
+        )
+        session.execute(text("DELETE FROM analytics_add_on_mrr_base"))
+        session.execute(
+            text(
+                """
+                INSERT INTO analytics_add_on_mrr_base (add_on_id, subscribers, mrr)
+                SELECT add_on_id, sum(subscribers)::int, sum(mrr) FROM (
+                    SELECT add_on_id, subscribers, mrr FROM analytics_add_on_mrr
+                    UNION ALL
+                    SELECT add_on_id, -subscribers, -mrr FROM analytics_add_on_steps
+                ) s GROUP BY add_on_id HAVING sum(subscribers) <> 0 OR sum(mrr) <> 0
+                """
+            )
+        )
+    else:
+        session.execute(
+            text(
+                """
+                INSERT INTO analytics_add_on_mrr_base (add_on_id, subscribers, mrr)
+                SELECT add_on_id, subscribers, mrr FROM analytics_add_on_steps WHERE NOT later
+                ON CONFLICT (add_on_id) DO UPDATE
+                SET subscribers = analytics_add_on_mrr_base.subscribers + excluded.subscribers,
+                    mrr = analytics_add_on_mrr_base.mrr + excluded.mrr
+                """
+            )
+        )
+        session.execute(
+            text("DELETE FROM analytics_add_on_mrr_base WHERE subscribers = 0 AND mrr = 0")
+        )
+        changed = "add_on_id IN (SELECT add_on_id FROM analytics_add_on_steps)"
+        session.execute(text(f"DELETE FROM analytics_add_on_mrr WHERE {changed}"))
+        session.execute(
+            text(
+                f"""
+                INSERT INTO analytics_add_on_mrr (add_on_id, subscribers, mrr)
+                SELECT add_on_id, sum(subscribers), sum(mrr) FROM (
+                    SELECT add_on_id, subscribers, mrr FROM analytics_add_on_mrr_base
+                    WHERE {changed}
+                    UNION ALL
+                    SELECT add_on_id, subscribers, mrr FROM analytics_add_on_steps WHERE later
+                ) s GROUP BY add_on_id HAVING sum(subscribers) > 0
+                """
+            )
+        )
+    session.execute(text("DROP TABLE analytics_add_on_steps"))
 
 
 # A bundle whose holders were found as it is now (its version is the one recorded then).
@@ -226,7 +295,13 @@ STEPS: dict[str, Step] = {
     "analytics_bundle_holders": _bundle_holders,
 }
 VIEWS = tuple(STEPS)  # the rollups, in refresh order
-TABLES = (*VIEWS, "analytics_mrr_users", "analytics_add_on_slots", "analytics_bundle_versions")
+TABLES = (
+    *VIEWS,
+    "analytics_mrr_users",
+    "analytics_add_on_mrr_base",
+    "analytics_add_on_slots",
+    "analytics_bundle_versions",
+)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ class Shop:
         self.bundle(ORIGIN)
         self.lines: list[AddOnPurchase] = []
         self.held: dict[tuple[str, uuid.UUID], UserAddOn] = {}
+        self.changed_at: dict[tuple[str, uuid.UUID], datetime] = {}
         self.provider_refunded: set[uuid.UUID] = set()
 
     def cents(self, low: int = 100, high: int = 9_999) -> Decimal:
@@ -112,9 +113,13 @@ class Shop:
             self.session.flush()
 
     def subscription_change(self, when: datetime) -> None:
-        """A subscription bought, renewed at a new price, or ended, with its history row."""
+        """A subscription bought, renewed at a new price, or ended, with its history row (dated
+        no earlier than the subscription's previous one: `record` writes it after the change,
+        so its latest row is its state)."""
         rng = self.rng
         key = (rng.choice(USERS), rng.choice(self.add_ons).id)
+        when = max(when, self.changed_at.get(key, when))
+        self.changed_at[key] = when
         held = self.held.get(key)
         if held is None:
             held = UserAddOn(user_id=key[0], add_on_id=key[1], purchased_at=when)
