@@ -147,61 +147,67 @@ def _add_on_mrr(session: Session, scope: Scope) -> None:
         ),
         {"base": scope.base},
     )
-    if scope.full:
-        session.execute(text("DELETE FROM analytics_add_on_mrr"))
-        session.execute(
-            text(
-                f"""
-                INSERT INTO analytics_add_on_mrr (add_on_id, subscribers, mrr)
-                SELECT add_on_id, count(*)::int, sum({RECURRING_MONTHLY})
-                FROM user_add_ons u WHERE status = 'active' GROUP BY add_on_id
-                """
-            )
-        )
-        session.execute(text("DELETE FROM analytics_add_on_mrr_base"))
-        session.execute(
-            text(
-                """
-                INSERT INTO analytics_add_on_mrr_base (add_on_id, subscribers, mrr)
-                SELECT add_on_id, sum(subscribers)::int, sum(mrr) FROM (
-                    SELECT add_on_id, subscribers, mrr FROM analytics_add_on_mrr
-                    UNION ALL
-                    SELECT add_on_id, -subscribers, -mrr FROM analytics_add_on_steps
-                ) s GROUP BY add_on_id HAVING sum(subscribers) <> 0 OR sum(mrr) <> 0
-                """
-            )
-        )
-    else:
-        session.execute(
-            text(
-                """
-                INSERT INTO analytics_add_on_mrr_base (add_on_id, subscribers, mrr)
-                SELECT add_on_id, subscribers, mrr FROM analytics_add_on_steps WHERE NOT later
-                ON CONFLICT (add_on_id) DO UPDATE
-                SET subscribers = analytics_add_on_mrr_base.subscribers + excluded.subscribers,
-                    mrr = analytics_add_on_mrr_base.mrr + excluded.mrr
-                """
-            )
-        )
-        session.execute(
-            text("DELETE FROM analytics_add_on_mrr_base WHERE subscribers = 0 AND mrr = 0")
-        )
-        changed = "add_on_id IN (SELECT add_on_id FROM analytics_add_on_steps)"
-        session.execute(text(f"DELETE FROM analytics_add_on_mrr WHERE {changed}"))
-        session.execute(
-            text(
-                f"""
-                INSERT INTO analytics_add_on_mrr (add_on_id, subscribers, mrr)
-                SELECT add_on_id, sum(subscribers), sum(mrr) FROM (
-                    SELECT add_on_id, subscribers, mrr FROM analytics_add_on_mrr_base
-                    WHERE {changed}
-                    UNION ALL
-                    SELECT add_on_id, subscribers, mrr FROM analytics_add_on_steps WHERE later
-                ) s GROUP BY add_on_id HAVING sum(subscribers) > 0
-                """
-            )
-        )
+    (_add_on_mrr_full if scope.full else _add_on_mrr_incremental)(session)
     session.execute(text("DROP TABLE analytics_add_on_steps"))
+
+
+def _add_on_mrr_full(session: Session) -> None:
+    """Sum the active subscriptions per add-on; the base is that less the steps since."""
+    session.execute(text("DELETE FROM analytics_add_on_mrr"))
+    session.execute(
+        text(
+            f"""
+            INSERT INTO analytics_add_on_mrr (add_on_id, subscribers, mrr)
+            SELECT add_on_id, count(*)::int, sum({RECURRING_MONTHLY})
+            FROM user_add_ons u WHERE status = 'active' GROUP BY add_on_id
+            """
+        )
+    )
+    session.execute(text("DELETE FROM analytics_add_on_mrr_base"))
+    session.execute(
+        text(
+            """
+            INSERT INTO analytics_add_on_mrr_base (add_on_id, subscribers, mrr)
+            SELECT add_on_id, sum(subscribers)::int, sum(mrr) FROM (
+                SELECT add_on_id, subscribers, mrr FROM analytics_add_on_mrr
+                UNION ALL
+                SELECT add_on_id, -subscribers, -mrr FROM analytics_add_on_steps
+            ) s GROUP BY add_on_id HAVING sum(subscribers) <> 0 OR sum(mrr) <> 0
+            """
+        )
+    )
+
+
+def _add_on_mrr_incremental(session: Session) -> None:
+    """The steps before the base's new day onto the base; now is the base plus the later
+    steps, for the add-ons with steps."""
+    session.execute(
+        text(
+            """
+            INSERT INTO analytics_add_on_mrr_base (add_on_id, subscribers, mrr)
+            SELECT add_on_id, subscribers, mrr FROM analytics_add_on_steps WHERE NOT later
+            ON CONFLICT (add_on_id) DO UPDATE
+            SET subscribers = analytics_add_on_mrr_base.subscribers + excluded.subscribers,
+                mrr = analytics_add_on_mrr_base.mrr + excluded.mrr
+            """
+        )
+    )
+    session.execute(text("DELETE FROM analytics_add_on_mrr_base WHERE subscribers = 0 AND mrr = 0"))
+    changed = "add_on_id IN (SELECT add_on_id FROM analytics_add_on_steps)"
+    session.execute(text(f"DELETE FROM analytics_add_on_mrr WHERE {changed}"))
+    session.execute(
+        text(
+            f"""
+            INSERT INTO analytics_add_on_mrr (add_on_id, subscribers, mrr)
+            SELECT add_on_id, sum(subscribers), sum(mrr) FROM (
+                SELECT add_on_id, subscribers, mrr FROM analytics_add_on_mrr_base
+                WHERE {changed}
+                UNION ALL
+                SELECT add_on_id, subscribers, mrr FROM analytics_add_on_steps WHERE later
+            ) s GROUP BY add_on_id HAVING sum(subscribers) > 0
+            """
+        )
+    )
 
 
 # A bundle whose holders were found as it is now (its version is the one recorded then).
