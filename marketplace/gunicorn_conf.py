@@ -10,6 +10,7 @@ gunicorn's own environment variables still apply: `WEB_CONCURRENCY` sets the num
 `PORT` the port, `GUNICORN_CMD_ARGS` any other option.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -23,3 +24,10 @@ backlog = 2048
 timeout = 30
 # SIGTERM lets in-flight requests finish for this long.
 graceful_timeout = 20
+
+
+def post_worker_init(worker):
+    """Move what loading the app allocated (~200k objects) out of the collector's reach: a full
+    collection then scans only what requests keep, about 3 ms instead of about 100 ms, which
+    otherwise lands on a request now and then (the analytics page's p99, `bench_analytics`)."""
+    gc.freeze()

@@ -3,10 +3,10 @@
 A **full** refresh rewrites every rollup from the source tables. An **incremental** one
 rewrites only what changed since the previous refresh: the UTC days from that refresh's start
 (less `GRACE`, for a transaction that read the clock before it and committed after) on; the
-older days of promo checkouts and bundle orders refunded or paid since; and, from the previous
-refresh's start (less `GRACE`) on, the per-add-on MRR of the add-ons whose subscriptions
-changed, whether the users whose subscriptions changed hold those add-ons' bundles, and who
-holds a bundle edited. It
+older days of promo checkouts and bundle orders refunded or paid since; the per-add-on MRR of
+the add-ons whose subscriptions changed since that day, from a saved state plus the changes;
+and, from the previous refresh's start (less `GRACE`) on, whether the users whose
+subscriptions changed hold those add-ons' bundles, and who holds a bundle edited. It
 relies on every write being dated by the clock (charges, refunds, subscription changes, funnel
 events are); catalog edits (an add-on's category, a bundle's name) and rows written with an
 earlier date (the demo data set) show from the next full refresh, which the daily schedule
@@ -27,7 +27,15 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from marketplace.maintenance import mrr_rollup
-from marketplace.maintenance.rollups import DAILY, Scope, cash_lines, midnight, utc_day
+from marketplace.maintenance.rollups import (
+    DAILY,
+    STEPS,
+    Scope,
+    cash_lines,
+    midnight,
+    subscription_steps,
+    utc_day,
+)
 from marketplace.models import AnalyticsRefresh
 from marketplace.models.base import utcnow
 from marketplace.subscription_history import RECURRING_MONTHLY
@@ -122,25 +130,83 @@ def _array(values: list[int]) -> str:
 
 
 def _add_on_mrr(session: Session, scope: Scope) -> None:
-    """Subscribers and MRR per add-on, now (the add-ons whose subscriptions changed)."""
-    where, params = "true", {}
-    if not scope.full:
-        changed, since = scope.changed("occurred_at")
-        add_ons = session.scalars(
-            text(f"SELECT DISTINCT add_on_id FROM subscription_changes WHERE {changed}"), since
-        ).all()
-        where, params = "add_on_id = ANY(:add_ons)", {"add_ons": list(add_ons)}
-    session.execute(text(f"DELETE FROM analytics_add_on_mrr WHERE {where}"), params)
+    """Subscribers and MRR per add-on, now; and, in `analytics_add_on_mrr_base`, before
+    `scope.base`, for the next refresh to start from.
+
+    A full refresh sums the active subscriptions, then takes the changes since `scope.base`
+    off for the base. An incremental one adds the changes from `scope.since` (where the
+    previous refresh left the base) to `scope.base` onto the base, and the base plus the later
+    changes gives now for the add-ons that changed: a day's changes, not every changed add-on's
+    subscriptions. Both rely on each subscription's latest history row being its state, as
+    `subscription_history.record` keeps it."""
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE analytics_add_on_steps ON COMMIT DROP AS "
+            "SELECT add_on_id, occurred_at >= :base AS later, sum(active)::int AS subscribers, "
+            f"sum(delta) AS mrr FROM {STEPS} GROUP BY 1, 2"
+        ),
+        {"base": scope.base},
+    )
+    (_add_on_mrr_full if scope.full else _add_on_mrr_incremental)(session)
+    session.execute(text("DROP TABLE analytics_add_on_steps"))
+
+
+def _add_on_mrr_full(session: Session) -> None:
+    """Sum the active subscriptions per add-on; the base is that less the steps since."""
+    session.execute(text("DELETE FROM analytics_add_on_mrr"))
     session.execute(
         text(
             f"""
             INSERT INTO analytics_add_on_mrr (add_on_id, subscribers, mrr)
             SELECT add_on_id, count(*)::int, sum({RECURRING_MONTHLY})
-            FROM user_add_ons u WHERE status = 'active' AND {where}
-            GROUP BY add_on_id
+            FROM user_add_ons u WHERE status = 'active' GROUP BY add_on_id
             """
-        ),
-        params,
+        )
+    )
+    session.execute(text("DELETE FROM analytics_add_on_mrr_base"))
+    session.execute(
+        text(
+            """
+            INSERT INTO analytics_add_on_mrr_base (add_on_id, subscribers, mrr)
+            SELECT add_on_id, sum(subscribers)::int, sum(mrr) FROM (
+                SELECT add_on_id, subscribers, mrr FROM analytics_add_on_mrr
+                UNION ALL
+                SELECT add_on_id, -subscribers, -mrr FROM analytics_add_on_steps
+            ) s GROUP BY add_on_id HAVING sum(subscribers) <> 0 OR sum(mrr) <> 0
+            """
+        )
+    )
+
+
+def _add_on_mrr_incremental(session: Session) -> None:
+    """The steps before the base's new day onto the base; now is the base plus the later
+    steps, for the add-ons with steps."""
+    session.execute(
+        text(
+            """
+            INSERT INTO analytics_add_on_mrr_base (add_on_id, subscribers, mrr)
+            SELECT add_on_id, subscribers, mrr FROM analytics_add_on_steps WHERE NOT later
+            ON CONFLICT (add_on_id) DO UPDATE
+            SET subscribers = analytics_add_on_mrr_base.subscribers + excluded.subscribers,
+                mrr = analytics_add_on_mrr_base.mrr + excluded.mrr
+            """
+        )
+    )
+    session.execute(text("DELETE FROM analytics_add_on_mrr_base WHERE subscribers = 0 AND mrr = 0"))
+    changed = "add_on_id IN (SELECT add_on_id FROM analytics_add_on_steps)"
+    session.execute(text(f"DELETE FROM analytics_add_on_mrr WHERE {changed}"))
+    session.execute(
+        text(
+            f"""
+            INSERT INTO analytics_add_on_mrr (add_on_id, subscribers, mrr)
+            SELECT add_on_id, sum(subscribers), sum(mrr) FROM (
+                SELECT add_on_id, subscribers, mrr FROM analytics_add_on_mrr_base
+                WHERE {changed}
+                UNION ALL
+                SELECT add_on_id, subscribers, mrr FROM analytics_add_on_steps WHERE later
+            ) s GROUP BY add_on_id HAVING sum(subscribers) > 0
+            """
+        )
     )
 
 
@@ -218,15 +284,21 @@ def _recheck_holders(session: Session, scope: Scope) -> None:
 
 
 Step = Callable[[Session, Scope], None]
-STEPS: dict[str, Step] = {
+ROLLUPS: dict[str, Step] = {
     "analytics_mrr_daily": mrr_rollup.rewrite,
     **{rollup.table: rollup.rewrite for rollup in DAILY},
     "analytics_add_on_revenue_running": _add_on_revenue_running,
     "analytics_add_on_mrr": _add_on_mrr,
     "analytics_bundle_holders": _bundle_holders,
 }
-VIEWS = tuple(STEPS)  # the rollups, in refresh order
-TABLES = (*VIEWS, "analytics_mrr_users", "analytics_add_on_slots", "analytics_bundle_versions")
+VIEWS = tuple(ROLLUPS)  # the rollups, in refresh order
+TABLES = (
+    *VIEWS,
+    "analytics_mrr_users",
+    "analytics_add_on_mrr_base",
+    "analytics_add_on_slots",
+    "analytics_bundle_versions",
+)
 
 
 @dataclass(frozen=True)
@@ -259,16 +331,24 @@ def refresh(
     previous = as_of(session) if incremental else None
     base = _since(started)
     scope = _scope(session, previous, base) if previous is not None else Scope(base)
+    if not scope.full:
+        # A day's rows: compiling the plans (JIT) costs more than it saves.
+        session.execute(text("SET LOCAL jit = off"))
+    began = perf_counter()
+    subscription_steps(session, scope)
+    steps_seconds = perf_counter() - began
     seconds = {}
-    for name, step in STEPS.items():
+    for name, step in ROLLUPS.items():
         began = perf_counter()
         step(session, scope)
         if scope.full:
             # The page's plans need fresh statistics at once (autovacuum comes later).
             session.execute(text(f"ANALYZE {name}"))
-        seconds[name] = Decimal(perf_counter() - began).quantize(MILLI)
+        seconds[name] = Decimal(perf_counter() - began + steps_seconds).quantize(MILLI)
+        steps_seconds = 0.0  # counted with the first rollup
         if after_view is not None:
             after_view(name)
+    session.execute(text(f"DROP TABLE {STEPS}"))
     done = Refreshed(started, seconds, incremental=not scope.full)
     session.add(
         AnalyticsRefresh(started_at=started, seconds=done.total, incremental=done.incremental)

@@ -15,24 +15,17 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from marketplace.maintenance.rollups import Scope, utc_day
+from marketplace.maintenance.rollups import STEPS, Scope, utc_day
 
 # Each change's step in its subscription's monthly amount: over the whole history at once, or
-# (incremental) for the changes since a time, each looking up its predecessor in the index.
 _WHOLE_HISTORY = """
     SELECT c.user_id, c.occurred_at,
            c.mrr - coalesce(lag(c.mrr) OVER (PARTITION BY c.user_add_on_id
                                              ORDER BY c.occurred_at, c.id), 0) AS delta
     FROM subscription_changes c
 """
-_SINCE = """
-    SELECT c.user_id, c.occurred_at,
-           c.mrr - coalesce((SELECT p.mrr FROM subscription_changes p
-                             WHERE p.user_add_on_id = c.user_add_on_id
-                               AND (p.occurred_at, p.id) < (c.occurred_at, c.id)
-                             ORDER BY p.occurred_at DESC, p.id DESC LIMIT 1), 0) AS delta
-    FROM subscription_changes c WHERE c.occurred_at >= :since
-"""
+# (incremental) the changes since the scope's start, their steps worked out once per refresh
+_SINCE = f"SELECT user_id, occurred_at, delta FROM {STEPS}"
 _REWRITE = """
     WITH per_subscription AS ({changes}
     ), per_user AS (
@@ -76,6 +69,6 @@ def rewrite(session: Session, scope: Scope) -> None:
             text("DELETE FROM analytics_mrr_daily WHERE day >= :since_day"),
             {"since_day": scope.since.date()},
         )
-        changes, params["since"] = _SINCE, scope.since
+        changes = _SINCE
     sql = _REWRITE.format(changes=changes, day=utc_day("occurred_at"))
     session.execute(text(sql), params)

@@ -189,6 +189,15 @@ Table(
     Index("idx_analytics_add_on_mrr_mrr", "mrr"),
     Index("idx_analytics_add_on_mrr_subscribers", "subscribers"),
 )
+# Per add-on, its active subscriptions and MRR before the day the next refresh starts from:
+# that refresh adds the changes since to it (marketplace/maintenance/analytics.py).
+Table(
+    "analytics_add_on_mrr_base",
+    _rollups,
+    Column("add_on_id", Uuid, primary_key=True),
+    _count("subscribers"),
+    _money("mrr"),
+)
 Table(
     "analytics_funnel_daily",
     _rollups,

@@ -84,17 +84,21 @@ class BundleRow:
         return percent(self.holders, self.subscribers)
 
 
+# Each side summed per bundle before the join: a long range's day rows meet no bundle row.
 _BUNDLES = text(
     """
-    SELECT b.name, coalesce(sum(d.orders), 0), coalesce(sum(d.savings), 0.00),
-           coalesce(sum(d.revenue), 0.00), coalesce(max(h.holders), 0)
-    FROM add_on_bundles b
-    LEFT JOIN analytics_bundle_daily d
-           ON d.bundle_id = b.id AND d.day BETWEEN :start AND :end
-    LEFT JOIN (SELECT bundle_id, count(*) AS holders FROM analytics_bundle_holders
-               GROUP BY bundle_id) h ON h.bundle_id = b.id
-    GROUP BY b.id, b.name
-    HAVING coalesce(sum(d.orders), 0) > 0 OR coalesce(max(h.holders), 0) > 0
+    WITH d AS (
+        SELECT bundle_id, sum(orders) AS orders, sum(savings) AS savings,
+               sum(revenue) AS revenue
+        FROM analytics_bundle_daily WHERE day BETWEEN :start AND :end GROUP BY bundle_id
+    ), h AS (
+        SELECT bundle_id, count(*) AS holders FROM analytics_bundle_holders GROUP BY bundle_id
+    )
+    SELECT b.name, coalesce(d.orders, 0), coalesce(d.savings, 0.00), coalesce(d.revenue, 0.00),
+           coalesce(h.holders, 0)
+    FROM d FULL JOIN h ON h.bundle_id = d.bundle_id
+    JOIN add_on_bundles b ON b.id = coalesce(d.bundle_id, h.bundle_id)
+    WHERE coalesce(d.orders, 0) > 0 OR coalesce(h.holders, 0) > 0
     ORDER BY 2 DESC, 5 DESC, 1 LIMIT :limit
     """
 )

@@ -65,18 +65,19 @@ def build(session: Session, period: Range, bucket: Bucket, now: datetime) -> Rep
     session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     current = mrr.window(session, period)
     days = funnel.series(session, period, bucket)
+    cash = revenue.daily(session, period, bucket)
     month = period.last_days(CHURN_DAYS)
     churned = churn(mrr.window(session, month))
     return Report(
         period=period,
         bucket=bucket,
         as_of=as_of(session),
-        kpis=_kpis(session, period, current, churned, days),
+        kpis=_kpis(session, period, current, churned, days, cash),
         mrr=mrr.series(session, period, bucket),
-        revenue=revenue.series(session, period, bucket),
-        by_add_on=revenue.by(session, period, "add_on", limit=10),
-        by_category=revenue.by(session, period, "category"),
-        by_billing_type=revenue.by(session, period, "billing_type"),
+        revenue=cash.series,
+        by_add_on=revenue.by_add_on(session, period, limit=10),
+        by_category=cash.by_category,
+        by_billing_type=cash.by_billing_type,
         funnel=days,
         promos=performance.promos(session, period),
         bundles=performance.bundles(session, period, current.end_subscribers),
@@ -93,12 +94,12 @@ def _kpis(
     current: Movements,
     churned: Churn,
     days: list[FunnelDay],
+    cash: revenue.Daily,
 ) -> list[Kpi]:
     """The tiles; "before" is the period of the same length just before (churn: the 30 days
     before the last 30)."""
     before = mrr.window(session, period.previous())
     churned_before = churn(mrr.window(session, period.last_days(CHURN_DAYS).previous()))
-    cash, cash_before = revenue.total(session, period), revenue.total(session, period.previous())
     converted = funnel.overall(days, period.start)
     [converted_before] = funnel.series(session, period.previous(), None)
     return [
@@ -118,7 +119,7 @@ def _kpis(
             arpu(current.start, current.start_subscribers),
             "money",
         ),
-        Kpi("revenue", "Net revenue", cash.net, cash_before.net, "money"),
+        Kpi("revenue", "Net revenue", cash.total.net, cash.before.net, "money"),
         Kpi("new_subscribers", "New subscribers", _joined(current), _joined(before), "count"),
         Kpi("churn_rate", "Churn rate (30 days)", churned.rate, churned_before.rate, "ratio"),
         Kpi(

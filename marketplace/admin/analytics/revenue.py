@@ -29,20 +29,25 @@ class Cash:
         return self.charged - self.refunded
 
 
-_TOTAL = text(
-    "SELECT coalesce(sum(charged), 0.00), coalesce(sum(refunded), 0.00), coalesce(sum(charges), 0) "
-    "FROM analytics_revenue_daily WHERE day BETWEEN :start AND :end"
+# The range and the period just before it in one scan: per row, whether it is the range's,
+# and which grouping it is (GROUPING's bits: bucket 4, category 2, billing type 1 when not
+# grouped by). Largest net first, then by name, for the shares.
+_DAILY = text(
+    """
+    WITH d AS (
+        SELECT day >= :start AS current, date_trunc(:bucket, day)::date AS first,
+               category, billing_type, charged, refunded, charges
+        FROM analytics_revenue_daily WHERE day BETWEEN :before AND :end
+    )
+    SELECT current, GROUPING(first, category, billing_type), first, category, billing_type,
+           sum(charged), sum(refunded), sum(charges)
+    FROM d
+    GROUP BY GROUPING SETS ((current), (current, first), (current, category),
+                           (current, billing_type))
+    ORDER BY sum(charged) - sum(refunded) DESC, category, billing_type
+    """
 )
-_SERIES = text(
-    "SELECT date_trunc(:bucket, day)::date, sum(charged), sum(refunded), sum(charges) "
-    "FROM analytics_revenue_daily WHERE day BETWEEN :start AND :end GROUP BY 1"
-)
-# Per category or billing type: the small daily rollup.
-_SHARES = """
-    SELECT {column}, {column}, sum(charged), sum(refunded), sum(charges)
-    FROM analytics_revenue_daily WHERE day BETWEEN :start AND :end
-    GROUP BY 1 ORDER BY sum(charged) - sum(refunded) DESC, 1 LIMIT :limit
-"""
+_TOTAL, _BUCKET, _CATEGORY, _BILLING_TYPE = 7, 3, 5, 6
 # Per add-on: the running totals at the range's end less those before its start (two rows of
 # `analytics_add_on_revenue_running`, one array element per add-on), the top ones named.
 _ADD_ONS = text(
@@ -68,42 +73,58 @@ _ADD_ONS = text(
     ORDER BY t.charged - t.refunded DESC, t.slot
     """
 )
-# The small rollup's columns a share is taken by (never user input: a fixed choice).
-_SHARE_COLUMNS = {"category": "category", "billing_type": "billing_type"}
 
 
-def total(session: Session, period: Range) -> Cash:
-    """The revenue of `period`."""
-    charged, refunded, charges = session.execute(_TOTAL, _range(period)).one()
-    return Cash("Total", Decimal(charged), Decimal(refunded), int(charges))
+@dataclass(frozen=True)
+class Daily:
+    """What the daily rollup gives a range: its total and the previous period's, its revenue
+    per bucket (every bucket present, labelled by its first day), per category and per billing
+    type (largest net first)."""
+
+    total: Cash
+    before: Cash
+    series: list[Cash]
+    by_category: list[Cash]
+    by_billing_type: list[Cash]
 
 
-def series(session: Session, period: Range, bucket: Bucket) -> list[Cash]:
-    """Revenue per bucket of `period`, every bucket present (labelled by its first day)."""
-    found = {
-        first: (charged, refunded, int(charges))
-        for first, charged, refunded, charges in session.execute(
-            _SERIES, {**_range(period), "bucket": bucket.value}
+def daily(session: Session, period: Range, bucket: Bucket) -> Daily:
+    """The revenue of `period` split by `bucket`, by category and by billing type, and of the
+    period before it, in one query."""
+    totals = {True: Cash("Total", ZERO, ZERO), False: Cash("Total", ZERO, ZERO)}
+    found: dict[date, tuple[Decimal, Decimal, int]] = {}
+    shares: dict[int, list[Cash]] = {_CATEGORY: [], _BILLING_TYPE: []}
+    params = {**_range(period), "before": period.previous().start, "bucket": bucket.value}
+    rows = session.execute(_DAILY, params)
+    for current, grouping, first, category, billing_type, charged, refunded, charges in rows:
+        if grouping == _TOTAL:
+            totals[current] = Cash("Total", charged, refunded, int(charges))
+        elif not current:
+            continue
+        elif grouping == _BUCKET:
+            found[first] = (charged, refunded, int(charges))
+        else:
+            name = category if grouping == _CATEGORY else billing_type
+            shares[grouping].append(Cash(name, charged, refunded, int(charges), key=name))
+    return Daily(
+        total=totals[True],
+        before=totals[False],
+        series=[
+            Cash(max(first, period.start).isoformat(), *found.get(first, (ZERO, ZERO, 0)))
+            for first in buckets(period, bucket)
+        ],
+        by_category=shares[_CATEGORY],
+        by_billing_type=shares[_BILLING_TYPE],
+    )
+
+
+def by_add_on(session: Session, period: Range, limit: int | None = None) -> list[Cash]:
+    """Revenue of `period` per add-on, largest net first (the top `limit`)."""
+    return [
+        Cash(name, charged, refunded, key=row_key)
+        for name, row_key, charged, refunded in session.execute(
+            _ADD_ONS, {**_range(period), "limit": limit}
         )
-    }
-    return [
-        Cash(max(first, period.start).isoformat(), *found.get(first, (ZERO, ZERO, 0)))
-        for first in buckets(period, bucket)
-    ]
-
-
-def by(session: Session, period: Range, group: str, limit: int | None = None) -> list[Cash]:
-    """Revenue of `period` per add-on, category or billing type (`group`), largest net first."""
-    params = {**_range(period), "limit": limit}
-    if group == "add_on":
-        return [
-            Cash(name, charged, refunded, key=row_key)
-            for name, row_key, charged, refunded in session.execute(_ADD_ONS, params)
-        ]
-    query = text(_SHARES.format(column=_SHARE_COLUMNS[group]))
-    return [
-        Cash(name, charged, refunded, int(charges), key=row_key)
-        for name, row_key, charged, refunded, charges in session.execute(query, params)
     ]
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from marketplace.admin.analytics import mrr, revenue
 from marketplace.analytics import SubscriptionChange, movements
-from marketplace.analytics.periods import Range
+from marketplace.analytics.periods import Bucket, Range
 from marketplace.maintenance.analytics import refresh
 from marketplace.models import AddOn, UserAddOn
 from marketplace.models import SubscriptionChange as ChangeRow
@@ -74,9 +74,18 @@ def test_the_daily_schedule_refreshes_analytics(runner, session):
 
 def test_revenue_by_add_on_sums_to_revenue_and_mrr_to_add_on_mrr(session, history):
     period = Range(date(2026, 1, 1), date(2026, 2, 28))
-    total = revenue.total(session, period)
-    parts = revenue.by(session, period, "add_on")
+    cash = revenue.daily(session, period, Bucket.WEEK)
+    total = cash.total
+    parts = revenue.by_add_on(session, period)
     assert sum((p.net for p in parts), Decimal(0)) == total.net == Decimal("141.00")
+    # One query gives the range's buckets, categories and billing types, each summing to it,
+    # and the period before it apart.
+    for split in (cash.series, cash.by_category, cash.by_billing_type):
+        assert sum((p.net for p in split), Decimal(0)) == total.net
+    nets = [p.net for p in cash.by_category]
+    assert nets == sorted(nets, reverse=True)
+    before = revenue.daily(session, period.previous(), Bucket.MONTH)
+    assert cash.before == before.total
     window = mrr.window(session, period)
     # MRR now (the rollup's end) is the sum of the per-add-on MRR rollup.
     per_add_on = session.execute(text("SELECT sum(mrr) FROM analytics_add_on_mrr")).scalar_one()

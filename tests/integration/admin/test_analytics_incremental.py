@@ -54,6 +54,7 @@ class Shop:
         self.bundle(ORIGIN)
         self.lines: list[AddOnPurchase] = []
         self.held: dict[tuple[str, uuid.UUID], UserAddOn] = {}
+        self.changed_at: dict[tuple[str, uuid.UUID], datetime] = {}
         self.provider_refunded: set[uuid.UUID] = set()
 
     def cents(self, low: int = 100, high: int = 9_999) -> Decimal:
@@ -112,9 +113,13 @@ class Shop:
             self.session.flush()
 
     def subscription_change(self, when: datetime) -> None:
-        """A subscription bought, renewed at a new price, or ended, with its history row."""
+        """A subscription bought, renewed at a new price, or ended, with its history row (dated
+        no earlier than the subscription's previous one: `record` writes it after the change,
+        so its latest row is its state)."""
         rng = self.rng
         key = (rng.choice(USERS), rng.choice(self.add_ons).id)
+        when = max(when, self.changed_at.get(key, when))
+        self.changed_at[key] = when
         held = self.held.get(key)
         if held is None:
             held = UserAddOn(user_id=key[0], add_on_id=key[1], purchased_at=when)
@@ -232,10 +237,10 @@ def test_refunds_count_on_their_own_days_partial_ones_exactly(session):
         refund(session, line, D(amount), datetime(2026, 2, day, 15, tzinfo=UTC), itemised=itemised)
     refresh(session, now=datetime(2026, 2, 10, tzinfo=UTC))
 
-    series = revenue.series(session, Range(date(2026, 2, 1), date(2026, 2, 9)), Bucket.DAY)
+    series = revenue.daily(session, Range(date(2026, 2, 1), date(2026, 2, 9)), Bucket.DAY).series
     refunded = {cash.label: cash.refunded for cash in series if cash.refunded}
     assert refunded == {"2026-02-05": D("3.00"), "2026-02-07": D("2.25"), "2026-02-09": D("4.50")}
     week = Range(date(2026, 2, 6), date(2026, 2, 9))
-    by_add_on = {cash.label: cash.refunded for cash in revenue.by(session, week, "add_on")}
+    by_add_on = {cash.label: cash.refunded for cash in revenue.by_add_on(session, week)}
     assert by_add_on == {"Voice": D("4.50"), "Docs": D("2.25")}
-    assert revenue.total(session, week).net == D("-6.75")
+    assert revenue.daily(session, week, Bucket.DAY).total.net == D("-6.75")

@@ -25,8 +25,9 @@ def test_every_check_passes_on_a_seeded_database(session, seeded_catalog):
     # index on user_add_ons, and 020_analytics_incremental's: 3 on add_on_purchases (charges
     # and refunds since a time, promo codes reserved) and the analytics_add_on_* rollups' 6
     # (slots: key and add-on; running totals: key; MRR: key, by MRR, by subscribers); and the
-    # search match classes' 3 GIN indexes on add_ons (019_search_classes).
-    assert results["indexes on add_* tables"].found == "56"
+    # search match classes' 3 GIN indexes on add_ons (019_search_classes), and the key of
+    # 022_add_on_mrr_base's analytics_add_on_mrr_base.
+    assert results["indexes on add_* tables"].found == "57"
     assert results["foreign keys on the guide's 5 tables"].found == "7"  # and 005's order_id
     assert results["update_updated_at_column triggers"].found == "8/8"
     assert results["alembic revision"].found == migration_head()
