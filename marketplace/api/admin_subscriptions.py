@@ -16,6 +16,7 @@ from marketplace.admin.keyset import Cursor, parse_time
 from marketplace.admin.subscriptions import queries as subscription_queries
 from marketplace.admin.subscriptions import service as subscriptions
 from marketplace.admin.subscriptions.forms import MAX_REASON
+from marketplace.api.account import SubscriptionSchema
 from marketplace.api.admin_common import (
     IF_MATCH_DOC,
     actor,
@@ -53,17 +54,10 @@ class SubscriptionListArgs(PageArgs):
     )
 
 
-class AdminSubscriptionSchema(Strict):
-    id = fields.UUID(required=True)
+class AdminSubscriptionSchema(SubscriptionSchema):
+    """A subscription as its holder sees it, and whose it is."""
+
     user_id = fields.String(required=True)
-    add_on_id = fields.UUID(required=True)
-    slug = fields.String(required=True)
-    name = fields.String(required=True)
-    status = fields.String(required=True)
-    auto_renew = fields.Boolean(required=True)
-    purchased_at = Timestamp(required=True)
-    expires_at = Timestamp(required=True, allow_none=True)
-    cancelled_at = Timestamp(required=True, allow_none=True)
     cancellation_reason = fields.String(required=True, allow_none=True)
     created_at = Timestamp(required=True)
 
