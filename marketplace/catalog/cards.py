@@ -76,11 +76,12 @@ def _key(add_on_id: uuid.UUID) -> tuple[object, ...]:
 
 def _render(results: CatalogPage, add_on: AddOn) -> Markup:
     template = current_app.jinja_env.get_template("catalog/_card.html")
+    card = template.module.card  # type: ignore[attr-defined]  # its macro
     return Markup(
-        template.render(
-            add_on=add_on,
-            key_features=results.key_features.get(add_on.id, []),
-            hints=results.bundle_hints.get(add_on.id, []),
-            form_token=CSRF_PLACEHOLDER,
+        card(
+            add_on,
+            results.key_features.get(add_on.id, []),
+            results.bundle_hints.get(add_on.id, []),
+            CSRF_PLACEHOLDER,
         )
-    )
+    ).strip()
