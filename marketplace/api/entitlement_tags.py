@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from datetime import datetime
 
 import psycopg
@@ -29,6 +28,7 @@ CHANNEL = "entitlements_changed"
 EVERYONE = "*"
 MAX_USERS = 100_000  # about 10 MB; past it the oldest tags go first
 RECONNECT_SECONDS = 1.0
+WAKE_SECONDS = 1.0  # how often a listener waiting for notifications checks it was stopped
 
 
 class EntitlementTags:
@@ -37,6 +37,7 @@ class EntitlementTags:
     def __init__(self, conninfo: str) -> None:
         self._conninfo = conninfo
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
         self._tags: dict[str, tuple[str, datetime | None]] = {}
         self._generation = 0
         self._listening = False
@@ -85,18 +86,30 @@ class EntitlementTags:
             self._listening = False
         threading.Thread(target=self._listen, name="entitlement-tags", daemon=True).start()
 
+    def stop(self) -> None:
+        """Stop listening (within `WAKE_SECONDS`) and answer nothing from memory any more."""
+        self._stopped.set()
+        self._forget(listening=False)
+
     def _listen(self) -> None:
-        while True:
+        warned = False  # one warning an outage, not one a retry
+        while not self._stopped.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self._forget(listening=True)
-                    for notice in conn.notifies():
-                        self._changed(notice.payload)
+                    if warned:
+                        log.warning("entitlement tags: listening again")
+                    warned = False
+                    while not self._stopped.is_set():
+                        for notice in conn.notifies(timeout=WAKE_SECONDS):
+                            self._changed(notice.payload)
             except psycopg.Error as error:
-                log.warning("entitlement tags: not listening (%s); retrying", error)
+                if not warned:
+                    log.warning("entitlement tags: not listening (%s); retrying", error)
+                warned = True
             self._forget(listening=False)
-            time.sleep(RECONNECT_SECONDS)
+            self._stopped.wait(RECONNECT_SECONDS)
 
     def _changed(self, user_id: str) -> None:
         with self._lock:

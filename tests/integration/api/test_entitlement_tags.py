@@ -33,6 +33,7 @@ def app(committed_database_url):
         MARKETPLACE_API_TOKENS=(SERVICE_TOKEN,),
     ) as app:
         yield app
+        app.extensions["entitlement_tags"].stop()  # before its database goes
 
 
 @pytest.fixture
@@ -58,6 +59,22 @@ def listening(app) -> bool:
 def revalidated(client, tag: str):
     """Read with `tag` until the answer is what the database says (notified in milliseconds)."""
     return wait_until(lambda: (r := read(client, tag)).status_code == 200 and r)
+
+
+@contextmanager
+def statements_sent() -> Iterator[list[str]]:
+    """The SQL the app's engine sends while the block runs (this app commits: there is no test
+    connection to listen on, as `recorded_statements` does)."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_a_revalidation_is_answered_from_memory_without_a_query(app, tts):
@@ -132,17 +149,15 @@ def test_a_rolled_back_change_keeps_the_tag(app, tts):
     assert read(client, tag).status_code == 304
 
 
-@contextmanager
-def statements_sent() -> Iterator[list[str]]:
-    """The SQL the app's engine sends while the block runs (this app commits: there is no test
-    connection to listen on, as `recorded_statements` does)."""
-    sent: list[str] = []
+def test_once_stopped_every_revalidation_asks_the_database(app, tts):
+    subscribe(db.session, "alice", tts)
+    client = app.test_client()
+    assert listening(app)
+    tag = read(client).headers["ETag"]
 
-    def record(conn, cursor, statement, *args):
-        sent.append(statement)
+    app.extensions["entitlement_tags"].stop()
+    with statements_sent() as sent:
+        unchanged = read(client, tag)
 
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+    assert unchanged.status_code == 304
+    assert sent, "answered from memory after stop()"
