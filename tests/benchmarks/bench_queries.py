@@ -112,9 +112,25 @@ def database_url() -> str:
 
 
 def prepare(session: Session, seed: int) -> None:
-    """Load the full demo data set unless the database already holds it; warm the OS cache."""
+    """Load the full demo data set unless the database already holds it; vacuum it and warm
+    the OS cache, as a running server's database would be."""
     load_unless_present(session, seed)
+    vacuum(session)
     warm_os_cache(session)
+
+
+def vacuum(session: Session) -> None:
+    """VACUUM (ANALYZE) every table, as autovacuum does soon after a bulk load or a refresh.
+
+    Until then a freshly written table has no visibility map, so no index-only scan skips its
+    heap: the analytics page's expiring count and promo reservations read thousands of heap
+    pages (about 100 ms of the page's p99), which no running server pays.
+    """
+    session.commit()  # VACUUM runs on its own connection; hold no transaction meanwhile
+    started = time.perf_counter()
+    with session.get_bind().connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM (ANALYZE)"))
+    print(f"vacuumed and analyzed the tables in {time.perf_counter() - started:.1f} s")
 
 
 def warm_os_cache(session: Session) -> None:
