@@ -19,7 +19,12 @@ from marketplace.maintenance.tables import analyze_tables, vacuum_tables
 from marketplace.models import MARKETPLACE_TABLES
 from marketplace.models.base import utcnow
 
+# What a shop's cron runs: `frequent` every minute (the outbox's calls and letters go out, and
+# the analytics follow each sale, refund and cancellation within the minute), the rest as named.
+INCREMENTAL_REFRESH = "refresh-analytics --incremental"
+OUTBOX_LIMIT = 500  # outbox entries one delivery run sends
 SCHEDULES = {
+    "frequent": ("deliver-outbox", INCREMENTAL_REFRESH),
     "daily": ("cleanup-carts", "expire-idempotency-keys", "refresh-analytics"),
     "weekly": ("expire-subscriptions", "deactivate-promos"),
     "monthly": ("analyze", "vacuum"),
@@ -129,7 +134,7 @@ def vacuum_command(dry_run: bool) -> None:
     do_vacuum(dry_run)
 
 
-def do_deliver_outbox(limit: int, name: str = "deliver-outbox") -> int:
+def do_deliver_outbox(limit: int, name: str = "deliver-outbox", dry_run: bool = False) -> int:
     from flask import current_app
 
     from marketplace.billing.outbox import due_count
@@ -137,6 +142,9 @@ def do_deliver_outbox(limit: int, name: str = "deliver-outbox") -> int:
 
     due = min(due_count(db.session()), limit)
     db.session.commit()
+    if dry_run:
+        _say(name, dry_run, f"would deliver the outbox entries due: {due}")
+        return due
     with click.progressbar(length=due, label=f"{name}: sending") as bar:
         report = sync_billing(db.session(), current_app.config, limit=limit, progress=bar.update)
     for error in report.errors:
@@ -156,7 +164,7 @@ def do_deliver_outbox(limit: int, name: str = "deliver-outbox") -> int:
 limit_option = click.option(
     "--limit",
     type=click.IntRange(min=1),
-    default=500,
+    default=OUTBOX_LIMIT,
     show_default=True,
     help="Outbox entries to send in this run.",
 )
@@ -218,16 +226,21 @@ def refresh_analytics_command(incremental: bool, dry_run: bool) -> None:
 @dry_run_option
 @batch_size_option
 def run_command(schedule: str, days: int, dry_run: bool, batch_size: int) -> None:
-    """Run every task of a schedule: daily, weekly or monthly."""
+    """Run every task of a schedule: frequent (every minute), daily, weekly or monthly."""
     now = utcnow()
+    tasks = {
+        "deliver-outbox": lambda: do_deliver_outbox(OUTBOX_LIMIT, dry_run=dry_run),
+        "refresh-analytics": lambda: do_refresh_analytics(dry_run),
+        INCREMENTAL_REFRESH: lambda: do_refresh_analytics(dry_run, incremental=True),
+        "analyze": lambda: do_analyze(dry_run),
+        "vacuum": lambda: do_vacuum(dry_run),
+    }
 
     def run(name: str) -> int:
         if name in ROW_TASKS:
             task = ROW_TASKS[name]
             return do_row_task(task, days=days, dry_run=dry_run, batch_size=batch_size, now=now)
-        if name == "refresh-analytics":
-            return do_refresh_analytics(dry_run)
-        return do_analyze(dry_run) if name == "analyze" else do_vacuum(dry_run)
+        return tasks[name]()
 
     click.echo(f"Running {schedule} maintenance{' (dry run)' if dry_run else ''}:")
     counts = {name: run(name) for name in SCHEDULES[schedule]}

@@ -323,8 +323,12 @@ def refresh(
 ) -> Refreshed:
     """Refresh every rollup (only what changed since the last refresh when `incremental` and
     there was one) and log the refresh (the caller commits)."""
-    started = now or utcnow()
     session.flush()  # what this transaction wrote counts too
+    # One refresh at a time (the minutely incremental one meets the daily full one): a second
+    # waits here, then reads the first's "as of" and starts where it left off. Two at once
+    # would each delete the days' rows the other is writing and then insert them twice.
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('analytics:refresh', 0))"))
+    started = now or utcnow()
     # A full refresh sorts a few million rows; in memory, not in temporary files (this
     # transaction only).
     session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))

@@ -4,14 +4,18 @@ cancellation, refund and failed renewal; an SMTP outage delays a letter, never a
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from html import unescape
 from io import BytesIO
 
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from marketplace.admin.analytics import revenue
+from marketplace.analytics.periods import Bucket, Range
 from marketplace.billing import outbox
 from marketplace.extensions import db
+from marketplace.maintenance.analytics import refresh
 from marketplace.models import BillingOutboxEntry, Order
 from marketplace.vocabulary import Role
 from tests.fixtures.shoppers import sign_in
@@ -149,6 +153,54 @@ def test_an_smtp_outage_keeps_the_letter_and_a_later_run_delivers_it(
     )
     [entry] = mail_entries()
     assert (entry.status, entry.attempts, entry.last_error) == ("delivered", 2, None)
+
+
+def test_the_frequent_schedule_delivers_what_is_owed_and_the_analytics_follow_the_sale(
+    client, runner, session, catalog, fake_stripe, smtp_server
+):
+    refresh(session)  # yesterday's daily full refresh, say
+    session.commit()
+    sign_in_with_email(client)
+    smtp_server.stop()
+    bought(client, session, fake_stripe, catalog.tts)
+    smtp_server.start()
+    [entry] = mail_entries()
+    entry.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+    session.commit()
+    today = Range(datetime.now(UTC).date(), datetime.now(UTC).date())
+    assert revenue.daily(session, today, Bucket.DAY).total.charged == 0  # not refreshed yet
+
+    result = runner.invoke(args=["maintain", "run", "frequent"])
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "Frequent maintenance done: deliver-outbox 1, refresh-analytics --incremental 8."
+        in result.output
+    )
+    assert "refreshed 8 rollups incrementally" in result.output
+    [mail] = smtp_server.messages
+    assert mail["Subject"].endswith("confirmed: $9.99")
+    assert revenue.daily(session, today, Bucket.DAY).total.charged == Decimal("9.99")
+
+
+def test_a_dry_run_of_the_frequent_schedule_sends_nothing(
+    client, runner, session, catalog, fake_stripe, smtp_server
+):
+    sign_in_with_email(client)
+    smtp_server.stop()
+    bought(client, session, fake_stripe, catalog.tts)
+    smtp_server.start()
+    [entry] = mail_entries()
+    entry.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+    session.commit()
+
+    result = runner.invoke(args=["maintain", "run", "frequent", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    assert "deliver-outbox: would deliver the outbox entries due: 1 (dry run" in result.output
+    assert "refresh-analytics: would refresh 8 rollups incrementally" in result.output
+    assert smtp_server.messages == []
+    assert mail_entries()[0].status == "pending"
 
 
 def test_cancelling_sends_the_cancelled_letter(client, session, catalog, fake_stripe, smtp_server):
