@@ -29,7 +29,7 @@ from marketplace.bundles.queries import (
     savings_label,
 )
 from marketplace.catalog.facts import ProductFacts, humanise, product_facts
-from marketplace.catalog.search import Search, document_matches, first_matches
+from marketplace.catalog.search import first_matches, search_words
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, FeatureDefinition
 from marketplace.quoting import quote_add_ons
 from marketplace.shopper import Shopper
@@ -101,32 +101,42 @@ def catalog_page(
     hints_wanted: Callable[[uuid.UUID], bool] = lambda add_on_id: True,
 ) -> CatalogPage:
     """Return one page of active add-ons matching the filters (three queries, any page size;
-    a search takes one or a few more, see `search.first_matches`).
+    a search's ids and count are one, see `search.first_matches`).
 
     The rows come from the sort's index with a LIMIT. The total is a separate `count(*)` (an
     index-only scan); `count(*) OVER ()` would fetch and evaluate every match to keep 24, about
     25 ms where both queries take 1 ms. No count on a short (last) page; an empty page past the
-    first has none ("no such page"). A search counts up to `SEARCH_COUNT_LIMIT` matches past
-    the page, then says `more`. Bundle hints are read only for the add-ons `hints_wanted`
-    names (cards not cached). `offset` (the API's cursor) starts the page at any row.
+    first has none ("no such page"). A search counts up to `SEARCH_COUNT_LIMIT` matches (or to
+    the page's end) in the statement that finds them, then says `more`. Bundle hints are read
+    only for the add-ons `hints_wanted` names (cards not cached). `offset` (the API's cursor)
+    starts the page at any row.
     """
     start = (page - 1) * page_size if offset is None else offset
     base: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
     base += [AddOn.category == category] if category else []
-    searched = Search.of(q)
-    if searched is None:
-        query = select(AddOn, KEY_FEATURE_NAMES).where(*base).order_by(*SORTS[sort], AddOn.id)
-        rows = session.execute(query.limit(page_size).offset(start)).all()
-        conditions, count_limit = base, None
+    words = search_words(q)
+    total: int | None = None
+    more = False
+    if words:
+        found = first_matches(
+            session,
+            words,
+            order=SORTS["name"] if sort == "featured" else SORTS[sort],
+            ranked=sort == "featured",  # "featured" means the best match: by class, then name
+            category=category,
+            start=start,
+            page_size=page_size,
+            count_limit=max(SEARCH_COUNT_LIMIT, start + page_size),
+        )
+        rows, total, more = _rows_of(session, found.ids), found.total, found.more
     else:
-        rows = _searched_rows(session, base, searched, sort, start, page_size)
-        conditions = [*base, document_matches(searched.query)]
-        count_limit = max(SEARCH_COUNT_LIMIT, start + page_size)
-    add_ons = [row.AddOn for row in rows]
+        query = select(AddOn, KEY_FEATURE_NAMES).where(*base).order_by(*SORTS[sort], AddOn.id)
+        rows = list(session.execute(query.limit(page_size).offset(start)).all())
     if len(rows) < page_size:  # the last page (or none): every match is counted already
         total, more = start + len(rows) if rows else 0, False
-    else:
-        total, more = _count(session, conditions, count_limit)
+    elif total is None:
+        total = session.scalars(select(func.count()).select_from(AddOn).where(*base)).one()
+    add_ons = [row.AddOn for row in rows]
     return CatalogPage(
         add_ons=add_ons,
         key_features={
@@ -140,40 +150,13 @@ def catalog_page(
     )
 
 
-def _searched_rows(
-    session: Session,
-    base: list[ColumnExpressionArgument[bool]],
-    searched: Search,
-    sort: str,
-    start: int,
-    page_size: int,
-) -> list[Row[Any]]:
-    """One page of a search's matches: their ids in order, then their rows.
-
-    "featured" means the best match: by match class, then by name.
-    """
-    ranked = sort == "featured"
-    order = SORTS["name"] if ranked else SORTS[sort]
-    ids = first_matches(session, base, searched, order, start + page_size, ranked=ranked)
-    ids = ids[start:]
+def _rows_of(session: Session, ids: list[uuid.UUID]) -> list[Row[Any]]:
+    """The catalog rows of `ids`, in that order."""
     if not ids:
         return []
     found = select(AddOn, KEY_FEATURE_NAMES).where(AddOn.id.in_(ids))
     rows = {row.AddOn.id: row for row in session.execute(found)}
     return [rows[add_on_id] for add_on_id in ids]
-
-
-def _count(
-    session: Session, conditions: list[ColumnExpressionArgument[bool]], limit: int | None
-) -> tuple[int, bool]:
-    """How many add-ons meet `conditions` (up to `limit`), and whether more than that do."""
-    if limit is None:
-        return session.scalars(
-            select(func.count()).select_from(AddOn).where(*conditions)
-        ).one(), False
-    found = select(AddOn.id).where(*conditions).limit(limit + 1).subquery()
-    total = session.scalars(select(func.count()).select_from(found)).one()
-    return min(total, limit), total > limit
 
 
 def bundle_hints(

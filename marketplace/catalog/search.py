@@ -8,7 +8,11 @@ are that dense, the first ones in order lie at the start of the order's own inde
 `HEAD_ROWS` rows are checked, and only a sparse class (fewer matches among them than the page
 needs) is asked of its own GIN index — where there are few to sort.
 PostgreSQL cannot make this choice itself: it estimates every prefix search at the same 2% of
-the rows, however many match.
+the rows, however many match. So the statement makes it: each class's GIN scan sits behind a
+condition on the head's counts that PostgreSQL checks once, before the scan (a "One-Time
+Filter"), and runs only when needed. One statement answers the page's ids and the capped
+count; its text depends only on the search's shape (words, sort, category or not, classes),
+so it is built once per shape and the executions send parameters.
 """
 
 from __future__ import annotations
@@ -16,40 +20,22 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    ColumnExpressionArgument,
-    Select,
-    and_,
-    case,
-    func,
-    literal,
-    literal_column,
-    not_,
-    select,
-)
-from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
+from sqlalchemy import ColumnElement, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.util import ClauseAdapter
 
 from marketplace.models import AddOn
 from marketplace.models.catalog import SEARCH_CLASS_WEIGHTS, class_search_document
 
 MAX_SEARCH_WORDS = 8
-ENGLISH = literal_column("'english'", REGCONFIG)  # stems and drops stop words
-SIMPLE = literal_column("'simple'", REGCONFIG)  # lower-cases only
 # How many rows of the order's index a class is read from before its GIN index is asked: a
 # class with fewer matches than the page needs among them has at most about 2.5% of 10k add-ons
 # matching, few enough to fetch and sort (about 1 ms); reading them costs about as much.
 HEAD_ROWS = 1_000
-# The match classes, best first: each class's document, GIN-indexed (migration 019).
-CLASS_DOCUMENTS = [class_search_document(weights) for weights in SEARCH_CLASS_WEIGHTS] + [
-    literal_column("search_document")
-]
+_DIALECT = postgresql.dialect()
 
 
 def search_words(text: str) -> list[str]:
@@ -61,169 +47,134 @@ def search_words(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", text.lower())[:MAX_SEARCH_WORDS]
 
 
-def search_query(text: str, weights: str = "") -> ColumnElement[Any] | None:
-    """The tsquery of a search: every word stemmed (English), the last one also as a prefix.
+def _sql(element: ColumnElement[Any]) -> str:
+    return str(element.compile(dialect=_DIALECT))
+
+
+def tsquery_sql(word_count: int, weights: str = "") -> str:
+    """The tsquery of a search of `word_count` words (parameters `:w0`…), as SQL: every word
+    stemmed (English), the last one also as a prefix.
 
     "transcribe" finds "transcribes" (stems), "neural voi" finds "neural voices", and the
     last word is also matched unstemmed as a prefix (`simple`), so "a" finds names starting
     with A although "a" is an English stop word. `weights` ("A", "AB"…) keeps to lexemes of
-    those weights. None when no word is left.
+    those weights.
     """
-    words = search_words(text)
-    if not words:
-        return None
-    *whole, last = words
-    label = f":{weights}" if weights else ""
-    terms: list[ColumnElement[Any]] = [
-        func.to_tsquery(ENGLISH, word + label, type_=TSQUERY) for word in whole
-    ]
-    prefix = f"{last}:*{weights}"
-    terms.append(
-        func.to_tsquery(ENGLISH, prefix, type_=TSQUERY).op("||")(
-            func.to_tsquery(SIMPLE, prefix, type_=TSQUERY)
-        )
-    )
-    return functools.reduce(lambda left, right: left.op("&&")(right), terms)  # AND
+    label = f"\\:{weights}" if weights else ""  # `\:`: a colon, not a parameter, to text()
+    terms = [f"to_tsquery('english', :w{n} || '{label}')" for n in range(word_count - 1)]
+    last = f":w{word_count - 1} || ':*{weights}'"
+    terms.append(f"(to_tsquery('english', {last}) || to_tsquery('simple', {last}))")
+    return "(" + " && ".join(terms) + ")"
+
+
+# The match classes' documents, best first, each GIN-indexed (migration 019), then the whole.
+CLASS_DOCUMENTS = [_sql(class_search_document(weights)) for weights in SEARCH_CLASS_WEIGHTS] + [
+    "search_document"
+]
+# The columns every order reads, carried from CTE to CTE.
+_COLUMNS = "id, display_order, name, base_price"
 
 
 @dataclass(frozen=True)
-class Search:
-    """A search's tsquery, and the same kept to each match class's weights."""
+class Found:
+    """A page's worth of a search: the ids of its first matches in order, and how many match
+    (counted up to a limit; `more` when past it)."""
 
-    query: ColumnElement[Any]
-    by_class: list[ColumnElement[Any]]  # "A", "AB", "ABC"
-
-    @classmethod
-    def of(cls, text: str) -> Search | None:
-        """The search for what was typed; None when no word is in it."""
-        query = search_query(text)
-        if query is None:
-            return None
-        by_class = [search_query(text, weights.upper()) for weights in SEARCH_CLASS_WEIGHTS]
-        return cls(query, [weighted for weighted in by_class if weighted is not None])
-
-
-def matches(document: ColumnElement[Any], query: ColumnElement[Any]) -> ColumnElement[bool]:
-    """`document @@ query`, answered by the document's GIN index."""
-    return document.bool_op("@@")(query)
-
-
-def document_matches(query: ColumnElement[Any]) -> ColumnElement[bool]:
-    """Whether the whole search document matches (idx_add_ons_search_document)."""
-    return matches(CLASS_DOCUMENTS[-1], query)
-
-
-def class_conditions(query: ColumnElement[Any]) -> list[ColumnElement[bool]]:
-    """Each match class's condition, best first: its document matches, the better one's not.
-
-    The classes nest (the name is in the summary's class, and so on), so "not the class just
-    above" means "in no better class".
-    """
-    conditions: list[ColumnElement[bool]] = []
-    better: ColumnElement[bool] | None = None
-    for document in CLASS_DOCUMENTS:
-        found = matches(document, query)
-        conditions.append(found if better is None else and_(found, not_(better)))
-        better = found
-    return conditions
+    ids: list[uuid.UUID]
+    total: int
+    more: bool
 
 
 def first_matches(
     session: Session,
-    base: Sequence[ColumnExpressionArgument[bool]],
-    search: Search,
-    order: Sequence[Any],
-    count: int,
+    words: list[str],
     *,
+    order: tuple[Any, ...],
     ranked: bool,
-) -> list[uuid.UUID]:
-    """The ids of the first `count` add-ons meeting `base` that match `search`, in `order`
-    (then id); `ranked` lists the match classes one after the other, best first.
+    category: str | None,
+    start: int,
+    page_size: int,
+    count_limit: int,
+) -> Found:
+    """The ids of matches `start`… (`page_size` of them) of the active add-ons (in `category`)
+    matching `words`, in `order` (then id; `ranked`: by match class first), and their count up
+    to `count_limit` — one statement."""
+    count = start + page_size
+    statement = _statement(len(words), order, ranked, category is not None)
+    params: dict[str, Any] = {f"w{n}": word for n, word in enumerate(words)}
+    params |= {
+        "category": category,
+        "head_size": max(HEAD_ROWS, 4 * count),
+        "count": count,
+        "start": start,
+        "page_size": page_size,
+        "count_limit": count_limit,
+    }
+    rows = session.execute(statement, params).all()
+    total = rows[0].total if rows else 0
+    return Found([row.id for row in rows], min(total, count_limit), total > count_limit)
 
-    One statement reads the head of the order's index. A class's matches there are its first
-    matches overall (the head comes first in the order), so they serve when there are enough
-    of them, or when the head is the whole catalog; otherwise that class is asked of its GIN
-    index. A broad search takes one statement, a narrow one a few.
+
+@functools.cache
+def _statement(word_count: int, order_by: tuple[Any, ...], ranked: bool, in_category: bool) -> Any:
+    """The statement of one search shape (see the module's docstring).
+
+    `head` is the first `:head_size` rows in the page's order (the order's index); a class
+    takes its head matches when the head holds `:count` of them or is the whole catalog,
+    else it asks its GIN index (`gin_k`, gathered apart and then sorted: left to itself the
+    planner may walk the order's index instead, checking every add-on of a sparse class).
+    A class is not asked at all once the classes before it hold `:count`.
     """
-    classes = class_conditions(search.query) if ranked else [document_matches(search.query)]
-    in_head, head_is_all = _head_matches(session, base, search, order, count, ranked=ranked)
-    ids: list[uuid.UUID] = []
-    for rank, condition in enumerate(classes):
-        wanted = count - len(ids)
-        found = in_head.get(rank, [])
-        if len(found) < wanted and not head_is_all:
-            found = _matches_in_order(session, [*base, condition], order, wanted)
-        ids += found[:wanted]
-        if len(ids) == count:
-            break
-    return ids
-
-
-def _head_matches(
-    session: Session,
-    base: Sequence[ColumnExpressionArgument[bool]],
-    search: Search,
-    order: Sequence[Any],
-    count: int,
-    *,
-    ranked: bool,
-) -> tuple[dict[int, list[uuid.UUID]], bool]:
-    """The first `count` matches among the head's rows, by class, and whether the head holds
-    every row meeting `base` (then nothing is left to ask the GIN indexes)."""
-    ordered = (*order, AddOn.id)
-    head_size = max(HEAD_ROWS, 4 * count)
-    head = (
-        _sortable()
-        .add_columns(AddOn.search_document)  # what the classes read
-        .where(*base)
-        .order_by(*ordered)
-        .limit(head_size)
-        .subquery("head")
-    )
-    counted = select(head, func.count().over().label("head_rows")).subquery("counted")
-    # Row by row, a query kept to the class's weights is cheaper than filtering the document.
-    rank = (
-        case(
-            *((document_matches(weighted), r) for r, weighted in enumerate(search.by_class)),
-            else_=len(search.by_class),
+    base = "is_active" + (" AND category = :category" if in_category else "")
+    # Unqualified: the same order sorts `add_ons` and the CTEs that carry its columns.
+    order = ", ".join(_sql(column).replace("add_ons.", "") for column in (*order_by, AddOn.id))
+    query = tsquery_sql(word_count)
+    if ranked:
+        # Row by row, a query kept to the class's weights is cheaper than filtering the
+        # document: rank k is the first class whose weights match.
+        whens = " ".join(
+            f"WHEN search_document @@ {tsquery_sql(word_count, weights.upper())} THEN {rank}"
+            for rank, weights in enumerate(SEARCH_CLASS_WEIGHTS)
         )
-        if ranked
-        else literal(0)
+        rank_sql = f"CASE {whens} ELSE {len(SEARCH_CLASS_WEIGHTS)} END"
+        conditions = []
+        better = None
+        for document in CLASS_DOCUMENTS:
+            found = f"{document} @@ {query}"
+            conditions.append(found if better is None else f"{found} AND NOT {better}")
+            better = found
+    else:
+        rank_sql, conditions = "0", [f"search_document @@ {query}"]
+    ctes = [
+        f"""head AS MATERIALIZED (
+            SELECT {_COLUMNS}, search_document FROM add_ons WHERE {base}
+            ORDER BY {order} LIMIT :head_size)""",
+        "head_is_all AS MATERIALIZED (SELECT count(*) < :head_size AS yes FROM head)",
+        f"""head_matches AS MATERIALIZED (
+            SELECT {_COLUMNS}, {rank_sql} AS rank FROM head WHERE search_document @@ {query})""",
+    ]
+    classes: list[str] = []
+    for rank, condition in enumerate(conditions):
+        in_head = f"(SELECT count(*) FROM head_matches WHERE rank = {rank})"
+        before = " + ".join(f"(SELECT count(*) FROM class_{k})" for k in range(rank)) or "0"
+        ctes += [
+            f"""gin_{rank} AS MATERIALIZED (
+                SELECT {_COLUMNS} FROM add_ons WHERE {base} AND {condition}
+                AND NOT (SELECT yes FROM head_is_all) AND {in_head} < :count
+                AND {before} < :count)""",
+            f"""class_{rank} AS MATERIALIZED (
+                (SELECT {_COLUMNS}, rank FROM head_matches WHERE rank = {rank}
+                 AND ((SELECT yes FROM head_is_all) OR {in_head} >= :count)
+                 AND {before} < :count
+                 ORDER BY {order} LIMIT :count)
+                UNION ALL
+                (SELECT {_COLUMNS}, {rank} FROM gin_{rank} ORDER BY {order} LIMIT :count))""",
+        ]
+        classes.append(f"SELECT * FROM class_{rank}")
+    counted = f"SELECT 1 FROM add_ons WHERE {base} AND search_document @@ {query}"
+    return text(
+        f"WITH {', '.join(ctes)} "
+        f"SELECT id, (SELECT count(*) FROM ({counted} LIMIT :count_limit + 1) m) AS total "
+        f"FROM ({' UNION ALL '.join(classes)}) found "
+        f"ORDER BY rank, {order} LIMIT :page_size OFFSET :start"
     )
-    in_counted = ClauseAdapter(counted).traverse
-    rows = session.execute(
-        select(counted.c.id, rank.label("rank"), counted.c.head_rows)
-        .where(document_matches(search.query))
-        .order_by(rank, *(in_counted(column.expression) for column in ordered))
-        .limit(count)
-    ).all()
-    by_rank: dict[int, list[uuid.UUID]] = {}
-    for row in rows:
-        by_rank.setdefault(row.rank, []).append(row.id)
-    return by_rank, bool(rows) and rows[0].head_rows < head_size
-
-
-def _matches_in_order(
-    session: Session,
-    conditions: Sequence[ColumnExpressionArgument[bool]],
-    order: Sequence[Any],
-    count: int,
-) -> list[uuid.UUID]:
-    """The first `count` ids meeting `conditions` in `order`, through the class's GIN index.
-
-    The matches are gathered apart (a materialized CTE) and then sorted: left to itself the
-    planner may walk the order's index instead, checking every add-on of a sparse class.
-    """
-    found = _sortable().where(*conditions).cte("class_matches").prefix_with("MATERIALIZED")
-    in_found = ClauseAdapter(found).traverse
-    query = (
-        select(found.c.id)
-        .order_by(*(in_found(column.expression) for column in (*order, AddOn.id)))
-        .limit(count)
-    )
-    return list(session.scalars(query))
-
-
-def _sortable() -> Select[Any]:
-    """Add-on ids with the columns of every sort."""
-    return select(AddOn.id, AddOn.display_order, AddOn.name, AddOn.base_price)
