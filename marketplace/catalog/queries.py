@@ -18,7 +18,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from marketplace.bundles.queries import (
@@ -29,7 +28,7 @@ from marketplace.bundles.queries import (
     savings_label,
 )
 from marketplace.catalog.facts import ProductFacts, humanise, product_facts
-from marketplace.catalog.search import first_matches, search_words
+from marketplace.catalog.search import search_page, search_words
 from marketplace.models import AddOn, AddOnBundle, AddOnFeature, FeatureDefinition
 from marketplace.quoting import quote_add_ons
 from marketplace.shopper import Shopper
@@ -101,7 +100,7 @@ def catalog_page(
     hints_wanted: Callable[[uuid.UUID], bool] = lambda add_on_id: True,
 ) -> CatalogPage:
     """Return one page of active add-ons matching the filters (three queries, any page size;
-    a search's ids and count are one, see `search.first_matches`).
+    a search's ids and count are one, see `search.search_page`).
 
     The rows come from the sort's index with a LIMIT. The total is a separate `count(*)` (an
     index-only scan); `count(*) OVER ()` would fetch and evaluate every match to keep 24, about
@@ -118,17 +117,25 @@ def catalog_page(
     total: int | None = None
     more = False
     if words:
-        found = first_matches(
-            session,
+        count_limit = max(SEARCH_COUNT_LIMIT, start + page_size)
+        searched = search_page(
             words,
             order=SORTS["name"] if sort == "featured" else SORTS[sort],
             ranked=sort == "featured",  # "featured" means the best match: by class, then name
             category=category,
             start=start,
             page_size=page_size,
-            count_limit=max(SEARCH_COUNT_LIMIT, start + page_size),
+            count_limit=count_limit,
         )
-        rows, total, more = _rows_of(session, found.ids), found.total, found.more
+        found = searched.found
+        query = (
+            select(AddOn, KEY_FEATURE_NAMES, found.c.total)
+            .join(found, found.c.id == AddOn.id)
+            .order_by(found.c.position)
+        )
+        rows = list(session.execute(query, searched.params))
+        matches = rows[0].total if rows else 0
+        total, more = min(matches, count_limit), matches > count_limit
     else:
         query = select(AddOn, KEY_FEATURE_NAMES).where(*base).order_by(*SORTS[sort], AddOn.id)
         rows = list(session.execute(query.limit(page_size).offset(start)).all())
@@ -148,15 +155,6 @@ def catalog_page(
         page_size=page_size,
         bundle_hints=bundle_hints(session, [a.id for a in add_ons if hints_wanted(a.id)], now=now),
     )
-
-
-def _rows_of(session: Session, ids: list[uuid.UUID]) -> list[Row[Any]]:
-    """The catalog rows of `ids`, in that order."""
-    if not ids:
-        return []
-    found = select(AddOn, KEY_FEATURE_NAMES).where(AddOn.id.in_(ids))
-    rows = {row.AddOn.id: row for row in session.execute(found)}
-    return [rows[add_on_id] for add_on_id in ids]
 
 
 def bundle_hints(

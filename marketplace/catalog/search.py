@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import functools
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, text
+from sqlalchemy import ColumnElement, Integer, Subquery, column, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import UUID
 
 from marketplace.models import AddOn
 from marketplace.models.catalog import SEARCH_CLASS_WEIGHTS, class_search_document
@@ -77,17 +76,16 @@ _COLUMNS = "id, display_order, name, base_price"
 
 
 @dataclass(frozen=True)
-class Found:
-    """A page's worth of a search: the ids of its first matches in order, and how many match
-    (counted up to a limit; `more` when past it)."""
+class SearchPage:
+    """A page of a search as a subquery to join the add-ons to — `id`, `position` (the order to
+    show them in) and `total` (the matches, counted up to `:count_limit` + 1) — and the
+    parameters to execute it with."""
 
-    ids: list[uuid.UUID]
-    total: int
-    more: bool
+    found: Subquery
+    params: dict[str, Any]
 
 
-def first_matches(
-    session: Session,
+def search_page(
     words: list[str],
     *,
     order: tuple[Any, ...],
@@ -96,12 +94,11 @@ def first_matches(
     start: int,
     page_size: int,
     count_limit: int,
-) -> Found:
-    """The ids of matches `start`… (`page_size` of them) of the active add-ons (in `category`)
-    matching `words`, in `order` (then id; `ranked`: by match class first), and their count up
-    to `count_limit` — one statement."""
+) -> SearchPage:
+    """Matches `start`… (`page_size` of them) of the active add-ons (in `category`) matching
+    `words`, in `order` (then id; `ranked`: by match class first), with their count up to
+    `count_limit`: one statement, whatever the search."""
     count = start + page_size
-    statement = _statement(len(words), order, ranked, category is not None)
     params: dict[str, Any] = {f"w{n}": word for n, word in enumerate(words)}
     params |= {
         "category": category,
@@ -111,13 +108,13 @@ def first_matches(
         "page_size": page_size,
         "count_limit": count_limit,
     }
-    rows = session.execute(statement, params).all()
-    total = rows[0].total if rows else 0
-    return Found([row.id for row in rows], min(total, count_limit), total > count_limit)
+    return SearchPage(_statement(len(words), order, ranked, category is not None), params)
 
 
 @functools.cache
-def _statement(word_count: int, order_by: tuple[Any, ...], ranked: bool, in_category: bool) -> Any:
+def _statement(
+    word_count: int, order_by: tuple[Any, ...], ranked: bool, in_category: bool
+) -> Subquery:
     """The statement of one search shape (see the module's docstring).
 
     `head` is the first `:head_size` rows in the page's order (the order's index); a class
@@ -175,9 +172,13 @@ def _statement(word_count: int, order_by: tuple[Any, ...], ranked: bool, in_cate
         ]
         classes.append(f"SELECT * FROM class_{rank}")
     counted = f"SELECT 1 FROM add_ons WHERE {base} AND search_document @@ {query}"
-    return text(
+    matched = f"({' UNION ALL '.join(classes)}) matched"
+    statement = text(
         f"WITH {', '.join(ctes)} "
-        f"SELECT id, (SELECT count(*) FROM ({counted} LIMIT :count_limit + 1) m) AS total "
-        f"FROM ({' UNION ALL '.join(classes)}) found "
-        f"ORDER BY rank, {order} LIMIT :page_size OFFSET :start"
+        f"SELECT id, row_number() OVER (ORDER BY rank, {order}) AS position, "
+        f"(SELECT count(*) FROM ({counted} LIMIT :count_limit + 1) m) AS total "
+        f"FROM {matched} ORDER BY rank, {order} LIMIT :page_size OFFSET :start"
     )
+    return statement.columns(
+        column("id", UUID), column("position", Integer), column("total", Integer)
+    ).subquery("found")
