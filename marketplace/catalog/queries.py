@@ -18,6 +18,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from marketplace.bundles.queries import (
@@ -111,38 +112,11 @@ def catalog_page(
     starts the page at any row.
     """
     start = (page - 1) * page_size if offset is None else offset
-    base: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
-    base += [AddOn.category == category] if category else []
     words = search_words(q)
-    total: int | None = None
-    more = False
     if words:
-        count_limit = max(SEARCH_COUNT_LIMIT, start + page_size)
-        searched = search_page(
-            words,
-            order=SORTS["name"] if sort == "featured" else SORTS[sort],
-            ranked=sort == "featured",  # "featured" means the best match: by class, then name
-            category=category,
-            start=start,
-            page_size=page_size,
-            count_limit=count_limit,
-        )
-        found = searched.found
-        query = (
-            select(AddOn, KEY_FEATURE_NAMES, found.c.total)
-            .join(found, found.c.id == AddOn.id)
-            .order_by(found.c.position)
-        )
-        rows = list(session.execute(query, searched.params))
-        matches = rows[0].total if rows else 0
-        total, more = min(matches, count_limit), matches > count_limit
+        rows, total, more = _searched(session, words, category, sort, start, page_size)
     else:
-        query = select(AddOn, KEY_FEATURE_NAMES).where(*base).order_by(*SORTS[sort], AddOn.id)
-        rows = list(session.execute(query.limit(page_size).offset(start)).all())
-    if len(rows) < page_size:  # the last page (or none): every match is counted already
-        total, more = start + len(rows) if rows else 0, False
-    elif total is None:
-        total = session.scalars(select(func.count()).select_from(AddOn).where(*base)).one()
+        rows, total, more = _browsed(session, category, sort, start, page_size)
     add_ons = [row.AddOn for row in rows]
     return CatalogPage(
         add_ons=add_ons,
@@ -155,6 +129,48 @@ def catalog_page(
         page_size=page_size,
         bundle_hints=bundle_hints(session, [a.id for a in add_ons if hints_wanted(a.id)], now=now),
     )
+
+
+Rows = list[Row[Any]]
+
+
+def _searched(
+    session: Session, words: list[str], category: str | None, sort: str, start: int, size: int
+) -> tuple[Rows, int, bool]:
+    """A page of a search's rows, and how many match (to the count limit; `more` past it)."""
+    count_limit = max(SEARCH_COUNT_LIMIT, start + size)
+    searched = search_page(
+        words,
+        order=SORTS["name"] if sort == "featured" else SORTS[sort],
+        ranked=sort == "featured",  # "featured" means the best match: by class, then name
+        category=category,
+        start=start,
+        page_size=size,
+        count_limit=count_limit,
+    )
+    found = searched.found
+    query = (
+        select(AddOn, KEY_FEATURE_NAMES, found.c.total)
+        .join(found, found.c.id == AddOn.id)
+        .order_by(found.c.position)
+    )
+    rows = list(session.execute(query, searched.params))
+    matches = rows[0].total if rows else 0
+    return rows, min(matches, count_limit), matches > count_limit
+
+
+def _browsed(
+    session: Session, category: str | None, sort: str, start: int, size: int
+) -> tuple[Rows, int, bool]:
+    """A page of the active add-ons (in `category`), and how many there are: counted only
+    when the page is full (a short page is the last: every row is counted already)."""
+    base: list[ColumnExpressionArgument[bool]] = [AddOn.is_active]
+    base += [AddOn.category == category] if category else []
+    query = select(AddOn, KEY_FEATURE_NAMES).where(*base).order_by(*SORTS[sort], AddOn.id)
+    rows = list(session.execute(query.limit(size).offset(start)).all())
+    if len(rows) < size:
+        return rows, start + len(rows) if rows else 0, False
+    return rows, session.scalars(select(func.count()).select_from(AddOn).where(*base)).one(), False
 
 
 def bundle_hints(

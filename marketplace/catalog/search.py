@@ -111,6 +111,26 @@ def search_page(
     return SearchPage(_statement(len(words), order, ranked, category is not None), params)
 
 
+def _classes(word_count: int) -> tuple[str, list[str]]:
+    """A ranked search's class of a row (`rank`), and each class's condition, best first: its
+    document matches, the better one's does not (the classes nest: the name is in the
+    summary's class, and so on, so "not the class just above" means "in no better class")."""
+    query = tsquery_sql(word_count)
+    # Row by row, a query kept to the class's weights is cheaper than filtering the document:
+    # rank k is the first class whose weights match.
+    whens = " ".join(
+        f"WHEN search_document @@ {tsquery_sql(word_count, weights.upper())} THEN {rank}"
+        for rank, weights in enumerate(SEARCH_CLASS_WEIGHTS)
+    )
+    conditions = []
+    better = None
+    for document in CLASS_DOCUMENTS:
+        found = f"{document} @@ {query}"
+        conditions.append(found if better is None else f"{found} AND NOT {better}")
+        better = found
+    return f"CASE {whens} ELSE {len(SEARCH_CLASS_WEIGHTS)} END", conditions
+
+
 @functools.cache
 def _statement(
     word_count: int, order_by: tuple[Any, ...], ranked: bool, in_category: bool
@@ -127,22 +147,9 @@ def _statement(
     # Unqualified: the same order sorts `add_ons` and the CTEs that carry its columns.
     order = ", ".join(_sql(column).replace("add_ons.", "") for column in (*order_by, AddOn.id))
     query = tsquery_sql(word_count)
-    if ranked:
-        # Row by row, a query kept to the class's weights is cheaper than filtering the
-        # document: rank k is the first class whose weights match.
-        whens = " ".join(
-            f"WHEN search_document @@ {tsquery_sql(word_count, weights.upper())} THEN {rank}"
-            for rank, weights in enumerate(SEARCH_CLASS_WEIGHTS)
-        )
-        rank_sql = f"CASE {whens} ELSE {len(SEARCH_CLASS_WEIGHTS)} END"
-        conditions = []
-        better = None
-        for document in CLASS_DOCUMENTS:
-            found = f"{document} @@ {query}"
-            conditions.append(found if better is None else f"{found} AND NOT {better}")
-            better = found
-    else:
-        rank_sql, conditions = "0", [f"search_document @@ {query}"]
+    rank_sql, conditions = (
+        _classes(word_count) if ranked else ("0", [f"search_document @@ {query}"])
+    )
     # The head's rows with their class (NULL: no match), and how many of each class it holds.
     in_classes = ", ".join(
         f"count(*) FILTER (WHERE rank = {rank}) AS in_{rank}" for rank in range(len(conditions))
@@ -154,23 +161,9 @@ def _statement(
         f"""head_counts AS MATERIALIZED (
             SELECT count(*) < :head_size AS is_all, {in_classes} FROM head)""",
     ]
-    is_all = "(SELECT is_all FROM head_counts)"
-    classes: list[str] = []
     for rank, condition in enumerate(conditions):
-        in_head = f"(SELECT in_{rank} FROM head_counts)"
-        before = " + ".join(f"(SELECT count(*) FROM class_{k})" for k in range(rank)) or "0"
-        ctes += [
-            f"""gin_{rank} AS MATERIALIZED (
-                SELECT {_COLUMNS} FROM add_ons WHERE {base} AND {condition}
-                AND NOT {is_all} AND {in_head} < :count AND {before} < :count)""",
-            f"""class_{rank} AS MATERIALIZED (
-                (SELECT {_COLUMNS}, rank FROM head WHERE rank = {rank}
-                 AND ({is_all} OR {in_head} >= :count) AND {before} < :count
-                 ORDER BY {order} LIMIT :count)
-                UNION ALL
-                (SELECT {_COLUMNS}, {rank} FROM gin_{rank} ORDER BY {order} LIMIT :count))""",
-        ]
-        classes.append(f"SELECT * FROM class_{rank}")
+        ctes += _class_ctes(rank, condition, base, order)
+    classes = [f"SELECT * FROM class_{rank}" for rank in range(len(conditions))]
     counted = f"SELECT 1 FROM add_ons WHERE {base} AND search_document @@ {query}"
     matched = f"({' UNION ALL '.join(classes)}) matched"
     statement = text(
@@ -182,3 +175,23 @@ def _statement(
     return statement.columns(
         column("id", UUID), column("position", Integer), column("total", Integer)
     ).subquery("found")
+
+
+def _class_ctes(rank: int, condition: str, base: str, order: str) -> list[str]:
+    """Class `rank`'s first `:count` matches (`class_k`): the head's, when it holds that many or
+    is the whole catalog; else its GIN index's (`gin_k`). Neither runs once the better classes
+    hold `:count` (one-time filters, checked before the scans)."""
+    is_all = "(SELECT is_all FROM head_counts)"
+    in_head = f"(SELECT in_{rank} FROM head_counts)"
+    before = " + ".join(f"(SELECT count(*) FROM class_{k})" for k in range(rank)) or "0"
+    return [
+        f"""gin_{rank} AS MATERIALIZED (
+            SELECT {_COLUMNS} FROM add_ons WHERE {base} AND {condition}
+            AND NOT {is_all} AND {in_head} < :count AND {before} < :count)""",
+        f"""class_{rank} AS MATERIALIZED (
+            (SELECT {_COLUMNS}, rank FROM head WHERE rank = {rank}
+             AND ({is_all} OR {in_head} >= :count) AND {before} < :count
+             ORDER BY {order} LIMIT :count)
+            UNION ALL
+            (SELECT {_COLUMNS}, {rank} FROM gin_{rank} ORDER BY {order} LIMIT :count))""",
+    ]
