@@ -43,14 +43,17 @@ class PageCards:
     """The cards of one catalog page: those cached when its add-ons were read, the rest
     rendered from the page's data. Holding the cached ones from the moment the page asked means
     a card that expires in between is never rendered without the data that was skipped for it.
+    The page's cards share one catalog version (read once, as the page's own key was).
     """
 
     def __init__(self) -> None:
         self._ready: dict[uuid.UUID, Markup] = {}
+        self._cache = card_cache()
+        self._key = ("card", current_version(), request.script_root)
 
     def need_data(self, add_on_id: uuid.UUID) -> bool:
         """Whether the page must read this add-on's card data (its card is not cached)."""
-        card = card_cache().get(_key(add_on_id))
+        card = self._cache.get((*self._key, add_on_id))
         if card is None:
             return True
         self._ready[add_on_id] = card
@@ -59,19 +62,14 @@ class PageCards:
     def html(self, results: CatalogPage) -> list[Markup]:
         """Every card of `results`, in order, with the CSRF placeholder in its form."""
         return [
-            self._ready.get(add_on.id) or _cached_render(results, add_on)
+            self._ready.get(add_on.id) or self._rendered(results, add_on)
             for add_on in results.add_ons
         ]
 
-
-def _cached_render(results: CatalogPage, add_on: AddOn) -> Markup:
-    card = _render(results, add_on)
-    card_cache().put(_key(add_on.id), card)
-    return card
-
-
-def _key(add_on_id: uuid.UUID) -> tuple[object, ...]:
-    return ("card", current_version(), request.script_root, add_on_id)
+    def _rendered(self, results: CatalogPage, add_on: AddOn) -> Markup:
+        card = _render(results, add_on)
+        self._cache.put((*self._key, add_on.id), card)
+        return card
 
 
 def _render(results: CatalogPage, add_on: AddOn) -> Markup:

@@ -2,15 +2,16 @@
 
 A search lists its matches best class first — found in the name, else in the summary or
 category, else in feature names, else in the rest of the description — then in the page's
-order. The GIN index answers "which add-ons match" but in no order, so a broad search ("s"
-matches 9,000 of 10,000 add-ons) would fetch and sort every match to show 24. When the matches
-are that dense, the first ones in order lie at the start of the order's own index: its first
+order. The GIN index answers "which add-ons match" but in no order. The matches are counted
+on it anyway (up to 1,000, what the page says); when no more match, they are all ranked
+there and then. But a broad search ("s" matches 9,000 of 10,000 add-ons) would fetch and sort
+every match to show 24. When the matches are that dense, the first ones in order lie at the start of the order's own index: its first
 `HEAD_ROWS` rows are checked, and only a sparse class (fewer matches among them than the page
 needs) is asked of its own GIN index — where there are few to sort.
 PostgreSQL cannot make this choice itself: it estimates every prefix search at the same 2% of
-the rows, however many match. So the statement makes it: each class's GIN scan sits behind a
-condition on the head's counts that PostgreSQL checks once, before the scan (a "One-Time
-Filter"), and runs only when needed. One statement answers the page's ids and the capped
+the rows, however many match. So the statement makes it: the ranking of the few, the head and
+each class's GIN scan sit behind conditions on the count and the head's counts that
+PostgreSQL checks once, before the scan (a "One-Time Filter"), and run only when needed. One statement answers the page's ids and the capped
 count; its text depends only on the search's shape (words, sort, category or not, classes),
 so it is built once per shape and the executions send parameters.
 """
@@ -137,11 +138,13 @@ def _statement(
 ) -> Subquery:
     """The statement of one search shape (see the module's docstring).
 
-    `head` is the first `:head_size` rows in the page's order (the order's index); a class
-    takes its head matches when the head holds `:count` of them or is the whole catalog,
-    else it asks its GIN index (`gin_k`, gathered apart and then sorted: left to itself the
-    planner may walk the order's index instead, checking every add-on of a sparse class).
-    A class is not asked at all once the classes before it hold `:count`.
+    `counted` counts the matches (up to `:count_limit` + 1) on the document's GIN index. When
+    no more match, `few` ranks them all. Else `head` is the first `:head_size` rows in the
+    page's order (the order's index); a class takes its head matches when the head holds
+    `:count` of them or is the whole catalog, else it asks its GIN index (`gin_k`, gathered
+    apart and then sorted: left to itself the planner may walk the order's index instead,
+    checking every add-on of a sparse class). A class is not asked at all once the classes
+    before it hold `:count`.
     """
     base = "is_active" + (" AND category = :category" if in_category else "")
     # Unqualified: the same order sorts `add_ons` and the CTEs that carry its columns.
@@ -154,23 +157,28 @@ def _statement(
     in_classes = ", ".join(
         f"count(*) FILTER (WHERE rank = {rank}) AS in_{rank}" for rank in range(len(conditions))
     )
+    matches = f"FROM add_ons WHERE {base} AND search_document @@ {query}"
+    few = "(SELECT n FROM counted) <= :count_limit"
     ctes = [
+        f"""counted AS MATERIALIZED (
+            SELECT count(*) AS n FROM (SELECT 1 {matches} LIMIT :count_limit + 1) m)""",
+        f"few AS MATERIALIZED (SELECT {_COLUMNS}, {rank_sql} AS rank {matches} AND {few})",
         f"""head AS MATERIALIZED (
             SELECT {_COLUMNS}, CASE WHEN search_document @@ {query} THEN {rank_sql} END AS rank
-            FROM add_ons WHERE {base} ORDER BY {order} LIMIT :head_size)""",
+            FROM add_ons WHERE {base} AND NOT {few} ORDER BY {order} LIMIT :head_size)""",
         f"""head_counts AS MATERIALIZED (
             SELECT count(*) < :head_size AS is_all, {in_classes} FROM head)""",
     ]
     for rank, condition in enumerate(conditions):
         ctes += _class_ctes(rank, condition, base, order)
-    classes = [f"SELECT * FROM class_{rank}" for rank in range(len(conditions))]
-    counted = f"SELECT 1 FROM add_ons WHERE {base} AND search_document @@ {query}"
-    matched = f"({' UNION ALL '.join(classes)}) matched"
+    found = " UNION ALL ".join(
+        ["SELECT * FROM few", *(f"SELECT * FROM class_{rank}" for rank in range(len(conditions)))]
+    )
     statement = text(
         f"WITH {', '.join(ctes)} "
         f"SELECT id, row_number() OVER (ORDER BY rank, {order}) AS position, "
-        f"(SELECT count(*) FROM ({counted} LIMIT :count_limit + 1) m) AS total "
-        f"FROM {matched} ORDER BY rank, {order} LIMIT :page_size OFFSET :start"
+        f"(SELECT n FROM counted) AS total "
+        f"FROM ({found}) found ORDER BY rank, {order} LIMIT :page_size OFFSET :start"
     )
     return statement.columns(
         column("id", UUID), column("position", Integer), column("total", Integer)

@@ -181,6 +181,20 @@ def test_a_narrow_search_asks_the_gin_index_of_its_match_class(session, ten_thou
     assert "idx_add_ons_search_ab" not in read
 
 
+def test_a_search_with_few_matches_ranks_them_all_from_the_document_index(
+    session, ten_thousand
+):
+    # "amanuensis" matches one add-on of 10,000: counted (up to 1,000) and ranked from the
+    # document's GIN index at once; neither the head of the name index nor a class's index
+    # is read.
+    page = catalog_page(session, q="amanuensis")
+    assert page.total == 1 and not page.more
+    read = indexes_read(session, "amanuensis")
+    assert "idx_add_ons_search_document" in read
+    assert not read & {"idx_add_ons_active_name", "idx_add_ons_admin_name"}
+    assert not {index for index in read if index.startswith("idx_add_ons_search_a")}
+
+
 # Every match ranked the plain way, what the pages must equal: the match class by a CASE over
 # weight-restricted queries (written out as `search.search_query` builds them), then the sort.
 ORDER_SQL = {
@@ -224,12 +238,17 @@ RANKING_CASES = [
 
 def test_the_pages_of_a_search_are_every_match_ranked(session, ten_thousand):
     # One data set for every case: loading 10k add-ons takes seconds.
+    match_counts = []
     for q, sort, category in RANKING_CASES:
         expected = ranked_ids(session, q, sort, category)
         assert expected, f"{q!r} must have matches"
+        match_counts.append(len(expected))
         for page in (1, 2, 7):
             shown = catalog_page(session, q=q, sort=sort, category=category, page=page).add_ons
             assert [a.id for a in shown] == expected[(page - 1) * 24 : page * 24], (q, sort, page)
+    # Both ways are checked: few matches (ranked all at once) and many (the head, the classes).
+    assert any(24 < count <= 1_000 for count in match_counts)
+    assert any(count > 1_000 for count in match_counts)
 
 
 def test_a_broad_search_stops_counting_at_a_thousand_and_still_pages(client, ten_thousand):
