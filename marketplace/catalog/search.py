@@ -5,15 +5,17 @@ category, else in feature names, else in the rest of the description — then in
 order. The GIN index answers "which add-ons match" but in no order. The matches are counted
 on it anyway (up to 1,000, what the page says); when no more match, they are all ranked
 there and then. But a broad search ("s" matches 9,000 of 10,000 add-ons) would fetch and sort
-every match to show 24. When the matches are that dense, the first ones in order lie at the start of the order's own index: its first
-`HEAD_ROWS` rows are checked, and only a sparse class (fewer matches among them than the page
-needs) is asked of its own GIN index — where there are few to sort.
+every match to show 24. When the matches are that dense, the first ones in order lie at the
+start of the order's own index: its first `HEAD_ROWS` rows are checked, and only a sparse
+class (fewer matches among them than the page needs) is asked of its own GIN index — where
+there are few to sort.
 PostgreSQL cannot make this choice itself: it estimates every prefix search at the same 2% of
 the rows, however many match. So the statement makes it: the ranking of the few, the head and
 each class's GIN scan sit behind conditions on the count and the head's counts that
-PostgreSQL checks once, before the scan (a "One-Time Filter"), and run only when needed. One statement answers the page's ids and the capped
-count; its text depends only on the search's shape (words, sort, category or not, classes),
-so it is built once per shape and the executions send parameters.
+PostgreSQL checks once, before the scan (a "One-Time Filter"), and run only when needed. One
+statement answers the page's ids and the capped count; its text depends only on the search's
+shape (words, sort, category or not, classes), so it is built once per shape and the
+executions send parameters.
 """
 
 from __future__ import annotations
