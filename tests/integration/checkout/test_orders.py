@@ -350,6 +350,17 @@ def test_a_renewal_whose_lines_match_nothing_renews_and_records_no_order(
     assert holdings()[catalog.tts.slug].expires_at > datetime.now(UTC) + timedelta(days=60)
 
 
+def test_a_credit_on_a_renewal_invoice_is_no_line(client, session, catalog, fake_stripe):
+    _, renewal = renewal_paid_for(client, session, catalog, fake_stripe, catalog.tts)
+    lines = renewal["data"]["object"]["lines"]["data"]
+    lines.append({**lines[0], "id": "il_credit", "amount": -250, "subscription_item": None})
+
+    assert post_webhook(client, renewal).status_code == 200
+
+    [renewed] = [order for order in orders() if order.invoice_id]
+    assert [p.amount for p in purchases() if p.order_id == renewed.id] == [Decimal("9.99")]
+
+
 def test_a_refund_of_a_renewal_finds_its_lines(client, session, catalog, fake_stripe):
     _, renewal = renewal_paid_for(client, session, catalog, fake_stripe, catalog.tts)
     post_webhook(client, renewal)
