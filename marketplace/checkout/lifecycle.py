@@ -1,4 +1,5 @@
-"""What the provider reports after checkout: renewals, ended subscriptions and refunds.
+"""What the provider reports after checkout: renewals (recorded as paid orders), ended
+subscriptions and refunds (each a dated refund row).
 
 Each function locks the rows it changes and acts only on the transition it owns, one commit
 each, so a duplicate or late event finds nothing left to do.
@@ -6,8 +7,10 @@ each, so a duplicate or late event finds nothing left to do.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,11 +22,18 @@ from marketplace.billing import outbox
 from marketplace.checkout.outcomes import NOTHING, Event, Outcome, add_months, claim, done
 from marketplace.events import emit as events
 from marketplace.mail import letters
-from marketplace.models import AddOnPurchase, UserAddOn
+from marketplace.models import AddOnPurchase, Refund, RefundLine, UserAddOn
 from marketplace.models.base import utcnow
 from marketplace.orders import service as orders
+from marketplace.payments.events import InvoiceLine, PaidInvoice
 from marketplace.pricing.money import ZERO, spread_refund
 from marketplace.vocabulary import BillingType, PurchaseStatus, SubscriptionStatus
+
+log = logging.getLogger(__name__)
+
+# Who made, and why, a refund the provider reported on its own (its dashboard, its API).
+PROVIDER = "Stripe"
+PROVIDER_REFUND = "Refunded through Stripe."
 
 
 def renew(
@@ -31,13 +41,16 @@ def renew(
     subscription_id: str,
     period_end: datetime | None,
     *,
+    invoice: PaidInvoice | None = None,
     event: Event | None = None,
     now: datetime | None = None,
 ) -> Outcome:
-    """Extend the subscriptions a renewal invoice paid for (never shortening them).
+    """Extend the subscriptions a renewal invoice paid for (never shortening them), and record
+    what `invoice` charged as a paid order (`_record_renewal`).
 
-    Only rows still renewing are: an add-on whose renewal was switched off had its item taken
-    off a shared subscription, so the invoice did not pay for it (it runs out at `expires_at`).
+    Only rows still renewing are extended: an add-on whose renewal was switched off had its
+    item taken off a shared subscription, so the invoice did not pay for it (it runs out at
+    `expires_at`). Nothing here changes what a subscription renews at, so MRR does not move.
     """
     now = now or utcnow()
     if not claim(session, event):
@@ -63,7 +76,86 @@ def renew(
     renewed = [held for held in lapsed if held.status == SubscriptionStatus.ACTIVE]
     outbox_ids = events.subscriptions(session, events.SUBSCRIPTION_ACTIVATED, renewed)
     subscription_history.record(session, [held.id for held in rows], now)
+    if invoice is not None:
+        recorded = _record_renewal(session, invoice, rows, now)
+        changed, outbox_ids = changed or bool(recorded), outbox_ids + recorded
     return done(session, Outcome(changed=changed, outbox_ids=tuple(outbox_ids)))
+
+
+def _record_renewal(
+    session: Session, invoice: PaidInvoice, rows: Sequence[UserAddOn], now: datetime
+) -> list[uuid.UUID]:
+    """Record a renewal invoice as a paid, numbered order with a completed purchase per line
+    (the add-on it renewed, what it charged), once per invoice; lines that renewed no add-on
+    held on the subscription are logged and left out. The outbox entries: the shopper's
+    receipt (the order confirmation) and `purchase.completed` for each line."""
+    matched = renewed_lines(invoice.lines, rows)
+    left_out = sum(1 for line in invoice.lines if line.amount > 0) - len(matched)
+    if left_out:
+        log.warning("renewal invoice %s: %d line(s) match no add-on held", invoice.id, left_out)
+    if not matched:
+        return []
+    user_id = matched[0][1].user_id
+    subtotal = sum((line.amount for line, _ in matched), ZERO)
+    order = orders.open_renewal(session, user_id, invoice.id, invoice.currency, subtotal)
+    if order is None:
+        return []  # another delivery of this invoice recorded it
+    paid = [
+        AddOnPurchase(
+            user_id=held.user_id,
+            add_on=held.add_on,
+            amount=line.amount,
+            quantity=line.quantity,
+            currency=invoice.currency,
+            status=PurchaseStatus.COMPLETED,
+            billing_type=held.billing_type or held.add_on.billing_type,
+            stripe_payment_id=invoice.payment_reference,
+            purchased_at=now,
+            completed_at=now,
+            order_id=order.id,
+        )
+        for line, held in matched
+    ]
+    session.add_all(paid)
+    orders.record_payment(
+        session, paid, reference=invoice.payment_reference, tax=invoice.tax, total=None, now=now
+    )
+    return [
+        *letters.order_confirmation(session, user_id, order.id),
+        *events.renewal_paid(session, paid),
+    ]
+
+
+def renewed_lines(
+    lines: Sequence[InvoiceLine], rows: Sequence[UserAddOn]
+) -> list[tuple[InvoiceLine, UserAddOn]]:
+    """Each charging line of a renewal invoice with the held add-on it renewed.
+
+    An invoice line names a provider subscription item, not an add-on (the add-on id is on the
+    item's product, which an event does not carry), and an item charges exactly what its add-on
+    renews at (checkout priced it so). So a line goes to an add-on renewing at its amount:
+    still-renewing ones first (an add-on whose renewal was switched off had its item removed),
+    then in id order; add-ons at the same amount are interchangeable. One line and one renewing
+    add-on left over go together (its price was changed at the provider). Credits, free lines
+    and lines left over otherwise are not matched.
+    """
+    free = sorted(rows, key=lambda held: (not _renewing(held), held.id))
+    matched, unmatched = [], []
+    for line in (line for line in lines if line.amount > 0):
+        held = next((held for held in free if held.recurring_amount == line.amount), None)
+        if held is None:
+            unmatched.append(line)
+            continue
+        free.remove(held)
+        matched.append((line, held))
+    renewing = [held for held in free if _renewing(held)]
+    if len(unmatched) == 1 and len(renewing) == 1:
+        matched.append((unmatched[0], renewing[0]))
+    return matched
+
+
+def _renewing(held: UserAddOn) -> bool:
+    return held.status == SubscriptionStatus.ACTIVE and held.auto_renew
 
 
 def renewal_failed(
@@ -145,17 +237,20 @@ def refund(
     payment_references: Iterable[str],
     amount_refunded: Decimal,
     *,
+    refund_id: str | None = None,
     event: Event | None = None,
     now: datetime | None = None,
 ) -> Outcome:
     """Record a refund (Stripe's cumulative `amount_refunded`) on the purchases it paid for.
 
     What goes beyond the refunds already recorded is spread over the purchases in proportion to
-    what each has left; a purchase refunded in full becomes `refunded` and the add-on it bought
-    is suspended. A purchase refunded here automatically (never activated) suspends nothing,
-    since its refund is recorded before the provider reports it. Neither does an admin's refund
-    (admin/orders/refunds.py): it holds these rows' locks while it asks the provider and records
-    its shares, so the event that follows finds them part of what is already recorded.
+    what each has left, and becomes a dated refund row per order (`_itemise`: the provider's
+    `refund_id`, else the event's id); a purchase refunded in full becomes `refunded` and the
+    add-on it bought is suspended. A purchase refunded here automatically (never activated)
+    suspends nothing, since its refund is recorded before the provider reports it. Neither does
+    an admin's refund (admin/orders/refunds.py): it holds these rows' locks while it asks the
+    provider and records its shares and its row, so the event that follows finds them part of
+    what is already recorded and adds no second row.
     """
     now = now or utcnow()
     if not claim(session, event):
@@ -164,9 +259,44 @@ def refund(
     shares = spread_refund(
         amount_refunded, {p.id: (p.amount, p.refund_amount or ZERO) for p in purchases}
     )
-    refunded = record_refund(session, purchases, shares, reason="Refunded through Stripe.", now=now)
+    refunded = record_refund(session, purchases, shares, reason=PROVIDER_REFUND, now=now)
+    source = event.id if event is not None else uuid.uuid4().hex
+    _itemise(
+        session, refunded, shares, provider_refund_id=refund_id or source, source=source, now=now
+    )
     outbox_ids = refund_notices(session, refunded, shares, reason=None)
     return done(session, Outcome(changed=bool(shares), outbox_ids=tuple(outbox_ids)))
+
+
+def _itemise(
+    session: Session,
+    refunded: Sequence[AddOnPurchase],
+    shares: Mapping[uuid.UUID, Decimal],
+    *,
+    provider_refund_id: str,
+    source: str,
+    now: datetime,
+) -> None:
+    """A refund row per order for what a refund the provider reported gave back, a line per
+    share, keyed by `source` (the event) and the order, so no event makes two. A purchase
+    without an order (written outside checkout) keeps its refund as its total only."""
+    by_order: dict[uuid.UUID, list[AddOnPurchase]] = {}
+    for purchase in refunded:
+        if purchase.order_id is not None:
+            by_order.setdefault(purchase.order_id, []).append(purchase)
+    for order_id, lines in sorted(by_order.items()):
+        key = hashlib.sha256(f"{source}|{order_id}".encode()).hexdigest()[:48]
+        session.add(
+            Refund(
+                order_id=order_id,
+                reason=PROVIDER_REFUND,
+                provider_refund_id=provider_refund_id,
+                idempotency_key=f"provider-refund-{key}",
+                actor=PROVIDER,
+                created_at=now,
+                lines=[RefundLine(purchase_id=p.id, amount=shares[p.id]) for p in lines],
+            )
+        )
 
 
 def record_refund(

@@ -56,7 +56,9 @@ def _session_closed(session: Session, event: SessionClosed) -> Outcome:
 
 
 def _renewal_paid(session: Session, event: RenewalPaid) -> Outcome:
-    return lifecycle.renew(session, event.subscription_id, event.period_end, event=_ref(event))
+    return lifecycle.renew(
+        session, event.subscription_id, event.period_end, invoice=event.invoice, event=_ref(event)
+    )
 
 
 def _renewal_failed(session: Session, event: RenewalFailed) -> Outcome:
@@ -77,7 +79,11 @@ def _subscription_ended(session: Session, event: SubscriptionEnded) -> Outcome:
 
 def _payment_refunded(session: Session, event: PaymentRefunded) -> Outcome:
     return lifecycle.refund(
-        session, event.payment_references, event.amount_refunded, event=_ref(event)
+        session,
+        event.payment_references,
+        event.amount_refunded,
+        refund_id=event.refund_id,
+        event=_ref(event),
     )
 
 

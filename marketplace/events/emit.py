@@ -68,6 +68,13 @@ def fulfilled(session: Session, paid: Sequence[AddOnPurchase]) -> list[uuid.UUID
     return emit(session, changes, {p.user_id for p in kept})
 
 
+def renewal_paid(session: Session, paid: Sequence[AddOnPurchase]) -> list[uuid.UUID]:
+    """A renewal the provider collected: each line a completed purchase (the subscriptions it
+    extended announce themselves only when revived, `subscriptions`)."""
+    session.flush()
+    return emit(session, [(PURCHASE_COMPLETED, p.user_id, purchase_data(p)) for p in paid])
+
+
 def entitlements_changed(session: Session, user_id: str) -> list[uuid.UUID]:
     """A change to a user's subscriptions no other event names (an admin suspended one, or
     moved its end): their entitlements."""

@@ -90,7 +90,10 @@ def build(
 def _subject(message: str, facts: dict[str, Any]) -> str:
     if message == ORDER_CONFIRMATION:
         order = facts["order"]
-        return f"Order {order.number} confirmed: {format_money(order.total, order.currency)}"
+        total = format_money(order.total, order.currency)
+        if order.invoice_id is not None:
+            return f"Renewal {order.number} paid: {total}"
+        return f"Order {order.number} confirmed: {total}"
     if message == SUBSCRIPTION_CANCELLED:
         return f"{facts['add_on']} is cancelled"
     if message == REFUND_ISSUED:

@@ -94,9 +94,11 @@ def utc_day(column: str) -> str:
 
 
 def cash_lines(scope: Scope) -> tuple[str, dict[str, Any]]:
-    """Cash per line: each charge on the UTC day it was paid, each refund on its own day (the
-    admin's refunds itemise theirs: 013_refunds); what a line had refunded beyond those (the
-    provider's own refunds, fulfilment's automatic ones) on the day of its latest refund."""
+    """Cash per line: each charge on the UTC day it was paid (a renewal the provider collected
+    is a line of its own renewal order), each refund on its own day (an admin's and the
+    provider's own both itemise theirs in `refund_lines`, 013_refunds); what a line had refunded
+    beyond those (fulfilment's automatic refunds of a payment it could not honour, and refunds
+    recorded before the provider's were itemised) on the day of its latest refund."""
     paid, params = scope.rows("p.completed_at")
     itemised, more = scope.rows("r.created_at")
     rest, rest_params = scope.rows("p.refunded_at")

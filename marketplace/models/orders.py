@@ -1,4 +1,5 @@
-"""Orders: one per checkout, with a human number once paid, and each line's discounts itemised.
+"""Orders: one per checkout or renewal the provider collected, with a human number once paid,
+and each line's discounts itemised.
 
 An order's lines are its `add_on_purchases` rows (`order_id`); what they were charged, refunded
 and why stays on them. The order adds what belongs to the checkout as a whole: the number, the
@@ -28,7 +29,8 @@ ORDER_NUMBERS = Sequence("order_number_seq", metadata=Base.metadata)
 
 
 class Order(UuidPrimaryKey, Timestamps, Base):
-    """One checkout: its lines, the amounts the shopper paid, and where the payment stands."""
+    """One checkout (or renewal invoice): its lines, the amounts the shopper paid, and where the
+    payment stands."""
 
     __tablename__ = "orders"
     __table_args__ = (
@@ -61,6 +63,9 @@ class Order(UuidPrimaryKey, Timestamps, Base):
     # What the shopper was charged: after every discount, tax included.
     total: Mapped[Decimal] = mapped_column(Money)
     checkout_session_id: Mapped[str | None] = mapped_column(String(255))
+    # A renewal the provider collected: its invoice (unique, so an invoice is one order however
+    # often it is delivered). None for a checkout.
+    invoice_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     payment_reference: Mapped[str | None] = mapped_column(String(255))
     paid_at: Mapped[datetime | None] = mapped_column(Timestamp)
 

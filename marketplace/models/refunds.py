@@ -1,7 +1,9 @@
-"""Refunds an admin made: one per provider refund, split over the order lines it gave back.
+"""Refunds: one per provider refund, split over the order lines it gave back — an admin's
+(admin/orders/refunds.py), or one the provider reported on its own through its webhook
+(`checkout.lifecycle.refund`).
 
 A line's `refund_amount` stays the running total of everything refunded on it (these refunds
-and any the provider reported on its own); a refund's amount is the sum of its lines.
+and fulfilment's automatic ones, which have no row); a refund's amount is the sum of its lines.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ class Refund(UuidPrimaryKey, Base):
     reason: Mapped[str] = mapped_column(Text)
     provider_refund_id: Mapped[str] = mapped_column(String(255))
     # Derived from the order's refund state and the request (admin/orders/refunds.py): a double
-    # submit, or two admins sending the same refund, find this row and make no second one.
+    # submit, or two admins sending the same refund, find this row and make no second one. For
+    # the provider's own refunds, from the webhook event and the order.
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     actor: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(

@@ -1,5 +1,6 @@
 """Orders in the checkout's own transactions: opened with the pending purchases, numbered and
-totalled when paid, their status kept in step with their lines.
+totalled when paid, their status kept in step with their lines. A renewal the provider collects
+is an order too, opened and paid in the renewal's transaction (one per invoice).
 
 Order numbers are given when an order is first paid, not when its checkout starts: abandoned,
 declined and superseded checkouts then use up no numbers, so paid orders are numbered in the
@@ -16,6 +17,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from marketplace.models import AddOnPurchase, Order, PricingRule, PurchaseDiscount
@@ -79,6 +81,29 @@ def open_order(
             quote, tier=rule.tier_code if rule else None, bundle=bundle_name, code=promo_code
         )
     return order
+
+
+def open_renewal(
+    session: Session, user_id: str, invoice_id: str, currency: str, subtotal: Decimal
+) -> Order | None:
+    """A new order for a renewal invoice (its lines to follow, then `record_payment`); None when
+    the invoice has its order already: another delivery of it recorded it, or is recording it
+    (the unique invoice id makes this one wait for that one and then find it)."""
+    order_id = session.execute(
+        insert(Order)
+        .values(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            status=OrderStatus.PENDING,
+            currency=currency,
+            subtotal=subtotal,
+            total=subtotal,
+            invoice_id=invoice_id,
+        )
+        .on_conflict_do_nothing(index_elements=[Order.invoice_id])
+        .returning(Order.id)
+    ).scalar_one_or_none()
+    return None if order_id is None else session.get(Order, order_id)
 
 
 def discount_lines(

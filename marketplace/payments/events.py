@@ -55,11 +55,33 @@ class SessionClosed(ProviderEvent):
 
 
 @dataclass(frozen=True)
+class InvoiceLine:
+    """One line of a paid invoice: what it charged (after its own discounts, before tax; a
+    credit is negative) for `quantity`."""
+
+    amount: Decimal
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PaidInvoice:
+    """A renewal invoice as paid: its id, the reference a refund of it names, its lines, and the
+    tax the provider collected (None: none)."""
+
+    id: str
+    payment_reference: str
+    currency: str
+    lines: tuple[InvoiceLine, ...]
+    tax: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class RenewalPaid(ProviderEvent):
     """A subscription's renewal invoice was paid, covering the period ending `period_end`."""
 
     subscription_id: str
     period_end: datetime | None
+    invoice: PaidInvoice
 
 
 @dataclass(frozen=True)
@@ -82,10 +104,12 @@ class SubscriptionEnded(ProviderEvent):
 
 @dataclass(frozen=True)
 class PaymentRefunded(ProviderEvent):
-    """The payment named by `payment_references` has `amount_refunded` refunded in all."""
+    """The payment named by `payment_references` has `amount_refunded` refunded in all;
+    `refund_id` is the provider's latest refund of it, when the event lists its refunds."""
 
     payment_references: tuple[str, ...]
     amount_refunded: Decimal
+    refund_id: str | None = None
 
 
 @dataclass(frozen=True)

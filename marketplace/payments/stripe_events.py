@@ -16,7 +16,9 @@ import stripe
 from marketplace.payments import InvalidSignature
 from marketplace.payments.events import (
     Ignored,
+    InvoiceLine,
     MalformedEvent,
+    PaidInvoice,
     PaymentEvent,
     PaymentRefunded,
     RenewalFailed,
@@ -151,12 +153,45 @@ def _invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEven
     if subscription is None:
         return Ignored(event_id, kind)
     lines = obj.get("lines")
+    data = (lines.get("data") if isinstance(lines, dict) else None) or []
+    if not isinstance(data, list) or not all(isinstance(line, dict) for line in data):
+        raise MalformedEvent(f"{kind}: lines.data must be a list of objects")
     ends = []
-    for line in (lines.get("data") if isinstance(lines, dict) else None) or []:
-        period = line.get("period") if isinstance(line, dict) else None
+    for line in data:
+        period = line.get("period")
         if isinstance(period, dict) and period.get("end") is not None:
             ends.append(_timestamp(period, "end"))
-    return RenewalPaid(event_id, kind, subscription, max(ends) if ends else None)
+    invoice_id = _text(obj, "id")
+    automatic = obj.get("automatic_tax")
+    taxed = isinstance(automatic, dict) and automatic.get("enabled") is True
+    invoice = PaidInvoice(
+        id=invoice_id,
+        # What `_refund_event` will name: the charge's PaymentIntent, else its invoice.
+        payment_reference=_ref(obj, "payment_intent") or invoice_id,
+        currency=_text(obj, "currency").upper(),
+        lines=tuple(_invoice_line(line) for line in data),
+        tax=_money(obj, "tax") if taxed and obj.get("tax") is not None else None,
+    )
+    return RenewalPaid(event_id, kind, subscription, max(ends) if ends else None, invoice)
+
+
+def _invoice_line(line: dict[str, Any]) -> InvoiceLine:
+    """A line's amount less its discounts (cents become Decimal; a credit stays negative)."""
+    discounts = line.get("discount_amounts") or []
+    if not isinstance(discounts, list) or not all(isinstance(d, dict) for d in discounts):
+        raise MalformedEvent("discount_amounts must be a list of objects")
+    cents = _signed_cents(line, "amount") - sum(_signed_cents(d, "amount") for d in discounts)
+    quantity = line.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        quantity = 1  # a line that is not per unit (an invoice item) counts once
+    return InvoiceLine(Decimal(cents) / 100, quantity)
+
+
+def _signed_cents(obj: dict[str, Any], key: str) -> int:
+    cents = obj.get(key)
+    if isinstance(cents, bool) or not isinstance(cents, int) or abs(cents) > MAX_CENTS:
+        raise MalformedEvent(f"{key} must be a whole number of cents")
+    return cents
 
 
 def _failed_invoice_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent:
@@ -187,7 +222,19 @@ def _refund_event(event_id: str, kind: str, obj: dict[str, Any]) -> PaymentEvent
         refunded = _money(obj, "amount_refunded")
     except MalformedEvent as error:
         raise MalformedEvent(f"{kind}: {error}") from None
-    return PaymentRefunded(event_id, kind, references, refunded)
+    return PaymentRefunded(event_id, kind, references, refunded, _latest_refund(obj))
+
+
+def _latest_refund(charge: dict[str, Any]) -> str | None:
+    """The id of the charge's newest refund, when the event lists them (API versions before
+    2022-11 did, later ones only when expanded)."""
+    refunds = charge.get("refunds")
+    data = refunds.get("data") if isinstance(refunds, dict) else None
+    listed = [r for r in data or [] if isinstance(r, dict) and isinstance(r.get("id"), str)]
+    if not listed:
+        return None
+    newest = max(listed, key=lambda r: r["created"] if isinstance(r.get("created"), int) else 0)
+    return _text(newest, "id")
 
 
 _PARSERS = {

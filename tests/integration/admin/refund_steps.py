@@ -87,7 +87,11 @@ def refunded(order: Order) -> list[Decimal | None]:
 
 def refunds(order: Order) -> list[Refund]:
     db.session.expire_all()
-    return list(db.session.scalars(select(Refund).where(Refund.order_id == order.id)))
+    return list(
+        db.session.scalars(
+            select(Refund).where(Refund.order_id == order.id).order_by(Refund.created_at)
+        )
+    )
 
 
 def refund_letters(user_id: str = USER) -> list[dict]:

@@ -212,9 +212,23 @@ def test_charge_refunded_after_the_admin_refund_counts_nothing_twice(
 
     assert refunded(order) == [Decimal("3.33"), Decimal("6.67")]
     assert len(refund_letters()) == letters_before == 1
-    # A refund made later in the Stripe dashboard is still recorded (what goes beyond ours).
-    post_webhook(client, event("charge.refunded", {**charge, "amount_refunded": 1500}))
+    [made] = refunds(order)  # the admin's: the webhook added no second row
+    assert (made.actor, made.amount) == ("admin-ada", Decimal("10.00"))
+    # A refund made later in the Stripe dashboard is still recorded (what goes beyond ours),
+    # as a refund of its own, dated and named after the provider's refund.
+    dashboard = {**charge, "amount_refunded": 1500, "refunds": {"data": [{"id": "re_dash"}]}}
+    post_webhook(client, event("charge.refunded", dashboard))
     assert sum(refunded(order)) == Decimal("15.00")
+    ours, theirs = refunds(order)
+    assert ours.id == made.id
+    assert (theirs.actor, theirs.reason, theirs.provider_refund_id, theirs.amount) == (
+        "Stripe",
+        "Refunded through Stripe.",
+        "re_dash",
+        Decimal("5.00"),
+    )
+    page = admin_client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
+    assert "re_dash" in page and "Refunded through Stripe." in page
 
 
 def test_a_refund_writes_the_audit_row_and_queues_the_letter(admin_client, order):

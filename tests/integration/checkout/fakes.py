@@ -99,8 +99,10 @@ class FakeStripe(_Server):
         self.idempotent: dict[str, tuple[int, dict]] = {}
         self.refunds: list[dict[str, Any]] = []
         self.coupons: dict[str, dict[str, Any]] = {}
-        # The PaymentIntent that paid each invoice (a subscription's first one).
+        # The PaymentIntent that paid each invoice (a subscription's first one, and renewals).
         self.invoice_intents: dict[str, str] = {}
+        # What each renewal's PaymentIntent charged, in cents (refunds are checked against it).
+        self.renewal_charges: dict[str, int] = {}
         self.mode: str | None = None  # None, "error" or "timeout"
         self.delay = 0.0
 
@@ -279,7 +281,7 @@ class FakeStripe(_Server):
             )
             for session in self.sessions.values()
             if session["payment_intent"] or session["invoice"]
-        }
+        } | self.renewal_charges
         if intent not in paid:
             return 404, {"error": {"type": "invalid_request_error", "message": "No such"}}
         already = sum(r["amount"] for r in self.refunds if r["payment_intent"] == intent)
@@ -366,6 +368,52 @@ class FakeStripe(_Server):
                 session["payment_intent"] = intent
             return dict(session)
 
+    def pay_renewal(
+        self, subscription_id: str, period_end: int, invoice_id: str | None = None
+    ) -> dict[str, Any]:
+        """The `invoice.paid` event Stripe sends when it collects a renewal: a line per item
+        still on the subscription (its price × quantity), paid by a PaymentIntent of its own,
+        for the period ending `period_end` (a Unix time)."""
+        with self.lock:
+            subscription = self.subscriptions[subscription_id]
+            invoice_id = invoice_id or f"in_{uuid.uuid4().hex[:14]}"
+            intent = self.invoice_intents.setdefault(invoice_id, f"pi_{uuid.uuid4().hex[:14]}")
+            lines = [_invoice_line(item, period_end) for item in subscription["items"]]
+            total = sum(line["amount"] for line in lines)
+            self.renewal_charges[intent] = total
+        invoice = {
+            "id": invoice_id,
+            "object": "invoice",
+            "billing_reason": "subscription_cycle",
+            "status": "paid",
+            "subscription": subscription_id,
+            "payment_intent": intent,
+            "currency": "usd",
+            "amount_due": total,
+            "amount_paid": total,
+            "automatic_tax": {"enabled": False, "status": None},
+            "tax": None,
+            "lines": {"object": "list", "data": lines, "has_more": False},
+        }
+        return event("invoice.paid", invoice)
+
+    def refunded(self, reference: str, cents: int, refund_id: str | None = None) -> dict:
+        """The `charge.refunded` event of the charge paid with `reference` (a PaymentIntent or
+        an invoice), `cents` refunded in all; its refunds listed when `refund_id` is given."""
+        intent = self.invoice_intents.get(reference, reference)
+        invoice = next((i for i, pi in self.invoice_intents.items() if pi == intent), None)
+        charge = {
+            "id": f"ch_{intent}",
+            "object": "charge",
+            "amount": self.renewal_charges.get(intent, cents),
+            "amount_refunded": cents,
+            "payment_intent": intent,
+            "invoice": invoice,
+        }
+        if refund_id is not None:
+            charge["refunds"] = {"object": "list", "data": [{"id": refund_id, "amount": cents}]}
+        return event("charge.refunded", charge)
+
     def fail_renewal(
         self, subscription_id: str, amount_due: int, next_attempt: int | None = None
     ) -> dict[str, Any]:
@@ -404,6 +452,24 @@ def subscription_item(
             "unit_amount": unit,
             "product": product,
         },
+    }
+
+
+def _invoice_line(item: dict[str, Any], period_end: int) -> dict[str, Any]:
+    """An invoice's line for one subscription item, as Stripe (API 2025-01) sends it."""
+    return {
+        "id": f"il_{uuid.uuid4().hex[:14]}",
+        "object": "line_item",
+        "type": "subscription",
+        "amount": item["price"]["unit_amount"] * item["quantity"],
+        "currency": "usd",
+        "quantity": item["quantity"],
+        "subscription": item["subscription"],
+        "subscription_item": item["id"],
+        "price": {k: v for k, v in item["price"].items() if k != "product"}
+        | {"product": item["price"]["product"]["id"]},
+        "discount_amounts": [],
+        "period": {"start": period_end - 30 * 86400, "end": period_end},
     }
 
 

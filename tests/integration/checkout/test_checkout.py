@@ -444,16 +444,7 @@ def bought_subscription(client, session, catalog, fake_stripe):
 def test_invoice_paid_renewal_extends_expiry(client, session, catalog, fake_stripe):
     paid = bought_subscription(client, session, catalog, fake_stripe)
     period_end = datetime.now(UTC).replace(microsecond=0) + timedelta(days=62)
-    renewal = event(
-        "invoice.paid",
-        {
-            "id": "in_renewal",
-            "object": "invoice",
-            "billing_reason": "subscription_cycle",
-            "subscription": paid["subscription"],
-            "lines": {"data": [{"period": {"end": int(period_end.timestamp())}}]},
-        },
-    )
+    renewal = fake_stripe.pay_renewal(paid["subscription"], int(period_end.timestamp()))
     post_webhook(client, renewal)
     post_webhook(client, renewal)
     assert holdings()[catalog.tts.slug].expires_at == period_end
@@ -632,19 +623,6 @@ def subscription_changes(fake_stripe) -> list[tuple[str, str, dict[str, str]]]:
     return [call for call in fake_stripe.subscription_calls() if call[0] != "GET"]
 
 
-def renewal_invoice(paid, period_end: datetime, invoice_id: str = "in_renewal") -> dict:
-    return event(
-        "invoice.paid",
-        {
-            "id": invoice_id,
-            "object": "invoice",
-            "billing_reason": "subscription_cycle",
-            "subscription": paid["subscription"],
-            "lines": {"data": [{"period": {"end": int(period_end.timestamp())}}]},
-        },
-    )
-
-
 def test_checkout_line_items_name_their_add_on(client, session, catalog, fake_stripe):
     start_checkout(client, session, catalog.tts, catalog.stt)
     [form] = fake_stripe.created_sessions()
@@ -720,7 +698,7 @@ def test_auto_renew_off_for_one_of_two_removes_its_item_and_renewal_skips_it(
     assert len(fake_stripe.requests) == calls
 
     period_end = datetime.now(UTC).replace(microsecond=0) + timedelta(days=62)
-    post_webhook(client, renewal_invoice(paid, period_end))
+    post_webhook(client, fake_stripe.pay_renewal(paid["subscription"], int(period_end.timestamp())))
 
     after = holdings()
     assert after[catalog.stt.slug].expires_at == period_end

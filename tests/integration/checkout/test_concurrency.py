@@ -177,3 +177,33 @@ def test_checkouts_paid_at_once_get_distinct_consecutive_order_numbers(committed
     values = [int(number.rsplit("-", 1)[1]) for number in numbers]
     assert len(set(numbers)) == len(buyers)
     assert values == list(range(values[0], values[0] + len(buyers)))
+
+
+def test_one_renewal_delivered_at_once_under_two_event_ids_is_one_order(committed_app, fake_stripe):
+    add_on = committed_add_on()
+    db.session.add(
+        CartItem(user_id="renewer", add_on_id=add_on.id, unit_price_seen=add_on.base_price)
+    )
+    db.session.commit()
+    assert sign_in(committed_app.test_client(), "renewer").post("/checkout").status_code == 303
+    [session_id] = fake_stripe.sessions
+    completed = fake_stripe.complete(session_id)
+    post_webhook(committed_app.test_client(), event("checkout.session.completed", completed))
+    period_end = int((datetime.now(UTC) + timedelta(days=61)).timestamp())
+    renewal = fake_stripe.pay_renewal(completed["subscription"], period_end)
+    deliveries = [renewal, renewal, {**renewal, "id": "evt_again"}, {**renewal, "id": "evt_more"}]
+    barrier = threading.Barrier(len(deliveries))
+
+    def deliver(delivery: dict) -> int:
+        client = committed_app.test_client()
+        barrier.wait()
+        return post_webhook(client, delivery).status_code
+
+    with ThreadPoolExecutor(max_workers=len(deliveries)) as pool:
+        assert list(pool.map(deliver, deliveries)) == [200] * len(deliveries)
+
+    db.session.expire_all()
+    [renewed] = db.session.scalars(select(Order).where(Order.invoice_id.is_not(None))).all()
+    assert renewed.number is not None
+    lines = db.session.scalars(select(AddOnPurchase).where(AddOnPurchase.order_id == renewed.id))
+    assert [(line.amount, line.status) for line in lines] == [(Decimal("10.00"), "completed")]

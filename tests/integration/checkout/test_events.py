@@ -91,17 +91,16 @@ def test_a_renewal_that_revives_an_expired_subscription_announces_it(
     held = session.scalars(select(UserAddOn).where(UserAddOn.user_id == USER)).one()
     held.status = "expired"  # its renewal was late: `flask maintain` expired it meanwhile
     session.commit()
-    renewal = event(
-        "invoice.paid",
-        {"id": "in_renewal", "object": "invoice", "billing_reason": "subscription_cycle",
-         "subscription": paid["subscription"],
-         "lines": {"data": [{"period": {"end": int(time.time()) + 40 * 86400}}]}},
-    )  # fmt: skip
+    renewal = fake_stripe.pay_renewal(paid["subscription"], int(time.time()) + 40 * 86400)
 
     post_webhook(client, renewal)
     post_webhook(client, renewal)
 
-    activated, entitlements = receiver.events()[3:]
+    activated, entitlements, renewal = receiver.events()[3:]
     assert activated["type"] == "subscription.activated"
     assert activated["data"]["subscription"]["status"] == "active"
     assert entitlements["type"] == "entitlements.updated"
+    # What the renewal charged is a purchase of its own, on its own order.
+    assert renewal["type"] == "purchase.completed"
+    assert renewal["data"]["purchase"]["order_number"] is not None
+    assert renewal["data"]["purchase"]["add_on"]["slug"] == catalog.tts.slug

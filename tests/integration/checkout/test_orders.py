@@ -1,10 +1,11 @@
-"""Orders: one per checkout, numbered when paid, each line's discounts itemised, shown on the
-success page and the purchases page."""
+"""Orders: one per checkout (and per renewal Stripe collects), numbered when paid, each line's
+discounts itemised, shown on the success page and the purchases page."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,7 @@ from tests.integration.checkout.fakes import event
 from tests.integration.checkout.steps import (
     USER,
     checkout,
+    holdings,
     open_checkout,
     post_webhook,
     purchases,
@@ -234,3 +236,139 @@ def test_a_checkout_stripe_refused_leaves_no_order(client, session, catalog, fak
 
     assert response.status_code == 303 and response.headers["Location"] == "/cart"
     assert purchases() == [] and orders() == []
+
+
+# Renewals the provider collects -------------------------------------------------------------
+
+
+def renewal_paid_for(client, session, catalog, fake_stripe, *add_ons) -> tuple[dict, dict]:
+    """USER's subscription of `add_ons`, paid; then Stripe's `invoice.paid` for its renewal
+    (not delivered yet)."""
+    paid = pay(client, fake_stripe, open_checkout(client, session, fake_stripe, *add_ons))
+    period_end = int((datetime.now(UTC) + timedelta(days=61)).timestamp())
+    return paid, fake_stripe.pay_renewal(paid["subscription"], period_end)
+
+
+def test_a_renewal_stripe_collects_is_a_paid_order_with_a_line_per_add_on(
+    client, session, catalog, fake_stripe
+):
+    paid, renewal = renewal_paid_for(
+        client, session, catalog, fake_stripe, catalog.tts, catalog.stt
+    )
+    invoice = renewal["data"]["object"]
+
+    assert post_webhook(client, renewal).status_code == 200
+
+    [first, renewed] = sorted(orders(), key=lambda order: order.invoice_id is not None)
+    assert renewed.number is not None and sequence_of(renewed.number) > sequence_of(first.number)
+    assert (renewed.status, renewed.invoice_id, renewed.checkout_session_id) == (
+        "paid", invoice["id"], None,
+    )  # fmt: skip
+    assert renewed.payment_reference == invoice["payment_intent"]
+    assert (renewed.subtotal, renewed.tax, renewed.total) == (
+        Decimal("19.98"), None, Decimal("19.98"),
+    )  # fmt: skip
+    lines = sorted(
+        (p.add_on.slug, p.amount, p.billing_type, p.status, p.stripe_payment_id)
+        for p in purchases()
+        if p.order_id == renewed.id
+    )
+    assert lines == sorted(
+        (add_on.slug, Decimal("9.99"), "monthly", "completed", invoice["payment_intent"])
+        for add_on in (catalog.tts, catalog.stt)
+    )
+    page = client.get("/account/purchases")
+    assert page.text.count('<li class="order">') == 2
+    assert renewed.number in page.text
+    receipt = client.get(f"/account/orders/{renewed.id}")
+    assert receipt.status_code == 200
+    assert renewed.number in receipt.text and invoice["payment_intent"] in receipt.text
+
+
+def test_a_renewal_delivered_again_under_any_event_id_is_one_order(
+    client, session, catalog, fake_stripe
+):
+    _, renewal = renewal_paid_for(client, session, catalog, fake_stripe, catalog.tts)
+
+    for delivery in (renewal, renewal, {**renewal, "id": "evt_replayed_by_hand"}):
+        assert post_webhook(client, delivery).status_code == 200
+
+    assert len(orders()) == 2
+    assert len(purchases()) == 2  # the checkout's line and the renewal's
+
+
+def renewal_with_items_changed_at_stripe(client, session, catalog, fake_stripe, *, price, extra):
+    """USER's TTS subscription renewed after its item's price became `price` cents and, with
+    `extra`, an item for nothing the shop sold was added to it, both in the Stripe dashboard."""
+    paid = pay(client, fake_stripe, open_checkout(client, session, fake_stripe, catalog.tts))
+    items = fake_stripe.subscriptions[paid["subscription"]]["items"]
+    items[0]["price"]["unit_amount"] = price
+    if extra:
+        items.append(
+            {**items[0], "id": "si_at_stripe", "price": {**items[0]["price"], "unit_amount": 500}}
+        )
+    period_end = int((datetime.now(UTC) + timedelta(days=61)).timestamp())
+    assert (
+        post_webhook(client, fake_stripe.pay_renewal(paid["subscription"], period_end)).status_code
+        == 200
+    )
+    return [order for order in orders() if order.invoice_id]
+
+
+def test_a_renewal_records_what_the_invoice_charged(client, session, catalog, fake_stripe):
+    [renewed] = renewal_with_items_changed_at_stripe(
+        client, session, catalog, fake_stripe, price=1249, extra=False
+    )
+
+    [line] = [p for p in purchases() if p.order_id == renewed.id]
+    assert (line.add_on_id, line.amount, renewed.total) == (
+        catalog.tts.id, Decimal("12.49"), Decimal("12.49"),
+    )  # fmt: skip
+
+
+def test_a_renewal_line_for_nothing_held_is_left_out(client, session, catalog, fake_stripe):
+    [renewed] = renewal_with_items_changed_at_stripe(
+        client, session, catalog, fake_stripe, price=999, extra=True
+    )
+
+    [line] = [p for p in purchases() if p.order_id == renewed.id]
+    assert (line.add_on_id, line.amount, renewed.total) == (
+        catalog.tts.id, Decimal("9.99"), Decimal("9.99"),
+    )  # fmt: skip
+
+
+def test_a_renewal_whose_lines_match_nothing_renews_and_records_no_order(
+    client, session, catalog, fake_stripe
+):
+    # Two lines left over for one add-on: which one renewed it is not known, so neither counts.
+    assert (
+        renewal_with_items_changed_at_stripe(
+            client, session, catalog, fake_stripe, price=1249, extra=True
+        )
+        == []
+    )
+    assert holdings()[catalog.tts.slug].expires_at > datetime.now(UTC) + timedelta(days=60)
+
+
+def test_a_credit_on_a_renewal_invoice_is_no_line(client, session, catalog, fake_stripe):
+    _, renewal = renewal_paid_for(client, session, catalog, fake_stripe, catalog.tts)
+    lines = renewal["data"]["object"]["lines"]["data"]
+    lines.append({**lines[0], "id": "il_credit", "amount": -250, "subscription_item": None})
+
+    assert post_webhook(client, renewal).status_code == 200
+
+    [renewed] = [order for order in orders() if order.invoice_id]
+    assert [p.amount for p in purchases() if p.order_id == renewed.id] == [Decimal("9.99")]
+
+
+def test_a_refund_of_a_renewal_finds_its_lines(client, session, catalog, fake_stripe):
+    _, renewal = renewal_paid_for(client, session, catalog, fake_stripe, catalog.tts)
+    post_webhook(client, renewal)
+    intent = renewal["data"]["object"]["payment_intent"]
+
+    post_webhook(client, fake_stripe.refunded(intent, 999, refund_id="re_renewal"))
+
+    [first, renewed] = sorted(orders(), key=lambda order: order.invoice_id is not None)
+    assert (first.status, renewed.status) == ("paid", "refunded")
+    [line] = [p for p in purchases() if p.order_id == renewed.id]
+    assert (line.status, line.refund_amount) == ("refunded", Decimal("9.99"))

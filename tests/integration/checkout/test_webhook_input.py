@@ -89,6 +89,13 @@ def test_signed_bodies_that_are_not_events_are_400(client, session, caplog, payl
             "invoice.paid",
             {"id": "in_1", "subscription": "sub_1", "lines": {"data": [{"period": {"end": "x"}}]}},
         ),
+        event("invoice.paid", {**FAILED_RENEWAL, "lines": {"data": "all of them"}}),
+        event("invoice.paid", {**FAILED_RENEWAL, "lines": {"data": [{"amount": "9.99"}]}}),
+        event("invoice.paid", {**FAILED_RENEWAL, "lines": {"data": [{"amount": 10**13}]}}),
+        event(
+            "invoice.paid",
+            {**FAILED_RENEWAL, "lines": {"data": [{"amount": 999, "discount_amounts": 5}]}},
+        ),
         event("invoice.payment_failed", {**FAILED_RENEWAL, "amount_due": "9.99"}),
         event("invoice.payment_failed", {**FAILED_RENEWAL, "amount_due": -1}),
         event("invoice.payment_failed", {**FAILED_RENEWAL, "currency": None}),

@@ -293,6 +293,31 @@ def test_a_payment_that_cannot_be_honoured_is_refunded_and_the_letter_says_why(
         assert "You already had Unicorn Orator - TTS, so this payment for it was refunded" in body
 
 
+def test_a_renewal_stripe_collects_sends_its_receipt_once(
+    client, session, catalog, fake_stripe, smtp_server
+):
+    sign_in_with_email(client)
+    paid = bought(client, session, fake_stripe, catalog.tts)
+    period_end = int(datetime(2027, 2, 1, tzinfo=UTC).timestamp())
+    renewal = fake_stripe.pay_renewal(paid["subscription"], period_end)
+
+    assert post_webhook(client, renewal).status_code == 200
+    assert post_webhook(client, {**renewal, "id": "evt_again"}).status_code == 200
+
+    confirmation, renewed = smtp_server.messages
+    db.session.expire_all()
+    number = db.session.scalar(
+        select(Order.number).where(Order.invoice_id == renewal["data"]["object"]["id"])
+    )
+    assert renewed["Subject"] == f"Renewal {number} paid: $9.99"
+    text, html, attachments = parts(renewed)
+    for body in (text, html):
+        assert "Your subscription renewed" in body and "Unicorn Orator - TTS" in body
+        assert "your order is confirmed" not in body
+    [receipt] = attachments
+    assert receipt.get_filename() == f"receipt-{number}.pdf"
+
+
 def test_a_failed_renewal_sends_the_renewal_failed_letter_once(
     client, session, catalog, fake_stripe, smtp_server
 ):
