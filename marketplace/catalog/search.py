@@ -14,8 +14,8 @@ the rows, however many match. So the statement makes it: the ranking of the few,
 each class's GIN scan sit behind conditions on the count and the head's counts that
 PostgreSQL checks once, before the scan (a "One-Time Filter"), and run only when needed. One
 statement answers the page's ids and the capped count; its text depends only on the search's
-shape (words, sort, category or not, classes), so it is built once per shape and the
-executions send parameters.
+shape (words, sort, category or not, classes), so it is built once per shape, the executions
+send parameters, and PostgreSQL plans it once per connection (a generic plan).
 """
 
 from __future__ import annotations
@@ -114,24 +114,28 @@ def search_page(
     return SearchPage(_statement(len(words), order, ranked, category is not None), params)
 
 
-def _classes(word_count: int) -> tuple[str, list[str]]:
+def _classes() -> tuple[str, list[str]]:
     """A ranked search's class of a row (`rank`), and each class's condition, best first: its
     document matches, the better one's does not (the classes nest: the name is in the
     summary's class, and so on, so "not the class just above" means "in no better class")."""
-    query = tsquery_sql(word_count)
     # Row by row, a query kept to the class's weights is cheaper than filtering the document:
     # rank k is the first class whose weights match.
     whens = " ".join(
-        f"WHEN search_document @@ {tsquery_sql(word_count, weights.upper())} THEN {rank}"
+        f"WHEN search_document @@ {_query(weights)} THEN {rank}"
         for rank, weights in enumerate(SEARCH_CLASS_WEIGHTS)
     )
     conditions = []
     better = None
     for document in CLASS_DOCUMENTS:
-        found = f"{document} @@ {query}"
+        found = f"{document} @@ {_query()}"
         conditions.append(found if better is None else f"{found} AND NOT {better}")
         better = found
     return f"CASE {whens} ELSE {len(SEARCH_CLASS_WEIGHTS)} END", conditions
+
+
+def _query(weights: str = "") -> str:
+    """The search's tsquery (kept to `weights`), as the statement's `q` computes it once."""
+    return f"(SELECT q{weights} FROM q)"
 
 
 @functools.cache
@@ -151,10 +155,16 @@ def _statement(
     base = "is_active" + (" AND category = :category" if in_category else "")
     # Unqualified: the same order sorts `add_ons` and the CTEs that carry its columns.
     order = ", ".join(_sql(column).replace("add_ons.", "") for column in (*order_by, AddOn.id))
-    query = tsquery_sql(word_count)
-    rank_sql, conditions = (
-        _classes(word_count) if ranked else ("0", [f"search_document @@ {query}"])
-    )
+    query = _query()
+    rank_sql, conditions = _classes() if ranked else ("0", [f"search_document @@ {query}"])
+    # Each tsquery computed once, in `q`. Written out at each use, they were folded into
+    # constants by a plan made for the words (2 ms of planning a search) and computed again for
+    # every row checked by a plan made for any words; read from `q`, nothing depends on the
+    # words, so PostgreSQL keeps the prepared statement's generic plan: a search plans nothing.
+    queries = [f"{tsquery_sql(word_count)} AS q"] + [
+        f"{tsquery_sql(word_count, weights.upper())} AS q{weights}"
+        for weights in (SEARCH_CLASS_WEIGHTS if ranked else ())
+    ]
     # The head's rows with their class (NULL: no match), and how many of each class it holds.
     in_classes = ", ".join(
         f"count(*) FILTER (WHERE rank = {rank}) AS in_{rank}" for rank in range(len(conditions))
@@ -162,6 +172,7 @@ def _statement(
     matches = f"FROM add_ons WHERE {base} AND search_document @@ {query}"
     few = "(SELECT n FROM counted) <= :count_limit"
     ctes = [
+        f"q AS MATERIALIZED (SELECT {', '.join(queries)})",
         f"""counted AS MATERIALIZED (
             SELECT count(*) AS n FROM (SELECT 1 {matches} LIMIT :count_limit + 1) m)""",
         f"few AS MATERIALIZED (SELECT {_COLUMNS}, {rank_sql} AS rank {matches} AND {few})",
