@@ -155,32 +155,10 @@ def _statement(
     base = "is_active" + (" AND category = :category" if in_category else "")
     # Unqualified: the same order sorts `add_ons` and the CTEs that carry its columns.
     order = ", ".join(_sql(column).replace("add_ons.", "") for column in (*order_by, AddOn.id))
-    query = _query()
-    rank_sql, conditions = _classes() if ranked else ("0", [f"search_document @@ {query}"])
-    # Each tsquery computed once, in `q`. Written out at each use, they were folded into
-    # constants by a plan made for the words (2 ms of planning a search) and computed again for
-    # every row checked by a plan made for any words; read from `q`, nothing depends on the
-    # words, so PostgreSQL keeps the prepared statement's generic plan: a search plans nothing.
-    queries = [f"{tsquery_sql(word_count)} AS q"] + [
-        f"{tsquery_sql(word_count, weights.upper())} AS q{weights}"
-        for weights in (SEARCH_CLASS_WEIGHTS if ranked else ())
-    ]
-    # The head's rows with their class (NULL: no match), and how many of each class it holds.
-    in_classes = ", ".join(
-        f"count(*) FILTER (WHERE rank = {rank}) AS in_{rank}" for rank in range(len(conditions))
-    )
-    matches = f"FROM add_ons WHERE {base} AND search_document @@ {query}"
-    few = "(SELECT n FROM counted) <= :count_limit"
+    rank_sql, conditions = _classes() if ranked else ("0", [f"search_document @@ {_query()}"])
     ctes = [
-        f"q AS MATERIALIZED (SELECT {', '.join(queries)})",
-        f"""counted AS MATERIALIZED (
-            SELECT count(*) AS n FROM (SELECT 1 {matches} LIMIT :count_limit + 1) m)""",
-        f"few AS MATERIALIZED (SELECT {_COLUMNS}, {rank_sql} AS rank {matches} AND {few})",
-        f"""head AS MATERIALIZED (
-            SELECT {_COLUMNS}, CASE WHEN search_document @@ {query} THEN {rank_sql} END AS rank
-            FROM add_ons WHERE {base} AND NOT {few} ORDER BY {order} LIMIT :head_size)""",
-        f"""head_counts AS MATERIALIZED (
-            SELECT count(*) < :head_size AS is_all, {in_classes} FROM head)""",
+        _queries_cte(word_count, ranked),
+        *_count_and_head_ctes(base, order, rank_sql, len(conditions)),
     ]
     for rank, condition in enumerate(conditions):
         ctes += _class_ctes(rank, condition, base, order)
@@ -196,6 +174,43 @@ def _statement(
     return statement.columns(
         column("id", UUID), column("position", Integer), column("total", Integer)
     ).subquery("found")
+
+
+def _queries_cte(word_count: int, ranked: bool) -> str:
+    """`q`: the search's tsqueries, each computed once.
+
+    Written out at each use, they were folded into constants by a plan made for the words
+    (2 ms of planning a search) and computed again for every row checked by a plan made for
+    any words; read from `q`, nothing depends on the words, so PostgreSQL keeps the prepared
+    statement's generic plan: a search plans nothing.
+    """
+    queries = [f"{tsquery_sql(word_count)} AS q"] + [
+        f"{tsquery_sql(word_count, weights.upper())} AS q{weights}"
+        for weights in (SEARCH_CLASS_WEIGHTS if ranked else ())
+    ]
+    return f"q AS MATERIALIZED (SELECT {', '.join(queries)})"
+
+
+def _count_and_head_ctes(base: str, order: str, rank_sql: str, classes: int) -> list[str]:
+    """`counted`; `few`, every match ranked when no more than `:count_limit` match; else
+    `head`, its rows with their class (NULL: no match), and `head_counts`, how many of each
+    class it holds."""
+    query = _query()
+    in_classes = ", ".join(
+        f"count(*) FILTER (WHERE rank = {rank}) AS in_{rank}" for rank in range(classes)
+    )
+    matches = f"FROM add_ons WHERE {base} AND search_document @@ {query}"
+    few = "(SELECT n FROM counted) <= :count_limit"
+    return [
+        f"""counted AS MATERIALIZED (
+            SELECT count(*) AS n FROM (SELECT 1 {matches} LIMIT :count_limit + 1) m)""",
+        f"few AS MATERIALIZED (SELECT {_COLUMNS}, {rank_sql} AS rank {matches} AND {few})",
+        f"""head AS MATERIALIZED (
+            SELECT {_COLUMNS}, CASE WHEN search_document @@ {query} THEN {rank_sql} END AS rank
+            FROM add_ons WHERE {base} AND NOT {few} ORDER BY {order} LIMIT :head_size)""",
+        f"""head_counts AS MATERIALIZED (
+            SELECT count(*) < :head_size AS is_all, {in_classes} FROM head)""",
+    ]
 
 
 def _class_ctes(rank: int, condition: str, base: str, order: str) -> list[str]:
