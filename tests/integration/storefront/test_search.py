@@ -181,9 +181,7 @@ def test_a_narrow_search_asks_the_gin_index_of_its_match_class(session, ten_thou
     assert "idx_add_ons_search_ab" not in read
 
 
-def test_a_search_with_few_matches_ranks_them_all_from_the_document_index(
-    session, ten_thousand
-):
+def test_a_search_with_few_matches_ranks_them_all_from_the_document_index(session, ten_thousand):
     # "amanuensis" matches one add-on of 10,000: counted (up to 1,000) and ranked from the
     # document's GIN index at once; neither the head of the name index nor a class's index
     # is read.
