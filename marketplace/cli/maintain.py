@@ -12,11 +12,11 @@ import click
 
 from marketplace.cli.preflight import DatabaseGroup
 from marketplace.extensions import db
+from marketplace.maintenance.analytics import TABLES as ANALYTICS_TABLES
 from marketplace.maintenance.analytics import VIEWS as ANALYTICS_VIEWS
 from marketplace.maintenance.analytics import refresh as refresh_analytics
-from marketplace.maintenance.analytics import vacuum_rollups
 from marketplace.maintenance.rows import BATCH_SIZE, DEFAULT_CART_DAYS, ROW_TASKS, RowTask
-from marketplace.maintenance.tables import analyze_tables, vacuum_tables
+from marketplace.maintenance.tables import analyze_tables, vacuum_rewritten, vacuum_tables
 from marketplace.models import MARKETPLACE_TABLES
 from marketplace.models.base import utcnow
 
@@ -197,7 +197,7 @@ def do_refresh_analytics(dry_run: bool, incremental: bool = False) -> int:
             db.session(), incremental=incremental, after_view=lambda _name: bar.update(1)
         )
         db.session.commit()
-    if not done.incremental and vacuum_rollups(db.engine):
+    if not done.incremental and vacuum_rewritten(db.engine, ANALYTICS_TABLES):
         click.echo("  (rollups vacuumed: every row was rewritten)")
     for name, seconds in done.seconds.items():
         click.echo(f"  {name:<32} {seconds:>9} s")

@@ -24,7 +24,6 @@ from time import perf_counter
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from marketplace.maintenance import mrr_rollup
@@ -359,23 +358,6 @@ def refresh(
         AnalyticsRefresh(started_at=started, seconds=done.total, incremental=done.incremental)
     )
     return done
-
-
-def vacuum_rollups(bind: Engine | Connection) -> bool:
-    """VACUUM (ANALYZE) the rollups once a full refresh has committed; False when it cannot.
-
-    A full refresh rewrites every row: until a vacuum, the page's index scans step over the old
-    rows' versions and its index-only scans read the heap (the 12-month page's p99 171 ms
-    right after a refresh, against 113 ms vacuumed). VACUUM needs a connection of its own,
-    outside any transaction, so a `bind` that is a connection inside one (tests that roll
-    back) cannot.
-    """
-    if isinstance(bind, Connection):
-        return False
-    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in TABLES:
-            connection.execute(text(f"VACUUM (ANALYZE) {table}"))
-    return True
 
 
 def _since(started: datetime) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -60,3 +60,20 @@ def vacuum_tables(
                 if after_table is not None:
                     after_table(table)
     return stats
+
+
+def vacuum_rewritten(bind: Engine | Connection, tables: Sequence[str]) -> bool:
+    """VACUUM (ANALYZE) `tables` once a transaction that rewrote their rows has committed;
+    False when it cannot.
+
+    Until a vacuum, index scans step over the old rows' versions and index-only scans read the
+    heap (the analytics page's 12-month p99: 171 ms right after a full refresh of its rollups).
+    VACUUM needs a connection of its own, outside any transaction, so a `bind` that is a
+    connection inside one (tests that roll back) cannot.
+    """
+    if isinstance(bind, Connection):
+        return False
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in tables:
+            connection.execute(text(f"VACUUM (ANALYZE) {table}"))
+    return True

@@ -63,17 +63,18 @@ def build(session: Session, period: Range, bucket: Bucket, now: datetime) -> Rep
     # Every query here reads a few hundred rows: starting parallel workers costs more (about
     # 10 ms each time) than it saves (this transaction only).
     session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    current = mrr.window(session, period)
+    movements = mrr.MrrDays.read(session)
+    current = movements.window(period)
     days = funnel.series(session, period, bucket)
     cash = revenue.daily(session, period, bucket)
     month = period.last_days(CHURN_DAYS)
-    churned = churn(mrr.window(session, month))
+    churned = churn(movements.window(month))
     return Report(
         period=period,
         bucket=bucket,
         as_of=as_of(session),
-        kpis=_kpis(session, period, current, churned, days, cash),
-        mrr=mrr.series(session, period, bucket),
+        kpis=_kpis(session, period, movements, churned, days, cash),
+        mrr=movements.series(period, bucket),
         revenue=cash.series,
         by_add_on=revenue.by_add_on(session, period, limit=10),
         by_category=cash.by_category,
@@ -91,15 +92,16 @@ def build(session: Session, period: Range, bucket: Bucket, now: datetime) -> Rep
 def _kpis(
     session: Session,
     period: Range,
-    current: Movements,
+    movements: mrr.MrrDays,
     churned: Churn,
     days: list[FunnelDay],
     cash: revenue.Daily,
 ) -> list[Kpi]:
     """The tiles; "before" is the period of the same length just before (churn: the 30 days
     before the last 30)."""
-    before = mrr.window(session, period.previous())
-    churned_before = churn(mrr.window(session, period.last_days(CHURN_DAYS).previous()))
+    current = movements.window(period)
+    before = movements.window(period.previous())
+    churned_before = churn(movements.window(period.last_days(CHURN_DAYS).previous()))
     converted = funnel.overall(days, period.start)
     [converted_before] = funnel.series(session, period.previous(), None)
     return [
