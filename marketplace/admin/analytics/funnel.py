@@ -43,9 +43,10 @@ class FunnelDay:
         return [drop_off(self.visitors[a], self.visitors[b]) for a, b in pairwise(FunnelStep)]
 
 
+# Truncated as a timestamp: a timestamptz would convert every row through the time zone.
 _SERIES = text(
-    "SELECT date_trunc(:bucket, day)::date, step, sum(visitors) FROM analytics_funnel_daily "
-    "WHERE day BETWEEN :start AND :end GROUP BY 1, 2"
+    "SELECT date_trunc(:bucket, day::timestamp)::date, step, sum(visitors) "
+    "FROM analytics_funnel_daily WHERE day BETWEEN :start AND :end GROUP BY 1, 2"
 )
 
 

