@@ -155,11 +155,8 @@ def test_an_smtp_outage_keeps_the_letter_and_a_later_run_delivers_it(
     assert (entry.status, entry.attempts, entry.last_error) == ("delivered", 2, None)
 
 
-def test_the_frequent_schedule_delivers_what_is_owed_and_the_analytics_follow_the_sale(
-    client, runner, session, catalog, fake_stripe, smtp_server
-):
-    refresh(session)  # yesterday's daily full refresh, say
-    session.commit()
+def bought_while_mail_was_down(client, session, fake_stripe, catalog, smtp_server) -> None:
+    """A purchase whose confirmation could not be sent (the SMTP server was down), now due."""
     sign_in_with_email(client)
     smtp_server.stop()
     bought(client, session, fake_stripe, catalog.tts)
@@ -167,6 +164,14 @@ def test_the_frequent_schedule_delivers_what_is_owed_and_the_analytics_follow_th
     [entry] = mail_entries()
     entry.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
     session.commit()
+
+
+def test_the_frequent_schedule_delivers_what_is_owed_and_the_analytics_follow_the_sale(
+    client, runner, session, catalog, fake_stripe, smtp_server
+):
+    refresh(session)  # yesterday's daily full refresh, say
+    session.commit()
+    bought_while_mail_was_down(client, session, fake_stripe, catalog, smtp_server)
     today = Range(datetime.now(UTC).date(), datetime.now(UTC).date())
     assert revenue.daily(session, today, Bucket.DAY).total.charged == 0  # not refreshed yet
 
@@ -186,13 +191,7 @@ def test_the_frequent_schedule_delivers_what_is_owed_and_the_analytics_follow_th
 def test_a_dry_run_of_the_frequent_schedule_sends_nothing(
     client, runner, session, catalog, fake_stripe, smtp_server
 ):
-    sign_in_with_email(client)
-    smtp_server.stop()
-    bought(client, session, fake_stripe, catalog.tts)
-    smtp_server.start()
-    [entry] = mail_entries()
-    entry.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
-    session.commit()
+    bought_while_mail_was_down(client, session, fake_stripe, catalog, smtp_server)
 
     result = runner.invoke(args=["maintain", "run", "frequent", "--dry-run"])
 
