@@ -55,10 +55,7 @@ def vacuum_tables(
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         stats = table_stats(connection)
         if not dry_run:
-            for table in MARKETPLACE_TABLES:
-                connection.execute(text(f"VACUUM (ANALYZE) {table}"))
-                if after_table is not None:
-                    after_table(table)
+            _vacuum(connection, MARKETPLACE_TABLES, after_table)
     return stats
 
 
@@ -74,6 +71,17 @@ def vacuum_rewritten(bind: Engine | Connection, tables: Sequence[str]) -> bool:
     if isinstance(bind, Connection):
         return False
     with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in tables:
-            connection.execute(text(f"VACUUM (ANALYZE) {table}"))
+        _vacuum(connection, tables)
     return True
+
+
+def _vacuum(
+    connection: Connection,
+    tables: Sequence[str],
+    after_table: Callable[[str], None] | None = None,
+) -> None:
+    """VACUUM (ANALYZE) each of `tables` on an autocommit `connection`."""
+    for table in tables:
+        connection.execute(text(f"VACUUM (ANALYZE) {table}"))
+        if after_table is not None:
+            after_table(table)

@@ -96,8 +96,3 @@ def _joined(movement: str, users: int) -> int:
 def window(session: Session, period: Range) -> Movements:
     """The movements of `period`, with MRR and subscribers at its start and end."""
     return MrrDays.read(session).window(period)
-
-
-def series(session: Session, period: Range, bucket: Bucket | None) -> list[MrrPoint]:
-    """MRR movements per bucket of `period` (None: the whole period as one)."""
-    return MrrDays.read(session).series(period, bucket)
