@@ -4,6 +4,7 @@ A folder's conftest.py holds only what is local to it, and imports from no other
 """
 
 pytest_plugins = [
+    "tests.fixtures.speed",
     "tests.fixtures.database",
     "tests.fixtures.shoppers",
     "tests.fixtures.catalog",
