@@ -60,7 +60,14 @@ def start_make_run(database_url: str, port: int) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # ... with Ctrl-C's default action, as a terminal gives it: a shell starting the suite
+        # in the background (`make test &`) makes it ignore SIGINT, and children inherit that.
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def interrupt(process: subprocess.Popen) -> tuple[str, str]:
