@@ -15,6 +15,7 @@ from marketplace import (
     errors,
     outages,
     rate_limits,
+    read_only_requests,
     request_guard,
     security_headers,
     templating,
@@ -83,6 +84,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     outages.init_app(app)  # after db: its teardown must run before Flask-SQLAlchemy's
+    read_only_requests.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     htmx.init_app(app)

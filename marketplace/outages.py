@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 
 from marketplace.database import first_line
 from marketplace.extensions import db
+from marketplace.read_only_requests import commit_if_only_read
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,13 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(remove_session)
 
 
-def remove_session(_exc: BaseException | None = None) -> None:
-    """`db.session.remove()`, logging (not raising) a connection that died under it."""
+def remove_session(exc: BaseException | None = None) -> None:
+    """`db.session.remove()`, first committing a transaction that only read (so psycopg keeps
+    its prepared statements: marketplace/read_only_requests.py), logging (not raising) a
+    connection that died under it."""
     try:
+        if exc is None:
+            commit_if_only_read(db.session())
         db.session.remove()
     except Exception as error:
         if not is_database_outage(error):

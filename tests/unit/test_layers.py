@@ -54,6 +54,7 @@ BY_PREFIX = {
     "marketplace.rate_limits": WEB,
     "marketplace.health": WEB,
     "marketplace.outages": WEB,
+    "marketplace.read_only_requests": WEB,  # per request (flask.g)
     "marketplace.after_response": WEB,
     "marketplace.redirects": WEB,
     "marketplace.current": WEB,
