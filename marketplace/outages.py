@@ -65,7 +65,7 @@ def remove_session(exc: BaseException | None = None) -> None:
     its prepared statements: marketplace/read_only_requests.py), logging (not raising) a
     connection that died under it."""
     try:
-        if exc is None:
+        if exc is None and db.session.registry.has():  # a request that used the database
             commit_if_only_read(db.session())
         db.session.remove()
     except Exception as error:
