@@ -34,6 +34,19 @@ def ten_percent_code(code: str, *, max_uses: int, current_uses: int) -> Promotio
     )
 
 
+def webhooks_at_once(app, deliveries: list[dict]) -> list[int]:
+    """Post each signed webhook from a thread of its own, all released together; their statuses."""
+    barrier = threading.Barrier(len(deliveries))
+
+    def deliver(delivery: dict) -> int:
+        client = app.test_client()
+        barrier.wait()
+        return post_webhook(client, delivery).status_code
+
+    with ThreadPoolExecutor(max_workers=len(deliveries)) as pool:
+        return list(pool.map(deliver, deliveries))
+
+
 def test_thirty_concurrent_checkouts_for_five_uses_reserve_exactly_five(committed_app, fake_stripe):
     add_on = committed_add_on()
     code = ten_percent_code("LAST5", max_uses=105, current_uses=100)
@@ -162,15 +175,7 @@ def test_checkouts_paid_at_once_get_distinct_consecutive_order_numbers(committed
     paid = [
         event("checkout.session.completed", fake_stripe.complete(s)) for s in fake_stripe.sessions
     ]
-    barrier = threading.Barrier(len(paid))
-
-    def deliver(completed: dict) -> int:
-        client = committed_app.test_client()
-        barrier.wait()
-        return post_webhook(client, completed).status_code
-
-    with ThreadPoolExecutor(max_workers=len(paid)) as pool:
-        assert list(pool.map(deliver, paid)) == [200] * len(paid)
+    assert webhooks_at_once(committed_app, paid) == [200] * len(paid)
 
     db.session.expire_all()
     numbers = db.session.scalars(select(Order.number).order_by(Order.number)).all()
@@ -192,15 +197,7 @@ def test_one_renewal_delivered_at_once_under_two_event_ids_is_one_order(committe
     period_end = int((datetime.now(UTC) + timedelta(days=61)).timestamp())
     renewal = fake_stripe.pay_renewal(completed["subscription"], period_end)
     deliveries = [renewal, renewal, {**renewal, "id": "evt_again"}, {**renewal, "id": "evt_more"}]
-    barrier = threading.Barrier(len(deliveries))
-
-    def deliver(delivery: dict) -> int:
-        client = committed_app.test_client()
-        barrier.wait()
-        return post_webhook(client, delivery).status_code
-
-    with ThreadPoolExecutor(max_workers=len(deliveries)) as pool:
-        assert list(pool.map(deliver, deliveries)) == [200] * len(deliveries)
+    assert webhooks_at_once(committed_app, deliveries) == [200] * len(deliveries)
 
     db.session.expire_all()
     [renewed] = db.session.scalars(select(Order).where(Order.invoice_id.is_not(None))).all()
